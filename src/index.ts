@@ -1,0 +1,3 @@
+// The package's public entry: `import { RateLimiter, Client } from 'distributed-rate-limiter'`.
+export { DrlError, type ErrorCode, ErrorCodes, isDrlError } from './errors.js';
+export type { Algorithm, Decision, OverrideSpec, RuleSpec, Usage } from './limiter/types.js';

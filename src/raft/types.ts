@@ -1,0 +1,200 @@
+/**
+ * Raft's vocabulary, shared by the pure core (src/raft/core), the driver, storage
+ * (src/storage/raft-*) and the transport codec. Plain data only. Nothing here knows about
+ * rate limiting: entry payloads are opaque bytes.
+ */
+
+export type NodeId = string;
+
+export const enum EntryType {
+  /** Opaque application command (possibly empty: a leader's no-op has empty data). */
+  Normal = 0,
+  /** A membership change; data is an encoded ConfChange (see src/raft/conf-change.ts). */
+  ConfChange = 1,
+}
+
+export interface Entry {
+  index: number;
+  term: number;
+  type: EntryType;
+  data: Uint8Array;
+}
+
+/** What must be durable before any message that depends on it is sent. */
+export interface HardState {
+  term: number;
+  vote: NodeId | null;
+  commit: number;
+}
+
+export interface ConfState {
+  voters: NodeId[];
+  learners: NodeId[];
+}
+
+export interface SnapshotMeta {
+  /** Last log index the snapshot covers. */
+  index: number;
+  term: number;
+  conf: ConfState;
+}
+
+export type ConfChangeType = 'addLearner' | 'promote' | 'remove';
+
+export interface ConfChange {
+  type: ConfChangeType;
+  id: NodeId;
+  /** Opaque to the core: the application stores addresses here (raft, http). */
+  context?: Uint8Array;
+}
+
+export const enum MessageType {
+  Vote = 0,
+  VoteResp = 1,
+  PreVote = 2,
+  PreVoteResp = 3,
+  App = 4,
+  AppResp = 5,
+  Heartbeat = 6,
+  HeartbeatResp = 7,
+  /** One chunk of a snapshot (offset, data, done) sent leader -> follower. */
+  Snap = 8,
+  SnapResp = 9,
+  TimeoutNow = 10,
+}
+
+export interface SnapshotChunk {
+  meta: SnapshotMeta;
+  /** Byte offset of this chunk in the snapshot stream. */
+  offset: number;
+  data: Uint8Array;
+  done: boolean;
+  /** CRC32 of the whole stream; checked when done. */
+  checksum: number;
+}
+
+/**
+ * One Raft message. Fields follow etcd/raft's raftpb.Message; unused fields are 0/[]/false.
+ * - App: index/logTerm = the entry preceding `entries`; commit = leader commit.
+ * - AppResp: index = last index matched (or rejected index); reject + rejectHint (fast backtrack:
+ *   hint index and logTerm = the follower's term at hint).
+ * - Heartbeat/HeartbeatResp: context = the leader's heartbeat round, echoed back; the leader
+ *   measures its lease from when it sent that round.
+ */
+export interface Message {
+  type: MessageType;
+  from: NodeId;
+  to: NodeId;
+  term: number;
+  logTerm: number;
+  index: number;
+  commit: number;
+  entries: Entry[];
+  reject: boolean;
+  rejectHint: number;
+  context: number;
+  snapshot: SnapshotChunk | null;
+}
+
+export type Role = 'follower' | 'candidate' | 'precandidate' | 'leader' | 'learner';
+
+export interface SoftState {
+  leader: NodeId | null;
+  role: Role;
+}
+
+/** Answer to a linearizable read request: safe to serve once applied >= index. */
+export interface ReadState {
+  /** Caller's request id, echoed back. */
+  requestId: number;
+  index: number;
+}
+
+/**
+ * What the core asks the driver to do, in this order:
+ * 1. persist `snapshot` (if any), then `entries`, then `hardState` (if any), in one fsync;
+ * 2. send `messages` (those that must wait for the persist are only in here after it);
+ * 3. apply `committedEntries` (and install `snapshot` into the state machine first);
+ * 4. call `advance(ready)`.
+ */
+export interface Ready {
+  softState: SoftState | null;
+  hardState: HardState | null;
+  entries: Entry[];
+  snapshot: SnapshotMeta | null;
+  messages: Message[];
+  committedEntries: Entry[];
+  readStates: ReadState[];
+}
+
+/** Read-only view of what is durable, handed to the core at start (restart recovery). */
+export interface LogView {
+  hardState: HardState;
+  snapshot: SnapshotMeta | null;
+  /** firstIndex = snapshot.index + 1 (or 1); entries are contiguous. */
+  firstIndex(): number;
+  lastIndex(): number;
+  /** Term of entry i, for snapshot.index <= i <= lastIndex. */
+  term(index: number): number;
+  /** Entries in [lo, hi), at most maxBytes (always at least one). */
+  entries(lo: number, hi: number, maxBytes: number): Entry[];
+}
+
+/** Deterministic randomness and time, supplied by the driver (or the simulator). */
+export interface RaftEnv {
+  /** A uniform integer in [0, n). Seeded in the simulator. */
+  randomInt(n: number): number;
+  /** Monotonic milliseconds (leases). Never decreases. */
+  nowMs(): number;
+}
+
+export interface RaftConfig {
+  id: NodeId;
+  /** Initial group for bootstrap (ignored when the log or a snapshot carries a configuration). */
+  peers: NodeId[];
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Duration of one tick in ms, for lease arithmetic. */
+  tickMs: number;
+  /** Max clock-rate drift between any two nodes, e.g. 0.01 for 1 %. Shortens the lease. */
+  clockDriftBound: number;
+  maxInflightMsgs: number;
+  maxInflightBytes: number;
+  maxEntriesBytesPerMsg: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+}
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  conf: ConfState;
+}
+
+/**
+ * The pure core's surface (etcd/raft's RawNode shape). The driver and the simulator use only
+ * this. Errors (not leader, transfer in progress) are thrown as DrlError('not_leader', ...).
+ */
+export interface RaftCore {
+  tick(): void;
+  step(message: Message): void;
+  /** Appends a Normal entry; returns its index. */
+  propose(data: Uint8Array): number;
+  proposeConfChange(change: ConfChange): number;
+  /** Linearizable read: a ReadState with this id appears in a later Ready. */
+  readIndex(requestId: number): void;
+  /** True while this node is leader and holds a lease (no other leader can exist). */
+  hasLease(): boolean;
+  transferLeader(to: NodeId): void;
+  /** The state machine took a snapshot at `index`; the core may compact behind it. */
+  snapshotTaken(index: number): void;
+  hasReady(): boolean;
+  ready(): Ready;
+  advance(ready: Ready): void;
+  status(): RaftStatus;
+}
