@@ -163,6 +163,13 @@ export interface RaftConfig {
   maxEntriesBytesPerMsg: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /**
+   * Test-only switches that each break one safety rule, so the simulator and jepsen-lite can
+   * show they catch it. Empty in production. Names: 'commit-old-term-by-count' (commit an
+   * entry of an older term by counting replicas), 'skip-leader-noop' (serve before committing
+   * a no-op of the new term), 'lease-without-quorum' (claim a lease without a quorum's acks).
+   */
+  testBugs: ReadonlySet<string>;
 }
 
 export interface RaftStatus {
