@@ -2,6 +2,7 @@
 export { DrlError, type ErrorCode, isDrlError } from '../errors.js';
 export { Client } from './client.js';
 export type {
+  Algorithm,
   AllowOptions,
   ClientDecision,
   ClientLogger,

@@ -1,8 +1,8 @@
 /** The client's vocabulary: the HTTP contract's shapes, with no server code behind them. */
 import type { ClusterStatus, MemberInfo } from '../api/service.js';
-import type { Decision, OverrideSpec, RuleSpec, Usage } from '../limiter/types.js';
+import type { Algorithm, Decision, OverrideSpec, RuleSpec, Usage } from '../limiter/types.js';
 
-export type { ClusterStatus, Decision, MemberInfo, OverrideSpec, RuleSpec, Usage };
+export type { Algorithm, ClusterStatus, Decision, MemberInfo, OverrideSpec, RuleSpec, Usage };
 
 export type OnUnavailable = 'throw' | 'failOpen' | 'failClosed';
 
