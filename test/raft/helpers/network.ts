@@ -49,12 +49,15 @@ export function baseConfig(id: NodeId, peers: NodeId[], extra?: Partial<RaftConf
   };
 }
 
-/** A seeded generator so election timeouts are reproducible. */
+/** A seeded generator (mulberry32) so election timeouts are reproducible. */
 export function lcg(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
+  let s = seed >>> 0;
   return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
+    s = (s + 0x6d2b79f5) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) % n;
   };
 }
 
@@ -186,4 +189,16 @@ export function data(s: string): Uint8Array {
 
 export function text(e: Entry): string {
   return new TextDecoder().decode(e.data);
+}
+
+export function termsToEntries(terms: number[]): Entry[] {
+  return terms.map((term, i) => ({ index: i + 1, term, type: 0, data: new Uint8Array(0) }));
+}
+
+/** A disk holding a log with the given entry terms (index 1..n) and hard state term. */
+export function diskWithLog(terms: number[], term: number, commit = 0): MemoryLogView {
+  return new MemoryLogView({
+    hardState: { term, vote: null, commit },
+    entries: termsToEntries(terms),
+  });
 }
