@@ -23,6 +23,7 @@ export const ErrorCodes = {
   not_leader: 503,
   closed: 500,
   storage_corrupt: 500,
+  storage_locked: 500,
   internal: 500,
 } as const;
 

@@ -116,7 +116,15 @@ export type StateRecord =
   /** Algorithm-specific window state, encoded by the engine (opaque to storage). */
   | { kind: 'window'; rule: string; key: string; data: Uint8Array }
   /** A remembered requestId: fingerprint of the body, the decision, and the ts it was decided. */
-  | { kind: 'request'; id: string; fingerprint: string; ts: number; decision: Decision };
+  | {
+      kind: 'request';
+      id: string;
+      fingerprint: string;
+      ts: number;
+      decision: Decision;
+      /** Order of arrival (the count bound drops the lowest first); added by the engine. */
+      seq?: number;
+    };
 
 /** Identity of a record for deletes in an incremental snapshot. */
 export type StateRecordId =

@@ -112,10 +112,17 @@ export interface ReadState {
 
 /**
  * What the core asks the driver to do, in this order:
- * 1. persist `snapshot` (if any), then `entries`, then `hardState` (if any), in one fsync;
- * 2. send `messages` (those that must wait for the persist are only in here after it);
+ * 1. persist `snapshot` (if any), then `entries` (an entry at an index the log already holds
+ *    replaces it and every entry after it), then `hardState` (if any), in one fsync;
+ * 2. send `messages`, and start streaming the state machine snapshot for each `snapshotSends`;
  * 3. apply `committedEntries` (and install `snapshot` into the state machine first);
- * 4. call `advance(ready)`.
+ * 4. call `advance(ready)`. Call `ready()` again only after `advance`.
+ *
+ * Persist-before-send (etcd's classic RawNode contract): EVERY message in a Ready may depend on
+ * that Ready's persisted state (vote grants on hardState.vote/term, AppResp on entries), so the
+ * driver must send none of them before step 1 completes. Messages generated after `ready()`
+ * go into the next Ready. The leader counts its own log toward commit only up to what
+ * `advance` reported durable.
  */
 export interface Ready {
   softState: SoftState | null;
@@ -125,6 +132,20 @@ export interface Ready {
   messages: Message[];
   committedEntries: Entry[];
   readStates: ReadState[];
+  /**
+   * Leader side: peers that need entries the log no longer has. The driver streams its
+   * latest state machine snapshot (whose meta is given) to `to` as Snap chunks and then calls
+   * `reportSnapshot(to, ok)`. Follower side: once all chunks arrived and the checksum is
+   * good, the driver steps ONE Message {type: Snap, snapshot: {meta, done: true, ...}} into
+   * its core; if the following Ready has `snapshot` set, it persists and installs it,
+   * otherwise the staged snapshot is stale and is discarded.
+   */
+  snapshotSends: SnapshotSend[];
+}
+
+export interface SnapshotSend {
+  to: NodeId;
+  meta: SnapshotMeta;
 }
 
 /** Read-only view of what is durable, handed to the core at start (restart recovery). */
@@ -170,6 +191,12 @@ export interface RaftConfig {
    * a no-op of the new term), 'lease-without-quorum' (claim a lease without a quorum's acks).
    */
   testBugs: ReadonlySet<string>;
+  /** Index the state machine has applied at start (default: the snapshot's index). */
+  applied?: number;
+  /** Entries kept behind a snapshot on snapshotTaken, for slow followers (default 1024). */
+  snapshotTailEntries?: number;
+  /** Proposals are refused (unavailable) beyond this many uncommitted entries (default 65536). */
+  maxUncommittedEntries?: number;
 }
 
 export interface RaftStatus {
@@ -200,6 +227,8 @@ export interface RaftCore {
   transferLeader(to: NodeId): void;
   /** The state machine took a snapshot at `index`; the core may compact behind it. */
   snapshotTaken(index: number): void;
+  /** The driver finished (ok) or gave up on streaming a snapshot to `to`. */
+  reportSnapshot(to: NodeId, ok: boolean): void;
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;

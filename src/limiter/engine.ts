@@ -1,0 +1,631 @@
+import { DrlError } from '../errors.js';
+import {
+  REQUEST_RETENTION_MS_DEFAULT,
+  REQUESTS_MAX_DEFAULT,
+  SWEEP_SLOTS_PER_COMMAND,
+} from './bounds.js';
+import { RequestTable } from './request-table.js';
+import { SlidingCounterStore } from './sliding-counter-store.js';
+import { SlidingLogStore } from './sliding-log-store.js';
+import { TokenBucketStore } from './token-bucket-store.js';
+import type {
+  Algorithm,
+  AllowCommand,
+  ApplyResult,
+  Command,
+  Decision,
+  LimiterStateMachine,
+  OverrideSpec,
+  RuleSpec,
+  SnapshotWriter,
+  StateRecord,
+  Usage,
+} from './types.js';
+import {
+  checkTokenBucketProduct,
+  validateCost,
+  validateInlinePair,
+  validateKey,
+  validateOverrideSpec,
+  validateRequestId,
+  validateRuleName,
+  validateRuleSpec,
+  validateTs,
+} from './validate.js';
+import type { WindowStore } from './window-store.js';
+
+export interface LimiterOptions {
+  /** How long (command time) a requestId is remembered. Default 10 minutes. */
+  requestRetentionMs?: number;
+  /** How many requestIds are remembered at most, oldest dropped first. Default 100,000. */
+  requestsMax?: number;
+}
+
+/** The windows, overrides and (unless inline-only) spec of one rule name. */
+interface RuleState {
+  name: string;
+  /** undefined: windows created by inline limits under a name that has no configured rule. */
+  spec: Required<RuleSpec> | undefined;
+  store: WindowStore;
+  overrides: Map<string, OverrideSpec>;
+}
+
+/** Sweep every this many commands, this many steps at once (amortised per command). */
+const SWEEP_EVERY = 8;
+
+function newStore(algorithm: Algorithm): WindowStore {
+  if (algorithm === 'sliding-counter') return new SlidingCounterStore();
+  if (algorithm === 'token-bucket') return new TokenBucketStore();
+  return new SlidingLogStore();
+}
+
+/**
+ * The limiter state machine. `apply` and `allow` are the only mutators of decisions; they are
+ * deterministic in the command sequence (no clock, timer or I/O). Eviction is driven by command
+ * ts and only drops state that can never count again, so it never changes a decision.
+ */
+export class Limiter implements LimiterStateMachine {
+  private rules = new Map<string, RuleState>();
+  private requests: RequestTable;
+  private ts = 0;
+  private commands = 0;
+  private sweepRules: Iterator<RuleState> | undefined;
+  private sweepKeys: Iterator<[string, number]> | undefined;
+  private sweepStore: WindowStore | undefined;
+  /** Incremental snapshots: what changed since the last one (tracked once one was written). */
+  private tracking = false;
+  private dirtyRules = new Set<string>();
+  private dirtyOverrides = new Map<string, Set<string>>();
+  private droppedWindows: Array<[string, string]> = [];
+  /** Whether the last `allow` answered from the exactly-once table. */
+  lastDuplicate = false;
+
+  constructor(private readonly options: LimiterOptions = {}) {
+    this.requests = new RequestTable(
+      options.requestRetentionMs ?? REQUEST_RETENTION_MS_DEFAULT,
+      options.requestsMax ?? REQUESTS_MAX_DEFAULT,
+    );
+  }
+
+  get lastTs(): number {
+    return this.ts;
+  }
+
+  get keyCount(): number {
+    let count = 0;
+    for (const rule of this.rules.values()) count += rule.store.keys.size;
+    return count;
+  }
+
+  /** Number of requestIds remembered. */
+  get requestCount(): number {
+    return this.requests.size;
+  }
+
+  /** Configured rules, in creation order. */
+  listRules(): Array<{ name: string; spec: Required<RuleSpec> }> {
+    const out: Array<{ name: string; spec: Required<RuleSpec> }> = [];
+    for (const rule of this.rules.values()) {
+      if (rule.spec !== undefined) out.push({ name: rule.name, spec: { ...rule.spec } });
+    }
+    return out;
+  }
+
+  getRule(name: string): Required<RuleSpec> | undefined {
+    const spec = this.rules.get(name)?.spec;
+    return spec === undefined ? undefined : { ...spec };
+  }
+
+  listOverrides(rule: string): Array<{ key: string; spec: OverrideSpec }> {
+    const state = this.rules.get(rule);
+    if (state?.spec === undefined) throw unknownRule(rule);
+    return [...state.overrides].map(([key, spec]) => ({ key, spec: { ...spec } }));
+  }
+
+  apply(command: Command): ApplyResult {
+    if (typeof command !== 'object' || command === null) {
+      throw new DrlError('invalid_argument', 'command must be an object');
+    }
+    switch (command.type) {
+      case 'allow': {
+        const decision = this.allow(
+          command.ts,
+          command.key,
+          command.rule,
+          command.cost,
+          command.limit,
+          command.windowMs,
+          command.requestId,
+        );
+        return { type: 'decision', decision, duplicate: this.lastDuplicate };
+      }
+      case 'setRule':
+        this.setRule(command.ts, command.name, command.spec);
+        return { type: 'ok' };
+      case 'deleteRule':
+        this.deleteRule(command.ts, command.name);
+        return { type: 'ok' };
+      case 'setOverride':
+        this.setOverride(command.ts, command.rule, command.key, command.spec);
+        return { type: 'ok' };
+      case 'deleteOverride':
+        this.deleteOverride(command.ts, command.rule, command.key);
+        return { type: 'ok' };
+      case 'tick':
+        this.advance(this.checkTs(command.ts));
+        return { type: 'ok' };
+      default:
+        throw new DrlError(
+          'invalid_argument',
+          `unknown command type ${JSON.stringify((command as { type: unknown }).type)}`,
+        );
+    }
+  }
+
+  /**
+   * The fast path of `apply({type:'allow', ...})`: same validation, same effect, no command
+   * object. Returns a fresh Decision object each call (never retained by the engine), so callers
+   * may hand it to users as is. `lastDuplicate` tells whether it came from the requestId table.
+   */
+  allow(
+    ts: number,
+    key: string,
+    rule = 'default',
+    cost = 1,
+    limit?: number,
+    windowMs?: number,
+    requestId?: string,
+  ): Decision {
+    this.checkTs(ts);
+    const state = this.resolve(key, rule, cost, limit, windowMs);
+    const effLimit = this.effLimit;
+    const effWindowMs = this.effWindowMs;
+    let fingerprint = '';
+    if (requestId !== undefined) {
+      validateRequestId(requestId);
+      fingerprint = JSON.stringify([rule, key, cost, limit ?? null, windowMs ?? null]);
+      const prior = this.requests.get(requestId, ts);
+      if (prior !== undefined) {
+        if (prior.fingerprint !== fingerprint) {
+          throw new DrlError(
+            'request_id_conflict',
+            `requestId ${JSON.stringify(requestId)} was used with another request`,
+          );
+        }
+        this.advance(ts);
+        this.lastDuplicate = true;
+        return { ...prior.decision };
+      }
+    }
+    const target = state ?? this.createRuleState(rule, undefined, 'sliding-log');
+    const decision = target.store.decide(
+      key,
+      ts,
+      cost,
+      effLimit,
+      effWindowMs,
+      target.spec?.burst ?? 0,
+      true,
+    );
+    if (requestId !== undefined) {
+      this.requests.put(requestId, fingerprint, ts, Object.freeze({ ...decision }));
+    }
+    this.lastDuplicate = false;
+    this.advance(ts);
+    return decision;
+  }
+
+  evaluate(command: AllowCommand): Decision {
+    const ts = Math.max(validateTs(command.ts), this.ts);
+    const rule = command.rule ?? 'default';
+    const cost = command.cost ?? 1;
+    const state = this.resolve(command.key, rule, cost, command.limit, command.windowMs);
+    if (command.requestId !== undefined) {
+      validateRequestId(command.requestId);
+      const prior = this.requests.get(command.requestId, ts);
+      if (prior !== undefined) return { ...prior.decision };
+    }
+    if (state === undefined) {
+      return new SlidingLogStore().decide(
+        command.key,
+        ts,
+        cost,
+        this.effLimit,
+        this.effWindowMs,
+        0,
+        false,
+      );
+    }
+    return state.store.decide(
+      command.key,
+      ts,
+      cost,
+      this.effLimit,
+      this.effWindowMs,
+      state.spec?.burst ?? 0,
+      false,
+    );
+  }
+
+  usage(rule: string, key: string, ts: number): Usage {
+    const at = Math.max(validateTs(ts), this.ts);
+    const state = this.resolve(key, rule, 1, undefined, undefined)!;
+    return state.store.usage(key, at, this.effLimit, this.effWindowMs, state.spec?.burst ?? 0);
+  }
+
+  setRule(ts: number, name: string, spec: RuleSpec): void {
+    this.checkTs(ts);
+    validateRuleName(name);
+    const valid = validateRuleSpec(spec);
+    for (const override of this.rules.get(name)?.overrides.values() ?? []) {
+      if (valid.algorithm === 'token-bucket') {
+        checkTokenBucketProduct(override.limit, valid.burst, override.windowMs);
+      }
+    }
+    const existing = this.rules.get(name);
+    if (existing === undefined) this.createRuleState(name, valid, valid.algorithm);
+    else {
+      if (existing.store.algorithm !== valid.algorithm) {
+        // Another algorithm cannot read the old windows: they are dropped.
+        this.dropWindows(existing);
+        existing.store = newStore(valid.algorithm);
+        if (this.tracking) existing.store.startTracking();
+      }
+      existing.spec = valid;
+    }
+    if (this.tracking) this.dirtyRules.add(name);
+    this.advance(ts);
+  }
+
+  /** Drops the rule, its overrides and all its windows (inline ones under its name too). */
+  deleteRule(ts: number, name: string): void {
+    this.checkTs(ts);
+    validateRuleName(name);
+    const existing = this.rules.get(name);
+    if (existing?.spec === undefined) throw unknownRule(name);
+    this.dropWindows(existing);
+    if (this.tracking) {
+      this.dirtyRules.add(name);
+      for (const key of existing.overrides.keys()) this.noteOverride(name, key);
+    }
+    this.rules.delete(name);
+    this.advance(ts);
+  }
+
+  setOverride(ts: number, rule: string, key: string, spec: OverrideSpec): void {
+    this.checkTs(ts);
+    validateRuleName(rule);
+    validateKey(key);
+    const valid = validateOverrideSpec(spec);
+    const state = this.rules.get(rule);
+    if (state?.spec === undefined) throw unknownRule(rule);
+    if (state.spec.algorithm === 'token-bucket') {
+      checkTokenBucketProduct(valid.limit, state.spec.burst, valid.windowMs);
+    }
+    state.overrides.set(key, valid);
+    if (this.tracking) this.noteOverride(rule, key);
+    this.advance(ts);
+  }
+
+  /** Removing an override that does not exist is a no-op (the rule must exist). */
+  deleteOverride(ts: number, rule: string, key: string): void {
+    this.checkTs(ts);
+    validateRuleName(rule);
+    validateKey(key);
+    const state = this.rules.get(rule);
+    if (state?.spec === undefined) throw unknownRule(rule);
+    if (state.overrides.delete(key) && this.tracking) this.noteOverride(rule, key);
+    this.advance(ts);
+  }
+
+  writeSnapshot(writer: SnapshotWriter, appliedIndex: number, mode: 'full' | 'incremental'): void {
+    if (mode === 'incremental' && !this.tracking) {
+      throw new DrlError('internal', 'an incremental snapshot needs a full one (or restore) first');
+    }
+    writer.begin(appliedIndex, mode);
+    for (const record of this.metaRecords()) writer.put(record);
+    if (mode === 'full') {
+      for (const record of this.records()) if (record.kind !== 'meta') writer.put(record);
+      this.resetDirty();
+    } else this.writeIncremental(writer);
+    writer.commit();
+    this.startTracking();
+  }
+
+  /** Every record of the current state (what a full snapshot holds), lazily. */
+  *records(): Iterable<StateRecord> {
+    yield* this.metaRecords();
+    for (const rule of this.rules.values()) {
+      if (rule.spec !== undefined) yield { kind: 'rule', name: rule.name, spec: { ...rule.spec } };
+    }
+    for (const rule of this.rules.values()) {
+      for (const [key, spec] of rule.overrides) {
+        yield { kind: 'override', rule: rule.name, key, spec: { ...spec } };
+      }
+    }
+    for (const rule of this.rules.values()) {
+      for (const [key, slot] of rule.store.keys) {
+        const data = rule.store.encode(slot, this.ts);
+        if (data !== undefined) yield { kind: 'window', rule: rule.name, key, data };
+      }
+    }
+    for (const [id, entry] of this.requests.live(this.ts)) yield requestRecord(id, entry);
+  }
+
+  restore(records: Iterable<StateRecord>): void {
+    const fresh = new Limiter(this.options);
+    fresh.load(records);
+    this.rules = fresh.rules;
+    this.requests = fresh.requests;
+    this.ts = fresh.ts;
+    this.commands = 0;
+    this.sweepRules = undefined;
+    this.sweepKeys = undefined;
+    this.sweepStore = undefined;
+    this.resetDirty();
+    this.startTracking();
+  }
+
+  // ---- internals ----
+
+  /** Effective limit and window of the last `resolve` (fields, to avoid a result object). */
+  private effLimit = 0;
+  private effWindowMs = 0;
+
+  /**
+   * Validates an allow's inputs and finds its rule state (undefined: inline limits under a
+   * name with no state yet). Sets effLimit/effWindowMs. Throws before any change.
+   */
+  private resolve(
+    key: string,
+    rule: string,
+    cost: number,
+    limit: number | undefined,
+    windowMs: number | undefined,
+  ): RuleState | undefined {
+    validateKey(key);
+    if (cost !== 1) validateCost(cost);
+    const state = this.rules.get(rule);
+    if (state === undefined) validateRuleName(rule);
+    if (limit !== undefined || windowMs !== undefined) {
+      validateInlinePair(limit, windowMs);
+      this.effLimit = limit!;
+      this.effWindowMs = windowMs!;
+      if (state?.spec?.algorithm === 'token-bucket') {
+        checkTokenBucketProduct(limit!, state.spec.burst, windowMs!);
+      }
+      return state;
+    }
+    if (state?.spec === undefined) throw unknownRule(rule);
+    const override = state.overrides.size === 0 ? undefined : state.overrides.get(key);
+    this.effLimit = override === undefined ? state.spec.limit : override.limit;
+    this.effWindowMs = override === undefined ? state.spec.windowMs : override.windowMs;
+    return state;
+  }
+
+  private checkTs(ts: number): number {
+    if (ts < this.ts || !Number.isSafeInteger(ts)) {
+      validateTs(ts);
+      throw new DrlError('internal', `ts went backwards: ${ts} < lastTs ${this.ts}`);
+    }
+    return ts;
+  }
+
+  /** Commits ts and does this command's share of the eviction sweep. */
+  private advance(ts: number): void {
+    this.ts = ts;
+    if (++this.commands % SWEEP_EVERY === 0) {
+      this.sweep(ts, SWEEP_EVERY * SWEEP_SLOTS_PER_COMMAND);
+      this.requests.sweep(ts, SWEEP_EVERY);
+    }
+  }
+
+  /** Examines up to `budget` windows (or rule steps) in round-robin order. */
+  private sweep(ts: number, budget: number): void {
+    for (let step = 0; step < budget; step++) {
+      if (this.sweepKeys === undefined || this.sweepStore === undefined) {
+        this.sweepRules ??= this.rules.values();
+        const next = this.sweepRules.next();
+        if (next.done) {
+          this.sweepRules = undefined;
+          continue;
+        }
+        const rule = next.value;
+        if (rule.spec === undefined && rule.store.keys.size === 0) {
+          this.rules.delete(rule.name);
+          continue;
+        }
+        this.sweepStore = rule.store;
+        this.sweepKeys = rule.store.keys.entries();
+        continue;
+      }
+      const next = this.sweepKeys.next();
+      if (next.done) {
+        this.sweepKeys = undefined;
+        continue;
+      }
+      this.sweepStore.sweepSlot(next.value[0], next.value[1], ts);
+    }
+  }
+
+  private createRuleState(
+    name: string,
+    spec: Required<RuleSpec> | undefined,
+    algorithm: Algorithm,
+  ): RuleState {
+    const state: RuleState = { name, spec, store: newStore(algorithm), overrides: new Map() };
+    if (this.tracking) state.store.startTracking();
+    this.rules.set(name, state);
+    return state;
+  }
+
+  private dropWindows(state: RuleState): void {
+    if (this.tracking) {
+      for (const key of state.store.keys.keys()) this.droppedWindows.push([state.name, key]);
+      for (const key of state.store.takeDirty().evicted)
+        this.droppedWindows.push([state.name, key]);
+    }
+    if (this.sweepStore === state.store) {
+      this.sweepKeys = undefined;
+      this.sweepStore = undefined;
+    }
+  }
+
+  private noteOverride(rule: string, key: string): void {
+    let keys = this.dirtyOverrides.get(rule);
+    if (keys === undefined) {
+      keys = new Set();
+      this.dirtyOverrides.set(rule, keys);
+    }
+    keys.add(key);
+  }
+
+  private metaRecords(): StateRecord[] {
+    return [
+      { kind: 'meta', name: 'lastTs', value: this.ts },
+      { kind: 'meta', name: 'requestSeq', value: this.requests.seq },
+    ];
+  }
+
+  private writeIncremental(writer: SnapshotWriter): void {
+    for (const name of this.dirtyRules) {
+      const spec = this.rules.get(name)?.spec;
+      if (spec === undefined) writer.delete({ kind: 'rule', name });
+      else writer.put({ kind: 'rule', name, spec: { ...spec } });
+    }
+    for (const [rule, keys] of this.dirtyOverrides) {
+      const overrides = this.rules.get(rule)?.overrides;
+      for (const key of keys) {
+        const spec = overrides?.get(key);
+        if (spec === undefined) writer.delete({ kind: 'override', rule, key });
+        else writer.put({ kind: 'override', rule, key, spec: { ...spec } });
+      }
+    }
+    for (const [rule, key] of this.droppedWindows) writer.delete({ kind: 'window', rule, key });
+    for (const state of this.rules.values()) {
+      const { changed, evicted } = state.store.takeDirty();
+      for (const key of evicted) {
+        if (!state.store.keys.has(key)) writer.delete({ kind: 'window', rule: state.name, key });
+      }
+      for (const key of changed) {
+        const slot = state.store.keys.get(key);
+        const data = slot === undefined ? undefined : state.store.encode(slot, this.ts);
+        if (data !== undefined) writer.put({ kind: 'window', rule: state.name, key, data });
+        else writer.delete({ kind: 'window', rule: state.name, key });
+      }
+    }
+    const { changed, removed } = this.requests.takeDirty(this.ts);
+    for (const id of removed) writer.delete({ kind: 'request', id });
+    for (const [id, entry] of changed) writer.put(requestRecord(id, entry));
+    this.dirtyRules = new Set();
+    this.dirtyOverrides = new Map();
+    this.droppedWindows = [];
+  }
+
+  private resetDirty(): void {
+    this.dirtyRules = new Set();
+    this.dirtyOverrides = new Map();
+    this.droppedWindows = [];
+    for (const state of this.rules.values()) state.store.takeDirty();
+    this.requests.takeDirty(this.ts);
+  }
+
+  private startTracking(): void {
+    this.tracking = true;
+    for (const state of this.rules.values()) state.store.startTracking();
+    this.requests.startTracking();
+  }
+
+  /** Fills an empty engine from records in any order. */
+  private load(records: Iterable<StateRecord>): void {
+    const overrides: Array<Extract<StateRecord, { kind: 'override' }>> = [];
+    const requests: Array<
+      [string, { fingerprint: string; ts: number; decision: Decision; seq: number }]
+    > = [];
+    let nextSeq = 0;
+    for (const record of records) {
+      switch (record.kind) {
+        case 'meta':
+          if (record.name === 'lastTs') this.ts = record.value;
+          else if (record.name === 'requestSeq') nextSeq = record.value;
+          break;
+        case 'rule': {
+          const spec = validateRuleSpec(record.spec);
+          const state = this.rules.get(record.name);
+          if (state === undefined) this.createRuleState(record.name, spec, spec.algorithm);
+          else if (state.store.algorithm !== spec.algorithm) throw corrupt('rule algorithm');
+          else state.spec = spec;
+          break;
+        }
+        case 'override':
+          overrides.push(record);
+          break;
+        case 'window': {
+          const algorithm = algorithmOfWindow(record.data);
+          const state =
+            this.rules.get(record.rule) ?? this.createRuleState(record.rule, undefined, algorithm);
+          if (state.store.algorithm !== algorithm) throw corrupt('window algorithm');
+          state.store.load(record.key, record.data);
+          break;
+        }
+        case 'request':
+          requests.push([
+            record.id,
+            {
+              fingerprint: record.fingerprint,
+              ts: record.ts,
+              decision: Object.freeze({ ...record.decision }),
+              seq: record.seq ?? requests.length,
+            },
+          ]);
+          break;
+        default:
+          throw corrupt('record kind');
+      }
+    }
+    for (const record of overrides) {
+      const state = this.rules.get(record.rule);
+      if (state?.spec === undefined) throw corrupt(`override of unknown rule ${record.rule}`);
+      state.overrides.set(record.key, validateOverrideSpec(record.spec));
+    }
+    this.requests.restore(requests);
+    this.requests.setNextSeq(nextSeq);
+  }
+}
+
+function algorithmOfWindow(data: Uint8Array): Algorithm {
+  const code = data[0];
+  if (code === 1) return 'sliding-log';
+  if (code === 2) return 'sliding-counter';
+  if (code === 3) return 'token-bucket';
+  throw corrupt('window algorithm code');
+}
+
+function requestRecord(
+  id: string,
+  entry: { fingerprint: string; ts: number; decision: Decision; seq: number },
+): StateRecord {
+  return {
+    kind: 'request',
+    id,
+    fingerprint: entry.fingerprint,
+    ts: entry.ts,
+    decision: { ...entry.decision },
+    seq: entry.seq,
+  };
+}
+
+function unknownRule(name: string): DrlError {
+  return new DrlError(
+    'unknown_rule',
+    `no rule named ${JSON.stringify(name)} (and no inline limit)`,
+  );
+}
+
+function corrupt(what: string): DrlError {
+  return new DrlError('storage_corrupt', `snapshot record: bad ${what}`);
+}
+
+export function createLimiter(options?: LimiterOptions): Limiter {
+  return new Limiter(options);
+}

@@ -1,0 +1,471 @@
+import { DrlError } from '../errors.js';
+import { CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
+import { SlotTable } from './slot-table.js';
+import type { Decision, Usage } from './types.js';
+import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
+
+/**
+ * Exact sliding window log. Each grant is an entry (ts, cost, window in force when granted);
+ * equal timestamps with the same window merge into one entry. At ts under window W an entry
+ * counts iff ts - W < ts' and ts < ts' + W' (W' its own window): a window that grows later does
+ * not bring back grants expired under theirs. An entry with ts' + W' <= ts can never count again
+ * (ts never decreases) and is dropped.
+ *
+ * Per key, one 40-byte record in a shared buffer (one cache line for the whole decision):
+ * base ts and running cost sum (f64), then the entry segment (chunk, pos, ring start, length,
+ * size class) and, while every entry shares one window, that window ("uniform"). Entries live
+ * in an EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. Keys whose entries have
+ * different windows ("mixed", rare: only after a rule's or override's window changed) keep the
+ * per-entry windows in a side Map and take a slower path.
+ */
+
+const MIXED = 0;
+const OFFSET_MAX = 0xffffffff;
+/** Record layout: f64 index slot * F64_STRIDE + field; u32 index slot * U32_STRIDE + field. */
+const F64_STRIDE = 5;
+const U32_STRIDE = 10;
+const F_BASE = 0;
+const F_SUM = 1;
+const U_CHUNK = 4;
+const U_POS = 5;
+const U_START = 6;
+const U_LEN = 7;
+const U_CLS = 8;
+const U_WIN = 9;
+
+interface Entries {
+  ts: number[];
+  cost: number[];
+  win: number[];
+}
+
+export class SlidingLogStore extends SlotTable implements WindowStore {
+  readonly algorithm = 'sliding-log' as const;
+  private slab = new EntrySlab();
+  private f64 = new Float64Array(0);
+  private u32 = new Uint32Array(0);
+  private readonly mixedWindows = new Map<number, number[]>();
+
+  protected resize(capacity: number, used: number): void {
+    const buffer = new ArrayBuffer(capacity * F64_STRIDE * 8);
+    new Uint8Array(buffer).set(new Uint8Array(this.f64.buffer, 0, used * F64_STRIDE * 8));
+    this.f64 = new Float64Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+  }
+
+  decide(
+    key: string,
+    ts: number,
+    cost: number,
+    limit: number,
+    windowMs: number,
+    _burst: number,
+    record: boolean,
+  ): Decision {
+    const slot = this.keys.get(key);
+    if (slot === undefined) {
+      if (cost > limit) {
+        return { allowed: false, limit, remaining: limit, resetMs: 0, retryAfterMs: null };
+      }
+      if (record) {
+        const created = this.createSlot(key);
+        this.append(created, ts, cost, windowMs);
+        this.markDirty(key, created);
+      }
+      return { allowed: true, limit, remaining: limit - cost, resetMs: windowMs, retryAfterMs: 0 };
+    }
+    if (record) this.dropExpired(slot, ts);
+    const u = slot * U32_STRIDE;
+    const shared = this.u32[u + U_WIN]!;
+    if (shared === MIXED) return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
+    const weff = windowMs < shared ? windowMs : shared;
+    const n = this.u32[u + U_LEN]!;
+    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const pos = this.u32[u + U_POS]!;
+    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
+    const cutoff = ts - weff - base;
+    let held = this.f64[slot * F64_STRIDE + F_SUM]!;
+    let first = 0;
+    let p = this.u32[u + U_START]!;
+    while (first < n && entries[(pos + p) * 2]! <= cutoff) {
+      held -= entries[(pos + p) * 2 + 1]!;
+      first++;
+      p = p + 1 === cap ? 0 : p + 1;
+    }
+    if (cost <= limit && held + cost <= limit) {
+      if (record) {
+        this.append(slot, ts, cost, windowMs);
+        this.markDirty(key, slot);
+      }
+      return {
+        allowed: true,
+        limit,
+        remaining: limit - held - cost,
+        resetMs: windowMs,
+        retryAfterMs: 0,
+      };
+    }
+    let resetMs = 0;
+    if (held > 0) {
+      let last = this.u32[u + U_START]! + n - 1;
+      if (last >= cap) last -= cap;
+      resetMs = base + entries[(pos + last) * 2]! + weff - ts;
+    }
+    let retryAfterMs: number | null = null;
+    if (cost <= limit) {
+      // Free the oldest counted entries until the cost fits.
+      const need = held + cost - limit;
+      let freed = 0;
+      for (let i = first; i < n; i++) {
+        freed += entries[(pos + p) * 2 + 1]!;
+        if (freed >= need) {
+          retryAfterMs = base + entries[(pos + p) * 2]! + weff - ts;
+          break;
+        }
+        p = p + 1 === cap ? 0 : p + 1;
+      }
+    }
+    return {
+      allowed: false,
+      limit,
+      remaining: held < limit ? limit - held : 0,
+      resetMs,
+      retryAfterMs,
+    };
+  }
+
+  usage(key: string, ts: number, limit: number, windowMs: number): Usage {
+    const slot = this.keys.get(key);
+    let used = 0;
+    let lastOut = ts;
+    if (slot !== undefined) {
+      const entries = this.readEntries(slot);
+      for (let i = 0; i < entries.ts.length; i++) {
+        const at = entries.ts[i]!;
+        const w = entries.win[i]!;
+        if (at <= ts - windowMs || at + w <= ts) continue;
+        used += entries.cost[i]!;
+        lastOut = Math.max(lastOut, at + Math.min(w, windowMs));
+      }
+    }
+    return { used, limit, remaining: used < limit ? limit - used : 0, resetMs: lastOut - ts };
+  }
+
+  sweepSlot(key: string, slot: number, ts: number): boolean {
+    const u = slot * U32_STRIDE;
+    const n = this.u32[u + U_LEN]!;
+    const shared = this.u32[u + U_WIN]!;
+    if (n > 0 && shared !== MIXED) {
+      // Uniform: the newest entry expires last; skip live keys after one read.
+      const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+      let last = this.u32[u + U_START]! + n - 1;
+      if (last >= cap) last -= cap;
+      const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+      const newest = this.f64[slot * F64_STRIDE + F_BASE]! + entries[(this.u32[u + U_POS]! + last) * 2]!;
+      if (newest + shared > ts) return false;
+    } else if (n > 0) {
+      this.dropExpired(slot, ts);
+      if (this.u32[u + U_LEN]! > 0) return false;
+    }
+    this.freeSlot(key, slot);
+    return true;
+  }
+
+  encode(slot: number, ts: number): Uint8Array | undefined {
+    const entries = this.readEntries(slot);
+    let live = 0;
+    for (let i = 0; i < entries.ts.length; i++) {
+      if (entries.ts[i]! + entries.win[i]! > ts) live++;
+    }
+    if (live === 0) return undefined;
+    const bytes = new Uint8Array(5 + live * 16);
+    const view = new DataView(bytes.buffer);
+    view.setUint8(0, ALGORITHM_CODES['sliding-log']);
+    view.setUint32(1, live);
+    let at = 5;
+    for (let i = 0; i < entries.ts.length; i++) {
+      if (entries.ts[i]! + entries.win[i]! <= ts) continue;
+      view.setFloat64(at, entries.ts[i]!);
+      view.setUint32(at + 8, entries.cost[i]!);
+      view.setUint32(at + 12, entries.win[i]!);
+      at += 16;
+    }
+    return bytes;
+  }
+
+  load(key: string, data: Uint8Array): void {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const count = data.byteLength >= 5 ? view.getUint32(1) : -1;
+    if (view.getUint8(0) !== ALGORITHM_CODES['sliding-log'] || data.byteLength !== 5 + count * 16) {
+      throw new DrlError('storage_corrupt', `bad sliding-log window for key ${JSON.stringify(key)}`);
+    }
+    if (this.keys.has(key)) throw new DrlError('storage_corrupt', 'duplicate window record');
+    let previous = Number.NEGATIVE_INFINITY;
+    const slot = this.createSlot(key);
+    for (let i = 0, at = 5; i < count; i++, at += 16) {
+      const ts = view.getFloat64(at);
+      const cost = view.getUint32(at + 8);
+      const windowMs = view.getUint32(at + 12);
+      if (!(ts >= previous) || cost === 0 || windowMs === 0) {
+        throw new DrlError('storage_corrupt', `bad sliding-log entry for ${JSON.stringify(key)}`);
+      }
+      previous = ts;
+      this.append(slot, ts, cost, windowMs);
+    }
+    this.markDirty(key, slot);
+  }
+
+  private createSlot(key: string): number {
+    const slot = this.allocSlot(key);
+    this.slab.alloc(0);
+    const u = slot * U32_STRIDE;
+    this.u32[u + U_CHUNK] = this.slab.outChunk;
+    this.u32[u + U_POS] = this.slab.outPos;
+    this.u32[u + U_CLS] = 0;
+    this.u32[u + U_START] = 0;
+    this.u32[u + U_LEN] = 0;
+    this.u32[u + U_WIN] = 1;
+    this.f64[slot * F64_STRIDE + F_SUM] = 0;
+    return slot;
+  }
+
+  private freeSlot(key: string, slot: number): void {
+    const u = slot * U32_STRIDE;
+    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
+    this.mixedWindows.delete(slot);
+    this.releaseSlot(key, slot);
+  }
+
+  /** Drops entries that can never count again (ts' + W' <= ts). */
+  private dropExpired(slot: number, ts: number): void {
+    const u = slot * U32_STRIDE;
+    const shared = this.u32[u + U_WIN]!;
+    if (shared === MIXED) {
+      this.dropExpiredMixed(slot, ts);
+      return;
+    }
+    let n = this.u32[u + U_LEN]!;
+    let p = this.u32[u + U_START]!;
+    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const pos = this.u32[u + U_POS]!;
+    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+    const f = slot * F64_STRIDE;
+    const cutoff = ts - shared - this.f64[f + F_BASE]!;
+    if (n === 0 || entries[(pos + p) * 2]! > cutoff) return;
+    let sum = this.f64[f + F_SUM]!;
+    while (n > 0 && entries[(pos + p) * 2]! <= cutoff) {
+      sum -= entries[(pos + p) * 2 + 1]!;
+      n--;
+      p = p + 1 === cap ? 0 : p + 1;
+    }
+    this.u32[u + U_LEN] = n;
+    this.u32[u + U_START] = n === 0 ? 0 : p;
+    this.f64[f + F_SUM] = sum;
+  }
+
+  private append(slot: number, ts: number, cost: number, windowMs: number): void {
+    const u = slot * U32_STRIDE;
+    const f = slot * F64_STRIDE;
+    const n = this.u32[u + U_LEN]!;
+    if (n === 0) {
+      this.mixedWindows.delete(slot);
+      this.f64[f + F_BASE] = ts;
+      this.f64[f + F_SUM] = cost;
+      this.u32[u + U_WIN] = windowMs;
+      this.u32[u + U_START] = 0;
+      this.u32[u + U_LEN] = 1;
+      this.writeEntry(slot, 0, 0, cost);
+      return;
+    }
+    let mixed = this.u32[u + U_WIN] === MIXED ? this.mixedWindows.get(slot)! : undefined;
+    if (mixed === undefined && this.u32[u + U_WIN] !== windowMs) {
+      mixed = new Array<number>(n).fill(this.u32[u + U_WIN]!);
+      this.mixedWindows.set(slot, mixed);
+      this.u32[u + U_WIN] = MIXED;
+    }
+    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    let last = this.u32[u + U_START]! + n - 1;
+    if (last >= cap) last -= cap;
+    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+    const at = (this.u32[u + U_POS]! + last) * 2;
+    let offset = ts - this.f64[f + F_BASE]!;
+    if (offset === entries[at] && (mixed === undefined || mixed[n - 1] === windowMs)) {
+      entries[at + 1]! += cost;
+      this.f64[f + F_SUM]! += cost;
+      return;
+    }
+    if (offset > OFFSET_MAX) offset = this.rebase(slot, ts);
+    if (n === cap) this.growSegment(slot);
+    let p = this.u32[u + U_START]! + n;
+    const capNow = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    if (p >= capNow) p -= capNow;
+    this.writeEntry(slot, p, offset, cost);
+    this.u32[u + U_LEN] = n + 1;
+    this.f64[f + F_SUM]! += cost;
+    mixed?.push(windowMs);
+    if (this.slab.wantsCompaction()) this.compact();
+  }
+
+  private writeEntry(slot: number, p: number, offset: number, cost: number): void {
+    const u = slot * U32_STRIDE;
+    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+    const at = (this.u32[u + U_POS]! + p) * 2;
+    entries[at] = offset;
+    entries[at + 1] = cost;
+  }
+
+  /** Moves the base to the oldest entry; live entries span less than WINDOW_MS_MAX. */
+  private rebase(slot: number, ts: number): number {
+    const entries = this.readEntries(slot);
+    const newBase = entries.ts[0]!;
+    const offset = ts - newBase;
+    if (offset > OFFSET_MAX) throw new Error('sliding-log: live entries span more than 2^32 ms');
+    this.f64[slot * F64_STRIDE + F_BASE] = newBase;
+    this.writeEntries(slot, entries.ts, entries.cost);
+    return offset;
+  }
+
+  private growSegment(slot: number): void {
+    const u = slot * U32_STRIDE;
+    const entries = this.readEntries(slot);
+    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
+    const cls = this.u32[u + U_CLS]! + 1;
+    this.slab.alloc(cls);
+    this.u32[u + U_CLS] = cls;
+    this.u32[u + U_CHUNK] = this.slab.outChunk;
+    this.u32[u + U_POS] = this.slab.outPos;
+    this.writeEntries(slot, entries.ts, entries.cost);
+  }
+
+  /** Rewrites the slot's entries from logical index 0 (ring start reset to 0). */
+  private writeEntries(slot: number, tss: number[], costs: number[]): void {
+    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    this.u32[slot * U32_STRIDE + U_START] = 0;
+    for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
+    this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
+  }
+
+  /** The slot's entries in order, with absolute timestamps and each entry's window. */
+  private readEntries(slot: number): Entries {
+    const u = slot * U32_STRIDE;
+    const n = this.u32[u + U_LEN]!;
+    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const pos = this.u32[u + U_POS]!;
+    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
+    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const shared = this.u32[u + U_WIN]!;
+    const mixed = this.mixedWindows.get(slot);
+    const out: Entries = { ts: [], cost: [], win: [] };
+    for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
+      out.ts.push(base + entries[(pos + p) * 2]!);
+      out.cost.push(entries[(pos + p) * 2 + 1]!);
+      out.win.push(shared === MIXED ? mixed![i]! : shared);
+      p = p + 1 === cap ? 0 : p + 1;
+    }
+    return out;
+  }
+
+  private dropExpiredMixed(slot: number, ts: number): void {
+    const entries = this.readEntries(slot);
+    const keep: number[] = [];
+    for (let i = 0; i < entries.ts.length; i++) {
+      if (entries.ts[i]! + entries.win[i]! > ts) keep.push(i);
+    }
+    if (keep.length === entries.ts.length) return;
+    const tss = keep.map((i) => entries.ts[i]!);
+    const costs = keep.map((i) => entries.cost[i]!);
+    const wins = keep.map((i) => entries.win[i]!);
+    if (tss.length > 0) this.f64[slot * F64_STRIDE + F_BASE] = tss[0]!;
+    this.writeEntries(slot, tss, costs);
+    this.f64[slot * F64_STRIDE + F_SUM] = costs.reduce((a, b) => a + b, 0);
+    if (wins.every((w) => w === wins[0])) {
+      this.mixedWindows.delete(slot);
+      this.u32[slot * U32_STRIDE + U_WIN] = wins[0] ?? 1;
+    } else this.mixedWindows.set(slot, wins);
+  }
+
+  private decideMixed(
+    key: string,
+    slot: number,
+    ts: number,
+    cost: number,
+    limit: number,
+    windowMs: number,
+    record: boolean,
+  ): Decision {
+    const entries = this.readEntries(slot);
+    let held = 0;
+    let lastOut = ts;
+    const counted: Array<{ out: number; cost: number }> = [];
+    for (let i = 0; i < entries.ts.length; i++) {
+      const at = entries.ts[i]!;
+      const w = entries.win[i]!;
+      if (at <= ts - windowMs || at + w <= ts) continue;
+      const out = at + Math.min(w, windowMs);
+      held += entries.cost[i]!;
+      counted.push({ out, cost: entries.cost[i]! });
+      lastOut = Math.max(lastOut, out);
+    }
+    if (cost <= limit && held + cost <= limit) {
+      if (record) {
+        this.append(slot, ts, cost, windowMs);
+        this.markDirty(key, slot);
+      }
+      return {
+        allowed: true,
+        limit,
+        remaining: limit - held - cost,
+        resetMs: windowMs,
+        retryAfterMs: 0,
+      };
+    }
+    let retryAfterMs: number | null = null;
+    if (cost <= limit) {
+      counted.sort((a, b) => a.out - b.out);
+      const need = held + cost - limit;
+      let freed = 0;
+      for (const entry of counted) {
+        freed += entry.cost;
+        if (freed >= need) {
+          retryAfterMs = entry.out - ts;
+          break;
+        }
+      }
+    }
+    return {
+      allowed: false,
+      limit,
+      remaining: held < limit ? limit - held : 0,
+      resetMs: lastOut - ts,
+      retryAfterMs,
+    };
+  }
+
+  /** Moves every live segment into fresh chunks, right-sized, dropping free-listed garbage. */
+  private compact(): void {
+    const old = this.slab;
+    const slab = new EntrySlab();
+    for (const slot of this.keys.values()) {
+      const u = slot * U32_STRIDE;
+      const n = this.u32[u + U_LEN]!;
+      const cls = classFor(n);
+      const oldCap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+      slab.alloc(cls);
+      const from = old.chunks[this.u32[u + U_CHUNK]!]!;
+      const to = slab.chunks[slab.outChunk]!;
+      const pos = this.u32[u + U_POS]!;
+      for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
+        to[(slab.outPos + i) * 2] = from[(pos + p) * 2]!;
+        to[(slab.outPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
+        p = p + 1 === oldCap ? 0 : p + 1;
+      }
+      this.u32[u + U_CHUNK] = slab.outChunk;
+      this.u32[u + U_POS] = slab.outPos;
+      this.u32[u + U_CLS] = cls;
+      this.u32[u + U_START] = 0;
+    }
+    this.slab = slab;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Slot bookkeeping shared by the window stores: key -> slot index into typed-array columns,
+ * recycled slots, and the dirty marks an incremental snapshot needs. Columns are grown by the
+ * subclass (`resize`) by doubling, so a slot index stays valid for the key's whole life.
+ */
+export abstract class SlotTable {
+  readonly keys = new Map<string, number>();
+  protected capacity = 0;
+  private nextSlot = 0;
+  private readonly freeSlots: number[] = [];
+  private tracking = false;
+  private dirtyMark = new Uint8Array(0);
+  private changedKeys: string[] = [];
+  private evictedKeys: string[] = [];
+
+  /** Reallocates every column to `capacity` slots, keeping the first `used` slots. */
+  protected abstract resize(capacity: number, used: number): void;
+
+  protected allocSlot(key: string): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      if (this.nextSlot === this.capacity) {
+        const capacity = Math.max(1024, this.capacity * 2);
+        this.resize(capacity, this.nextSlot);
+        const marks = new Uint8Array(capacity);
+        marks.set(this.dirtyMark);
+        this.dirtyMark = marks;
+        this.capacity = capacity;
+      }
+      slot = this.nextSlot++;
+    }
+    this.keys.set(key, slot);
+    return slot;
+  }
+
+  protected releaseSlot(key: string, slot: number): void {
+    this.keys.delete(key);
+    this.freeSlots.push(slot);
+    if (this.tracking) {
+      this.dirtyMark[slot] = 0;
+      this.evictedKeys.push(key);
+    }
+  }
+
+  /** Called after a recorded grant. */
+  protected markDirty(key: string, slot: number): void {
+    if (this.tracking && this.dirtyMark[slot] === 0) {
+      this.dirtyMark[slot] = 1;
+      this.changedKeys.push(key);
+    }
+  }
+
+  startTracking(): void {
+    this.tracking = true;
+  }
+
+  takeDirty(): { changed: string[]; evicted: string[] } {
+    const changed = this.changedKeys;
+    const evicted = this.evictedKeys;
+    for (const key of changed) {
+      const slot = this.keys.get(key);
+      if (slot !== undefined) this.dirtyMark[slot] = 0;
+    }
+    this.changedKeys = [];
+    this.evictedKeys = [];
+    return { changed, evicted };
+  }
+}
+
+/** Grows a typed array to `capacity`, keeping its first `used` elements. */
+export function grown<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(
+  array: T,
+  capacity: number,
+  used: number,
+): T {
+  const next = new (array.constructor as new (length: number) => T)(capacity);
+  next.set(array.subarray(0, used));
+  return next;
+}

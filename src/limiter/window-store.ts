@@ -1,0 +1,41 @@
+import type { Algorithm, Decision, Usage } from './types.js';
+
+/**
+ * The per-rule window state of one algorithm: a Map from key to a slot in typed-array columns.
+ * Every method is deterministic in its arguments; `record` false never changes anything.
+ */
+export interface WindowStore {
+  readonly algorithm: Algorithm;
+  /** key -> slot. Iterated (insertion order) by the eviction sweep and the snapshot writer. */
+  readonly keys: Map<string, number>;
+  /**
+   * Decides an allow of `cost` at `ts` under (limit, windowMs, burst); records the grant when
+   * `record` is true. Returns a fresh object the caller may hand out.
+   */
+  decide(
+    key: string,
+    ts: number,
+    cost: number,
+    limit: number,
+    windowMs: number,
+    burst: number,
+    record: boolean,
+  ): Decision;
+  usage(key: string, ts: number, limit: number, windowMs: number, burst: number): Usage;
+  /** Drops what expired by `ts`; frees the slot (and the key) when nothing is left. */
+  sweepSlot(key: string, slot: number, ts: number): boolean;
+  /** The slot's state as of `ts` (expired parts left out), or undefined when nothing is live. */
+  encode(slot: number, ts: number): Uint8Array | undefined;
+  /** Rebuilds a key from `encode`'s bytes (throws storage_corrupt on bad bytes). */
+  load(key: string, data: Uint8Array): void;
+  /** Incremental snapshots: start noting changed and evicted keys. */
+  startTracking(): void;
+  /** Keys granted to since the last take, and keys evicted since then; resets both. */
+  takeDirty(): { changed: string[]; evicted: string[] };
+}
+
+export const ALGORITHM_CODES: Record<Algorithm, number> = {
+  'sliding-log': 1,
+  'sliding-counter': 2,
+  'token-bucket': 3,
+};

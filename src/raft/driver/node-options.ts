@@ -1,0 +1,81 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { DrlError } from '../../errors.js';
+import type { TransportOptions } from '../transport/transport-types.js';
+import type { NodeId, RaftConfig } from '../types.js';
+import type { StateMachine } from './state-machine.js';
+
+export interface RaftNodeOptions<R> {
+  id: NodeId;
+  /** Directory of this node's durable state; the Raft log is `raft-log.db` in it. */
+  dataDir: string;
+  /** Where this node listens for its peers (port 0 = any free port). */
+  listen: { host: string; port: number };
+  /** Every member of the initial group by Raft address, this node included (informational). */
+  peers: Record<NodeId, string>;
+  /** Cluster secret for the transport's handshake. */
+  secret: string | Uint8Array;
+  stateMachine: StateMachine<R>;
+  logger: Logger;
+  /** Tick length (default 50 ms); elections after electionTicks ticks without a leader. */
+  tickMs?: number;
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  /** propose()/readIndex() reject with 'unavailable' after this long (default 5000 ms). */
+  requestTimeoutMs?: number;
+  /** Monotonic milliseconds (default performance.now); leases depend on it. */
+  nowMs?: () => number;
+  /** Uniform integer in [0, n) (default crypto.randomInt). */
+  randomInt?: (n: number) => number;
+  /** Overrides of the core's configuration (inflight limits, testBugs, ...). */
+  raft?: Partial<Omit<RaftConfig, 'id' | 'peers'>>;
+  /** Transport tuning (queue bound, backoff, TLS socket factory). */
+  transport?: Partial<
+    Omit<TransportOptions, 'id' | 'listen' | 'peers' | 'secret' | 'logger' | 'onMessage'>
+  >;
+  /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
+  onSync?: (durationMs: number, entries: number) => void;
+}
+
+export interface ResolvedEnv {
+  nowMs: () => number;
+  randomInt: (n: number) => number;
+}
+
+export function resolveEnv(o: {
+  nowMs?: () => number;
+  randomInt?: (n: number) => number;
+}): ResolvedEnv {
+  return {
+    nowMs: o.nowMs ?? (() => performance.now()),
+    randomInt: o.randomInt ?? ((n: number) => randomInt(n)),
+  };
+}
+
+export function raftConfig<R>(o: RaftNodeOptions<R>, applied: number): RaftConfig {
+  const tickMs = o.tickMs ?? 50;
+  const electionTicks = o.electionTicks ?? 10;
+  const heartbeatTicks = o.heartbeatTicks ?? 1;
+  if (!(tickMs > 0) || !(electionTicks > heartbeatTicks) || !(heartbeatTicks >= 1)) {
+    throw new DrlError(
+      'invalid_argument',
+      'raft: need tickMs > 0 and electionTicks > heartbeatTicks >= 1',
+    );
+  }
+  return {
+    id: o.id,
+    peers: Object.keys(o.peers),
+    electionTicks,
+    heartbeatTicks,
+    tickMs,
+    clockDriftBound: 0.01,
+    maxInflightMsgs: 256,
+    maxInflightBytes: 32 * 1024 * 1024,
+    maxEntriesBytesPerMsg: 1024 * 1024,
+    preVote: true,
+    checkQuorum: true,
+    testBugs: new Set(),
+    applied,
+    ...o.raft,
+  };
+}

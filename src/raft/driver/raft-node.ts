@@ -1,0 +1,291 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DrlError, isDrlError } from '../../errors.js';
+import { RaftLogStore } from '../../storage/raft-log-store.js';
+import { createRaftCore, decodeConfChange } from '../core/index.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import type { TransportStats } from '../transport/transport-types.js';
+import {
+  type ConfChange,
+  type Entry,
+  EntryType,
+  type Message,
+  type NodeId,
+  type RaftCore,
+  type RaftStatus,
+  type Ready,
+} from '../types.js';
+import { type RaftNodeOptions, type ResolvedEnv, raftConfig, resolveEnv } from './node-options.js';
+import { NotLeaderError } from './not-leader-error.js';
+import { PendingRequests } from './pending-requests.js';
+import type { Proposed } from './state-machine.js';
+
+/** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
+const READIES_PER_TURN_MAX = 8;
+
+export interface LeaderChange {
+  leader: NodeId | null;
+  term: number;
+  role: RaftStatus['role'];
+}
+
+/**
+ * One Raft member: the pure core plus its disk (RaftLogStore), network (TcpTransport), timers
+ * and state machine. Everything that happens (tick, message, proposal) marks the node dirty;
+ * one Ready pass per event-loop turn persists (one fsync), sends, applies and advances, so
+ * whatever arrived while a persist ran is batched into the next one (group commit).
+ *
+ * Events: 'leader' (LeaderChange) when the known leader or this node's role changes;
+ * 'conf-change' (ConfChange) when a membership change is applied.
+ */
+export class RaftNode<R = unknown> extends EventEmitter {
+  readonly id: NodeId;
+  private readonly o: RaftNodeOptions<R>;
+  private readonly env: ResolvedEnv;
+  private readonly store: RaftLogStore;
+  private readonly core: RaftCore;
+  private readonly transport: TcpTransport;
+  private readonly pending = new PendingRequests<R>();
+  private readonly requestTimeoutMs: number;
+  private readonly tickMs: number;
+  private ticker: NodeJS.Timeout | null = null;
+  private readyScheduled = false;
+  private leader: NodeId | null = null;
+  private role: RaftStatus['role'] = 'follower';
+  private applied: number;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(options: RaftNodeOptions<R>) {
+    super();
+    this.id = options.id;
+    this.o = options;
+    this.env = resolveEnv(options);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    mkdirSync(options.dataDir, { recursive: true });
+    this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
+      onSync: options.onSync,
+      warn: (m) => options.logger.warn(m),
+    });
+    try {
+      this.applied = options.stateMachine.appliedIndex?.() ?? 0;
+      const config = raftConfig(options, this.applied);
+      this.tickMs = config.tickMs;
+      this.core = createRaftCore(config, this.store, this.env);
+      const peers = { ...options.peers };
+      delete peers[options.id];
+      this.transport = new TcpTransport({
+        randomInt: this.env.randomInt,
+        ...options.transport,
+        id: options.id,
+        listen: options.listen,
+        peers,
+        secret: options.secret,
+        logger: options.logger,
+        onMessage: (m) => this.onMessage(m),
+      });
+    } catch (err) {
+      this.store.close();
+      throw err;
+    }
+  }
+
+  /** Listens, dials peers and starts ticking; resolves with the bound Raft address. */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.state !== 'new') throw new DrlError('invalid_argument', 'raft node already started');
+    const bound = await this.transport.start();
+    this.state = 'running';
+    this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    this.scheduleReady();
+    return bound;
+  }
+
+  /** Resolves once `data` is committed and applied here, with the state machine's result. */
+  propose(data: Uint8Array): Promise<Proposed<R>> {
+    let index: number;
+    try {
+      this.checkRunning();
+      index = this.core.propose(data);
+    } catch (err) {
+      return Promise.reject(this.translate(err));
+    }
+    this.scheduleReady();
+    return this.pending.addProposal(index, data, this.env.nowMs() + this.requestTimeoutMs);
+  }
+
+  /** Appends a membership change; returns its index ('conf-change' is emitted once applied). */
+  proposeConfChange(change: ConfChange): Promise<number> {
+    try {
+      this.checkRunning();
+      const index = this.core.proposeConfChange(change);
+      this.scheduleReady();
+      return Promise.resolve(index);
+    } catch (err) {
+      return Promise.reject(this.translate(err));
+    }
+  }
+
+  /** Linearizable read barrier: resolves with an index once this node has applied up to it. */
+  readIndex(): Promise<number> {
+    try {
+      this.checkRunning();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { id, promise } = this.pending.newRead(this.env.nowMs() + this.requestTimeoutMs);
+    try {
+      this.core.readIndex(id);
+    } catch (err) {
+      this.pending.readFailed(id, this.translate(err));
+      return promise;
+    }
+    this.scheduleReady();
+    return promise;
+  }
+
+  /** True while this node leads and holds a lease: reads of applied state are linearizable. */
+  hasLease(): boolean {
+    return this.state === 'running' && this.core.hasLease();
+  }
+
+  transferLeader(to: NodeId): void {
+    this.checkRunning();
+    try {
+      this.core.transferLeader(to);
+    } catch (err) {
+      throw this.translate(err);
+    }
+    this.scheduleReady();
+  }
+
+  status(): RaftStatus {
+    return { ...this.core.status(), applied: this.applied };
+  }
+
+  /** Where peers are dialed; a replicated address change calls this. */
+  setPeerAddress(id: NodeId, address: string): void {
+    this.transport.setPeer(id, address);
+  }
+
+  transportStats(): Readonly<TransportStats> {
+    return this.transport.getStats();
+  }
+
+  /** Graceful stop: finishes the Ready in hand (persist + send), then closes network and disk. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    if (wasRunning) this.processReadies();
+    this.state = 'stopped';
+    if (this.ticker) clearInterval(this.ticker);
+    this.pending.rejectAll(new DrlError('closed', 'raft node stopped'));
+    await this.transport.stop();
+    this.store.close();
+  }
+
+  private checkRunning(): void {
+    if (this.state !== 'running') throw new DrlError('closed', `raft node is ${this.state}`);
+  }
+
+  private translate(err: unknown): Error {
+    if (isDrlError(err) && err.code === 'not_leader') return new NotLeaderError(this.leader);
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private onTick(): void {
+    this.core.tick();
+    this.pending.expire(this.env.nowMs());
+    this.scheduleReady();
+  }
+
+  private onMessage(m: Message): void {
+    if (this.state !== 'running' || m.to !== this.id) return;
+    this.core.step(m);
+    this.scheduleReady();
+  }
+
+  private scheduleReady(): void {
+    if (this.readyScheduled || this.state !== 'running') return;
+    this.readyScheduled = true;
+    setImmediate(() => {
+      this.readyScheduled = false;
+      if (this.state === 'running') this.processReadies();
+    });
+  }
+
+  private processReadies(): void {
+    for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
+      const rd = this.core.ready();
+      this.handleReady(rd);
+      this.core.advance(rd);
+    }
+    if (this.core.hasReady()) this.scheduleReady();
+  }
+
+  /** Persist, then send, then apply: the order the Ready contract requires. */
+  private handleReady(rd: Ready): void {
+    this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    for (let i = 0; i < rd.messages.length; i++) this.transport.send(rd.messages[i]!);
+    for (const send of rd.snapshotSends) {
+      // Streaming state machine snapshots is not built yet; the core retries later.
+      this.o.logger.warn(
+        { to: send.to, index: send.meta.index },
+        'raft: snapshot send unsupported',
+      );
+      this.core.reportSnapshot(send.to, false);
+    }
+    if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
+    this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates)
+      this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
+  }
+
+  private applyEntries(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const sm = this.o.stateMachine;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.index <= this.applied) continue;
+      if (e.index !== this.applied + 1) {
+        throw new Error(`raft driver invariant: applying ${e.index} after ${this.applied}`);
+      }
+      const result = sm.apply(e);
+      this.applied = e.index;
+      this.pending.applied(e, result);
+      if (e.type === EntryType.ConfChange) this.onConfChange(e);
+    }
+    this.pending.appliedUpTo(this.applied);
+  }
+
+  private onConfChange(e: Entry): void {
+    const change = decodeConfChange(e.data);
+    if (!change) return;
+    if (change.type === 'remove' && change.id !== this.id) this.transport.removePeer(change.id);
+    const address = replicatedRaftAddress(change);
+    // --peers wins over the replicated address (contract: dial at the configured address first).
+    if (address && change.type !== 'remove' && !(change.id in this.o.peers)) {
+      this.transport.setPeer(change.id, address);
+    }
+    this.emit('conf-change', change);
+  }
+
+  private onSoftState(leader: NodeId | null, role: RaftStatus['role']): void {
+    if (leader === this.leader && role === this.role) return;
+    this.leader = leader;
+    this.role = role;
+    const term = this.store.hardState.term;
+    this.o.logger.info({ leader, role, term }, 'raft: leader change');
+    this.emit('leader', { leader, term, role } satisfies LeaderChange);
+  }
+}
+
+/** The application stores `{"raft": "host:port", ...}` as JSON in a ConfChange's context. */
+function replicatedRaftAddress(change: ConfChange): string | null {
+  if (!change.context) return null;
+  try {
+    const ctx = JSON.parse(Buffer.from(change.context).toString('utf8')) as { raft?: unknown };
+    return typeof ctx.raft === 'string' ? ctx.raft : null;
+  } catch {
+    return null;
+  }
+}

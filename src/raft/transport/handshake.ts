@@ -1,0 +1,108 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NodeId } from '../types.js';
+import { ByteReader, CodecError } from './byte-reader.js';
+import { ByteWriter } from './byte-writer.js';
+import { beginFrame, endFrame, FRAME_HEADER_BYTES, type Frame, FrameKind } from './frame.js';
+
+/**
+ * Mutual challenge-response on every connection; the cluster secret never crosses the wire.
+ *   server -> client  Hello  {serverId, nonceS}
+ *   client -> server  Auth   {clientId, nonceC, HMAC(secret, "c" | nonceS | nonceC | clientId | serverId)}
+ *   server -> client  AuthOk {HMAC(secret, "s" | nonceC | nonceS | serverId | clientId)}
+ * Both nonces are fresh random 16 bytes, so a recorded exchange cannot be replayed.
+ */
+export const NONCE_BYTES = 16;
+
+export interface Hello {
+  serverId: NodeId;
+  nonce: Buffer;
+}
+
+export interface Auth {
+  clientId: NodeId;
+  nonce: Buffer;
+  mac: Buffer;
+}
+
+export function newNonce(): Buffer {
+  return randomBytes(NONCE_BYTES);
+}
+
+function frameOf(kind: FrameKind, write: (w: ByteWriter) => void): Buffer {
+  const w = new ByteWriter(128);
+  const start = beginFrame(w, kind);
+  write(w);
+  endFrame(w, start);
+  return w.take();
+}
+
+function payload(frame: Frame, kind: FrameKind): ByteReader {
+  if (frame.kind !== kind) throw new CodecError(`expected frame kind ${kind}, got ${frame.kind}`);
+  return new ByteReader(frame.buf, FRAME_HEADER_BYTES);
+}
+
+export function helloFrame(hello: Hello): Buffer {
+  return frameOf(FrameKind.Hello, (w) => {
+    w.str(hello.serverId);
+    w.bytes(hello.nonce);
+  });
+}
+
+export function parseHello(frame: Frame): Hello {
+  const r = payload(frame, FrameKind.Hello);
+  return { serverId: r.str(), nonce: r.bytes() };
+}
+
+export function authFrame(auth: Auth): Buffer {
+  return frameOf(FrameKind.Auth, (w) => {
+    w.str(auth.clientId);
+    w.bytes(auth.nonce);
+    w.bytes(auth.mac);
+  });
+}
+
+export function parseAuth(frame: Frame): Auth {
+  const r = payload(frame, FrameKind.Auth);
+  return { clientId: r.str(), nonce: r.bytes(), mac: r.bytes() };
+}
+
+export function authOkFrame(mac: Buffer): Buffer {
+  return frameOf(FrameKind.AuthOk, (w) => w.bytes(mac));
+}
+
+export function parseAuthOk(frame: Frame): Buffer {
+  return payload(frame, FrameKind.AuthOk).bytes();
+}
+
+export function clientMac(
+  secret: Uint8Array,
+  nonceS: Buffer,
+  nonceC: Buffer,
+  clientId: NodeId,
+  serverId: NodeId,
+): Buffer {
+  return mac(secret, 'c', nonceS, nonceC, clientId, serverId);
+}
+
+export function serverMac(
+  secret: Uint8Array,
+  nonceC: Buffer,
+  nonceS: Buffer,
+  serverId: NodeId,
+  clientId: NodeId,
+): Buffer {
+  return mac(secret, 's', nonceC, nonceS, serverId, clientId);
+}
+
+function mac(secret: Uint8Array, role: string, a: Buffer, b: Buffer, x: string, y: string): Buffer {
+  const h = createHmac('sha256', secret);
+  // Length-prefix the ids so ("ab","c") and ("a","bc") cannot produce the same input.
+  const ids = new ByteWriter(64);
+  ids.str(x);
+  ids.str(y);
+  return h.update(role).update(a).update(b).update(ids.take()).digest();
+}
+
+export function macEqual(expected: Buffer, got: Buffer): boolean {
+  return expected.length === got.length && timingSafeEqual(expected, got);
+}

@@ -1,0 +1,130 @@
+import { randomInt } from 'node:crypto';
+import net from 'node:net';
+import type { Message, NodeId } from '../types.js';
+import { serveInbound } from './inbound-connection.js';
+import { PeerLink } from './peer-link.js';
+import {
+  newStats,
+  parseAddress,
+  type SocketFactory,
+  type TransportOptions,
+  type TransportStats,
+} from './transport-types.js';
+
+export const plainSocketFactory: SocketFactory = {
+  createServer: (onConnection) => net.createServer(onConnection),
+  connect: (host, port) => net.connect({ host, port }),
+};
+
+/**
+ * Raft messages over TCP. Each node dials every peer at the address it was given and sends only
+ * on that connection; what it accepts it only reads. So cutting the A->B proxy silences exactly
+ * A's messages to B.
+ */
+export class TcpTransport {
+  private readonly stats = newStats();
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly inbound = new Set<net.Socket>();
+  private readonly secret: Uint8Array;
+  private server: net.Server | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: TransportOptions) {
+    if (o.secret.length === 0) throw new RangeError('raft transport: empty cluster secret');
+    this.secret = typeof o.secret === 'string' ? Buffer.from(o.secret, 'utf8') : o.secret;
+    for (const address of Object.values(o.peers)) parseAddress(address);
+  }
+
+  /** Listens, starts dialing peers; resolves with the bound address. */
+  async start(): Promise<{ host: string; port: number }> {
+    const factory = this.o.socketFactory ?? plainSocketFactory;
+    const server = factory.createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.listen.port, this.o.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    for (const [id, address] of Object.entries(this.o.peers)) this.setPeer(id, address);
+    const bound = server.address() as net.AddressInfo;
+    return { host: bound.address, port: bound.port };
+  }
+
+  /** Sends to message.to; false when dropped (unknown peer, no connection, queue full). */
+  send(message: Message): boolean {
+    const link = this.links.get(message.to);
+    if (!link) {
+      this.stats.droppedMessages++;
+      return false;
+    }
+    return link.send(message);
+  }
+
+  /** Adds a peer or moves it to a new address (reconnects at once). */
+  setPeer(id: NodeId, address: string): void {
+    if (this.stopped || id === this.o.id) return;
+    const link = this.links.get(id);
+    if (link) {
+      link.setAddress(address);
+      return;
+    }
+    this.links.set(id, this.newLink(id, address));
+  }
+
+  removePeer(id: NodeId): void {
+    this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
+  getStats(): Readonly<TransportStats> {
+    return this.stats;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const socket of this.inbound) socket.destroy();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    this.inbound.add(socket);
+    socket.on('close', () => this.inbound.delete(socket));
+    serveInbound(socket, {
+      selfId: this.o.id,
+      secret: this.secret,
+      logger: this.o.logger,
+      stats: this.stats,
+      handshakeTimeoutMs: this.o.handshakeTimeoutMs ?? 3000,
+      frameBytesMax: this.o.frameBytesMax ?? 64 * 1024 * 1024,
+      onMessage: this.o.onMessage,
+    });
+  }
+
+  private newLink(id: NodeId, address: string): PeerLink {
+    return new PeerLink({
+      selfId: this.o.id,
+      peerId: id,
+      address,
+      secret: this.secret,
+      logger: this.o.logger,
+      stats: this.stats,
+      factory: this.o.socketFactory ?? plainSocketFactory,
+      randomInt: this.o.randomInt ?? ((n) => randomInt(n)),
+      queueBytesMax: this.o.queueBytesMax ?? 8 * 1024 * 1024,
+      reconnectMinMs: this.o.reconnectMinMs ?? 50,
+      reconnectMaxMs: this.o.reconnectMaxMs ?? 2000,
+      handshakeTimeoutMs: this.o.handshakeTimeoutMs ?? 3000,
+      frameBytesMax: this.o.frameBytesMax ?? 64 * 1024 * 1024,
+    });
+  }
+}

@@ -1,0 +1,162 @@
+import type Database from 'better-sqlite3';
+import { DrlError } from '../errors.js';
+import type { SnapshotWriter, StateRecord, StateRecordId } from '../limiter/types.js';
+import {
+  mapRows,
+  metaRecord,
+  overrideRecord,
+  requestRecord,
+  ruleRecord,
+  windowRecord,
+} from './limiter-rows.js';
+import { ensureLimiterSchema, STATE_TABLES } from './limiter-schema.js';
+import { type LimiterStatements, prepareLimiterStatements } from './limiter-statements.js';
+
+export interface SnapshotStoreOptions {
+  /**
+   * Runs inside the snapshot's transaction, just before it commits, with the snapshot's applied
+   * index: the owner truncates its command journal there so the snapshot and the truncation are
+   * one atomic step (a crash leaves either both or neither).
+   */
+  onCommit?: (appliedIndex: number) => void;
+}
+
+/**
+ * The limiter state machine's snapshot in SQLite (one file per node's state machine, or per
+ * embedded RateLimiter). Implements the engine's SnapshotWriter: each snapshot is one
+ * transaction, and the applied index it covers is written in that same transaction.
+ */
+export class LimiterSnapshotStore implements SnapshotWriter {
+  private readonly db: Database.Database;
+  private readonly sql: LimiterStatements;
+  private readonly onCommit: ((appliedIndex: number) => void) | undefined;
+  /** The index of the snapshot being written, or -1 when none is open. */
+  private pendingIndex = -1;
+
+  constructor(db: Database.Database, options: SnapshotStoreOptions = {}) {
+    ensureLimiterSchema(db);
+    this.db = db;
+    this.sql = prepareLimiterStatements(db);
+    this.onCommit = options.onCommit;
+  }
+
+  /** The log index (or journal sequence) the stored snapshot covers; 0 for an empty store. */
+  get appliedIndex(): number {
+    const row = this.sql.getStore.get('applied_index') as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  begin(appliedIndex: number, mode: 'full' | 'incremental'): void {
+    if (this.pendingIndex >= 0) throw new DrlError('internal', 'a snapshot is already open');
+    const stored = this.appliedIndex;
+    if (!Number.isSafeInteger(appliedIndex) || appliedIndex < stored) {
+      throw new DrlError('internal', `snapshot index ${appliedIndex} is behind stored ${stored}`);
+    }
+    this.db.exec('BEGIN');
+    this.pendingIndex = appliedIndex;
+    if (mode === 'full') {
+      for (const table of STATE_TABLES) this.db.exec(`DELETE FROM ${table}`);
+    }
+  }
+
+  put(record: StateRecord): void {
+    this.assertOpen();
+    const sql = this.sql;
+    switch (record.kind) {
+      case 'meta':
+        sql.putMeta.run(record.name, record.value);
+        return;
+      case 'rule':
+        sql.putRule.run(
+          record.name,
+          record.spec.limit,
+          record.spec.windowMs,
+          record.spec.algorithm ?? null,
+          record.spec.burst ?? null,
+        );
+        return;
+      case 'override':
+        sql.putOverride.run(record.rule, record.key, record.spec.limit, record.spec.windowMs);
+        return;
+      case 'window':
+        sql.putWindow.run(record.rule, record.key, asBuffer(record.data));
+        return;
+      case 'request': {
+        const d = record.decision;
+        sql.putRequest.run(
+          record.id,
+          record.fingerprint,
+          record.ts,
+          d.allowed ? 1 : 0,
+          d.limit,
+          d.remaining,
+          d.resetMs,
+          d.retryAfterMs,
+        );
+        return;
+      }
+    }
+  }
+
+  delete(id: StateRecordId): void {
+    this.assertOpen();
+    const sql = this.sql;
+    switch (id.kind) {
+      case 'meta':
+        sql.deleteMeta.run(id.name);
+        return;
+      case 'rule':
+        sql.deleteRule.run(id.name);
+        return;
+      case 'override':
+        sql.deleteOverride.run(id.rule, id.key);
+        return;
+      case 'window':
+        sql.deleteWindow.run(id.rule, id.key);
+        return;
+      case 'request':
+        sql.deleteRequest.run(id.id);
+        return;
+    }
+  }
+
+  commit(): void {
+    this.assertOpen();
+    const index = this.pendingIndex;
+    try {
+      this.sql.putStore.run('applied_index', index);
+      this.onCommit?.(index);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+    this.pendingIndex = -1;
+  }
+
+  /** Drops an open snapshot (the engine threw midway); the stored one is left as it was. */
+  abort(): void {
+    if (this.pendingIndex < 0) return;
+    this.pendingIndex = -1;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** Every stored record, streamed (a million windows are never all in memory as rows). */
+  *records(): Generator<StateRecord> {
+    if (this.pendingIndex >= 0) throw new DrlError('internal', 'cannot read during a snapshot');
+    const sql = this.sql;
+    yield* mapRows(sql.allMeta, metaRecord);
+    yield* mapRows(sql.allRules, ruleRecord);
+    yield* mapRows(sql.allOverrides, overrideRecord);
+    yield* mapRows(sql.allWindows, windowRecord);
+    yield* mapRows(sql.allRequests, requestRecord);
+  }
+
+  private assertOpen(): void {
+    if (this.pendingIndex < 0) throw new DrlError('internal', 'no snapshot is open (call begin)');
+  }
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3';
+
+/** Every statement the snapshot store runs, prepared once per connection. */
+export function prepareLimiterStatements(db: Database.Database): LimiterStatements {
+  return {
+    getStore: db.prepare('SELECT value FROM limiter_store WHERE name = ?'),
+    putStore: db.prepare('INSERT OR REPLACE INTO limiter_store (name, value) VALUES (?, ?)'),
+    putMeta: db.prepare('INSERT OR REPLACE INTO limiter_meta (name, value) VALUES (?, ?)'),
+    deleteMeta: db.prepare('DELETE FROM limiter_meta WHERE name = ?'),
+    allMeta: db.prepare('SELECT name, value FROM limiter_meta'),
+    putRule: db.prepare(
+      'INSERT OR REPLACE INTO limiter_rules (name, lim, window_ms, algorithm, burst) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteRule: db.prepare('DELETE FROM limiter_rules WHERE name = ?'),
+    allRules: db.prepare('SELECT name, lim, window_ms, algorithm, burst FROM limiter_rules'),
+    putOverride: db.prepare(
+      'INSERT OR REPLACE INTO limiter_overrides (rule, key, lim, window_ms) VALUES (?, ?, ?, ?)',
+    ),
+    deleteOverride: db.prepare('DELETE FROM limiter_overrides WHERE rule = ? AND key = ?'),
+    allOverrides: db.prepare('SELECT rule, key, lim, window_ms FROM limiter_overrides'),
+    putWindow: db.prepare(
+      'INSERT OR REPLACE INTO limiter_windows (rule, key, data) VALUES (?, ?, ?)',
+    ),
+    deleteWindow: db.prepare('DELETE FROM limiter_windows WHERE rule = ? AND key = ?'),
+    allWindows: db.prepare('SELECT rule, key, data FROM limiter_windows'),
+    putRequest: db.prepare(
+      `INSERT OR REPLACE INTO limiter_requests
+       (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteRequest: db.prepare('DELETE FROM limiter_requests WHERE id = ?'),
+    allRequests: db.prepare(
+      'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms FROM limiter_requests',
+    ),
+  };
+}
+
+export type LimiterStatements = Record<StatementName, Database.Statement>;
+
+type StatementName =
+  | 'getStore'
+  | 'putStore'
+  | 'putMeta'
+  | 'deleteMeta'
+  | 'allMeta'
+  | 'putRule'
+  | 'deleteRule'
+  | 'allRules'
+  | 'putOverride'
+  | 'deleteOverride'
+  | 'allOverrides'
+  | 'putWindow'
+  | 'deleteWindow'
+  | 'allWindows'
+  | 'putRequest'
+  | 'deleteRequest'
+  | 'allRequests';

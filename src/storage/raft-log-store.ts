@@ -1,0 +1,348 @@
+import Database from 'better-sqlite3';
+import { DrlError } from '../errors.js';
+import type { ConfState, Entry, HardState, LogView, SnapshotMeta } from '../raft/types.js';
+import { entryChecksum } from './raft-crc32.js';
+import { rowToEntry, scanLog, stateChecksum, verifyStateRow } from './raft-log-recovery.js';
+import { applySchema, SCHEMA_VERSION, type StateRow } from './raft-log-schema.js';
+
+/** What one group commit writes: the durable part of a Ready. */
+export interface PersistBatch {
+  snapshot: SnapshotMeta | null;
+  entries: Entry[];
+  hardState: HardState | null;
+}
+
+export interface RaftLogStoreOptions {
+  /** Entries kept in memory behind the last index so followers' catch-up rarely hits SQLite. */
+  cacheEntriesMax?: number;
+  /** Called with the duration of every committed transaction (one fsync each). */
+  onSync?: (durationMs: number, entries: number) => void;
+  /** Warns when a torn tail is truncated on open. */
+  warn?: (message: string) => void;
+}
+
+const ROWS_PER_INSERT = 64;
+
+/**
+ * The Raft log, hard state and snapshot metadata in one SQLite file (WAL, synchronous=FULL).
+ * persist() is one transaction = one fsync per Ready (group commit). It is a LogView, so the core
+ * restarts from what is on disk alone.
+ */
+export class RaftLogStore implements LogView {
+  hardState: HardState;
+  snapshot: SnapshotMeta | null;
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly onSync: RaftLogStoreOptions['onSync'];
+  private readonly cacheEntriesMax: number;
+  /** terms[i] = term of entry snapIndex + 1 + i. */
+  private terms: number[];
+  /** Recent entries, contiguous, ending at lastIndex. */
+  private cache: Entry[] = [];
+  private batch: number;
+  private readonly stmts: ReturnType<typeof prepare>;
+  private readonly persistTx: (batch: PersistBatch) => void;
+  private readonly compactTx: (meta: SnapshotMeta) => void;
+
+  static open(path: string, options: RaftLogStoreOptions = {}): RaftLogStore {
+    return new RaftLogStore(path, options);
+  }
+
+  private constructor(path: string, options: RaftLogStoreOptions) {
+    this.path = path;
+    this.onSync = options.onSync;
+    this.cacheEntriesMax = options.cacheEntriesMax ?? 8192;
+    this.db = new Database(path);
+    try {
+      applySchema(this.db);
+      this.stmts = prepare(this.db);
+      const state = this.loadState();
+      const recovered = scanLog(this.db, path, state);
+      if (recovered.tornFrom !== null) {
+        this.db.prepare('DELETE FROM raft_entries WHERE idx >= ?').run(recovered.tornFrom);
+        options.warn?.(`${path}: truncated torn log tail from index ${recovered.tornFrom}`);
+      }
+      this.terms = recovered.terms;
+      this.batch = state.batch;
+      this.hardState = { term: state.term, vote: state.vote, commit: state.commit_index };
+      this.snapshot = state.snap_conf
+        ? {
+            index: state.snap_index,
+            term: state.snap_term,
+            conf: JSON.parse(state.snap_conf) as ConfState,
+          }
+        : null;
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.persistTx = this.db.transaction((b: PersistBatch) => this.writeBatch(b));
+    this.compactTx = this.db.transaction((m: SnapshotMeta) => this.writeCompaction(m));
+  }
+
+  firstIndex(): number {
+    return this.snapIndex() + 1;
+  }
+
+  lastIndex(): number {
+    return this.snapIndex() + this.terms.length;
+  }
+
+  term(index: number): number {
+    const snapIndex = this.snapIndex();
+    if (index === snapIndex) return this.snapshot?.term ?? 0;
+    const term = this.terms[index - snapIndex - 1];
+    if (term === undefined) {
+      throw new DrlError(
+        'internal',
+        `raft log: term(${index}) outside [${snapIndex}, ${this.lastIndex()}]`,
+      );
+    }
+    return term;
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    if (lo < this.firstIndex() || hi > this.lastIndex() + 1 || lo >= hi) {
+      throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) outside the log`);
+    }
+    const cacheFirst = this.lastIndex() - this.cache.length + 1;
+    if (lo >= cacheFirst) return this.fromCache(lo - cacheFirst, hi - cacheFirst, maxBytes);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (const row of this.stmts.range.iterate(lo, hi) as IterableIterator<RawEntryRow>) {
+      bytes += row.data.length;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(rowToEntry(row));
+    }
+    return out;
+  }
+
+  /** Writes snapshot meta, entries (truncating any conflicting suffix) and hard state in one fsync. */
+  persist(batch: PersistBatch): void {
+    if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
+    const started = performance.now();
+    const saved = this.saveMemory();
+    try {
+      this.persistTx(batch);
+    } catch (err) {
+      this.restoreMemory(saved);
+      throw err;
+    }
+    this.onSync?.(performance.now() - started, batch.entries.length);
+  }
+
+  /** Drops entries up to meta.index (a state machine snapshot now covers them). */
+  compact(meta: SnapshotMeta): void {
+    if (meta.index <= this.snapIndex()) return;
+    if (meta.index > this.lastIndex() || this.term(meta.index) !== meta.term) {
+      throw new DrlError('internal', `raft log: cannot compact to ${meta.index}/${meta.term}`);
+    }
+    const saved = this.saveMemory();
+    try {
+      this.compactTx(meta);
+    } catch (err) {
+      this.restoreMemory(saved);
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private snapIndex(): number {
+    return this.snapshot?.index ?? 0;
+  }
+
+  private fromCache(from: number, to: number, maxBytes: number): Entry[] {
+    let bytes = 0;
+    let end = from;
+    while (end < to) {
+      bytes += this.cache[end]!.data.length;
+      if (end > from && bytes > maxBytes) break;
+      end++;
+    }
+    return this.cache.slice(from, end);
+  }
+
+  private writeBatch(b: PersistBatch): void {
+    this.batch++;
+    if (b.snapshot) this.installSnapshot(b.snapshot);
+    if (b.entries.length > 0) this.appendEntries(b.entries);
+    if (b.hardState) this.checkHardState(b.hardState);
+    this.writeState();
+  }
+
+  private installSnapshot(meta: SnapshotMeta): void {
+    if (meta.index < this.snapIndex()) {
+      throw new DrlError(
+        'internal',
+        `raft log: snapshot ${meta.index} older than ${this.snapIndex()}`,
+      );
+    }
+    this.stmts.deleteAll.run();
+    this.snapshot = meta;
+    this.terms = [];
+    this.cache = [];
+    if (this.hardState.commit < meta.index)
+      this.hardState = { ...this.hardState, commit: meta.index };
+  }
+
+  private appendEntries(entries: Entry[]): void {
+    const first = entries[0]!.index;
+    if (first <= this.snapIndex() || first > this.lastIndex() + 1) {
+      throw new DrlError(
+        'internal',
+        `raft log: append at ${first} with log [${this.firstIndex()}, ${this.lastIndex()}]`,
+      );
+    }
+    if (first <= this.lastIndex()) this.truncateFrom(first);
+    this.insertRows(entries);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.index !== first + i) throw new DrlError('internal', 'raft log: entries not contiguous');
+      this.terms.push(e.term);
+      this.cache.push(e);
+    }
+    if (this.cache.length > this.cacheEntriesMax * 2) {
+      this.cache = this.cache.slice(this.cache.length - this.cacheEntriesMax);
+    }
+  }
+
+  private truncateFrom(index: number): void {
+    if (index <= this.hardState.commit) {
+      throw new DrlError('internal', `raft log: truncating committed entry ${index}`);
+    }
+    this.stmts.deleteFrom.run(index);
+    const keep = index - this.snapIndex() - 1;
+    const dropped = this.terms.length - keep;
+    this.terms.length = keep;
+    this.cache.length = Math.max(0, this.cache.length - dropped);
+  }
+
+  private insertRows(entries: Entry[]): void {
+    const params: unknown[] = [];
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS_PER_INSERT; j++) this.pushRow(params, entries[j]!);
+      this.stmts.insertMany.run(params);
+    }
+    for (; i < entries.length; i++) {
+      params.length = 0;
+      this.pushRow(params, entries[i]!);
+      this.stmts.insertOne.run(params);
+    }
+  }
+
+  private pushRow(params: unknown[], e: Entry): void {
+    const crc = entryChecksum(e.index, e.term, e.type, e.data);
+    params.push(e.index, e.term, e.type, e.data, crc, this.batch);
+  }
+
+  private checkHardState(hs: HardState): void {
+    const prev = this.hardState;
+    if (hs.term < prev.term)
+      throw new DrlError('internal', `raft log: term ${prev.term} -> ${hs.term}`);
+    if (hs.commit < prev.commit) {
+      throw new DrlError('internal', `raft log: commit ${prev.commit} -> ${hs.commit}`);
+    }
+    if (hs.commit > this.lastIndex()) {
+      throw new DrlError(
+        'internal',
+        `raft log: commit ${hs.commit} beyond last ${this.lastIndex()}`,
+      );
+    }
+    this.hardState = { term: hs.term, vote: hs.vote, commit: hs.commit };
+  }
+
+  private writeCompaction(meta: SnapshotMeta): void {
+    this.batch++;
+    this.stmts.deleteUpTo.run(meta.index);
+    const drop = meta.index - this.snapIndex();
+    this.terms = this.terms.slice(drop);
+    const cacheFirst = this.lastIndex() - this.cache.length + 1;
+    if (meta.index >= cacheFirst) this.cache = this.cache.slice(meta.index - cacheFirst + 1);
+    this.snapshot = meta;
+    this.writeState();
+  }
+
+  private writeState(): void {
+    const row: Omit<StateRow, 'crc'> = {
+      version: SCHEMA_VERSION,
+      term: this.hardState.term,
+      vote: this.hardState.vote,
+      commit_index: this.hardState.commit,
+      batch: this.batch,
+      snap_index: this.snapIndex(),
+      snap_term: this.snapshot?.term ?? 0,
+      snap_conf: this.snapshot ? JSON.stringify(this.snapshot.conf) : null,
+    };
+    this.stmts.writeState.run({ ...row, crc: stateChecksum(row) });
+  }
+
+  private loadState(): StateRow {
+    const row = this.db.prepare('SELECT * FROM raft_state WHERE k = 1').get() as
+      | StateRow
+      | undefined;
+    if (!row) {
+      const fresh = { version: SCHEMA_VERSION, term: 0, vote: null, commit_index: 0, batch: 0 };
+      const init = { ...fresh, snap_index: 0, snap_term: 0, snap_conf: null };
+      const full = { ...init, crc: stateChecksum(init) };
+      this.stmts.writeState.run(full);
+      return full;
+    }
+    verifyStateRow(this.path, row);
+    if (row.version !== SCHEMA_VERSION) {
+      throw new DrlError('storage_corrupt', `${this.path}: raft log schema version ${row.version}`);
+    }
+    return row;
+  }
+
+  private saveMemory() {
+    return {
+      hardState: this.hardState,
+      snapshot: this.snapshot,
+      terms: this.terms.slice(),
+      cache: this.cache.slice(),
+      batch: this.batch,
+    };
+  }
+
+  private restoreMemory(saved: ReturnType<RaftLogStore['saveMemory']>): void {
+    this.hardState = saved.hardState;
+    this.snapshot = saved.snapshot;
+    this.terms = saved.terms;
+    this.cache = saved.cache;
+    this.batch = saved.batch;
+  }
+}
+
+interface RawEntryRow {
+  idx: number;
+  term: number;
+  type: number;
+  data: Buffer;
+  crc: number;
+  batch: number;
+}
+
+function prepare(db: Database.Database) {
+  const one = '(?, ?, ?, ?, ?, ?)';
+  const many = Array.from({ length: ROWS_PER_INSERT }, () => one).join(', ');
+  const cols = 'idx, term, type, data, crc, batch';
+  return {
+    insertOne: db.prepare(`INSERT INTO raft_entries (${cols}) VALUES ${one}`),
+    insertMany: db.prepare(`INSERT INTO raft_entries (${cols}) VALUES ${many}`),
+    deleteFrom: db.prepare('DELETE FROM raft_entries WHERE idx >= ?'),
+    deleteUpTo: db.prepare('DELETE FROM raft_entries WHERE idx <= ?'),
+    deleteAll: db.prepare('DELETE FROM raft_entries'),
+    range: db.prepare(
+      'SELECT idx, term, type, data, crc, batch FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+    ),
+    writeState: db.prepare(
+      `INSERT OR REPLACE INTO raft_state (k, version, term, vote, commit_index, batch, snap_index, snap_term, snap_conf, crc)
+       VALUES (1, @version, @term, @vote, @commit_index, @batch, @snap_index, @snap_term, @snap_conf, @crc)`,
+    ),
+  };
+}

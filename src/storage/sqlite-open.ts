@@ -1,0 +1,45 @@
+import Database from 'better-sqlite3';
+import { DrlError } from '../errors.js';
+
+/** 'normal': WAL + synchronous=NORMAL (survives a process kill); 'fsync': synchronous=FULL (a power cut). */
+export type Durability = 'normal' | 'fsync';
+
+export interface OpenOptions {
+  durability?: Durability;
+}
+
+/**
+ * Opens a SQLite file that one connection owns for its whole life. EXCLUSIVE locking mode is
+ * set before WAL so SQLite never creates the shared-memory index (cheaper commits), and the
+ * write lock is taken at once so a second opener — another process, or another connection in
+ * this one — fails here with a clear error instead of blocking or interleaving writes.
+ */
+export function openExclusiveDatabase(path: string, options: OpenOptions = {}): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: 0 });
+  } catch (err) {
+    throw new DrlError('storage_corrupt', `cannot open ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+      throw new DrlError(
+        'storage_locked',
+        `${path} is already open by another process or RateLimiter; a state file has one owner`,
+        { cause: err },
+      );
+    }
+    throw new DrlError('storage_corrupt', `cannot open ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return db;
+}

@@ -1,0 +1,139 @@
+/**
+ * `npm run sim -- --seeds N [--from S] [--bugs a,b] [--nodes 3|5] [--max-failures K]`: a long,
+ * resumable campaign that records progress in the ledger (.sim-ledger/ledger.json);
+ * `--seed S --verbose` replays one seed step by step. Wall-clock time here only reports speed;
+ * it never reaches the simulation.
+ */
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_LEDGER_PATH, type Ledger, loadLedger, saveLedger } from './ledger.js';
+import { runSeeds } from './run-seeds.js';
+import { defaultOptions } from './sim-options.js';
+import { runSeed } from './simulation.js';
+import { addStats, formatStats } from './stats.js';
+import { SimViolation } from './violation.js';
+
+interface Args {
+  seeds: number;
+  from: number | null;
+  seed: number | null;
+  bugs: string[];
+  nodes: 3 | 5 | undefined;
+  verbose: boolean;
+  ledger: string;
+  maxFailures: number;
+}
+
+const USAGE =
+  'usage: campaign.ts [--seeds N] [--from S] [--seed S --verbose] [--bugs a,b] [--nodes 3|5] [--max-failures K] [--ledger PATH]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    seeds: 100,
+    from: null,
+    seed: null,
+    bugs: [],
+    nodes: undefined,
+    verbose: false,
+    ledger: DEFAULT_LEDGER_PATH,
+    maxFailures: 10,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--verbose') {
+      args.verbose = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+    if (flag === '--seeds') args.seeds = toInt(flag, value);
+    else if (flag === '--from') args.from = toInt(flag, value);
+    else if (flag === '--seed') args.seed = toInt(flag, value);
+    else if (flag === '--max-failures') args.maxFailures = Math.max(1, toInt(flag, value));
+    else if (flag === '--bugs') args.bugs = value.split(',').filter((b) => b !== '');
+    else if (flag === '--nodes') args.nodes = toInt(flag, value) === 5 ? 5 : 3;
+    else if (flag === '--ledger') args.ledger = value;
+    else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+  }
+  return args;
+}
+
+function toInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a non-negative integer`);
+  return n;
+}
+
+function replayOne(args: Args, seed: number): number {
+  const opts = {
+    ...defaultOptions(seed),
+    bugs: args.bugs,
+    verbose: args.verbose,
+    nodes: args.nodes,
+  };
+  try {
+    const result = runSeed(opts);
+    console.log(
+      `seed ${seed} passed (${result.nodes} nodes, faults: ${result.faultsSeen.join(' ')})`,
+    );
+    console.log(formatStats(result.stats));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof SimViolation)) throw err;
+    console.error(err.message);
+    return 1;
+  }
+}
+
+function recordPass(ledger: Ledger, seed: number, nodes: number): void {
+  const size = String(nodes);
+  ledger.clusterSizes[size] = (ledger.clusterSizes[size] ?? 0) + 1;
+  if (seed === ledger.contiguousPassed) ledger.contiguousPassed = seed + 1;
+}
+
+function campaign(args: Args): number {
+  // Bug-switch or fixed-size runs are experiments: they neither read nor advance the ledger.
+  const useLedger = args.bugs.length === 0 && args.nodes === undefined;
+  const ledger = loadLedger(args.ledger);
+  const from = args.from ?? (useLedger ? ledger.contiguousPassed : 0);
+  const started = performance.now();
+  let lastSave = started;
+  const result = runSeeds({
+    from,
+    count: args.seeds,
+    bugs: args.bugs,
+    nodes: args.nodes,
+    maxFailures: args.maxFailures,
+    onPass: (seed, stats, faults, nodes) => {
+      if (!useLedger) return;
+      addStats(ledger.totals, stats);
+      for (const f of faults) ledger.faultMix[f] = (ledger.faultMix[f] ?? 0) + 1;
+      recordPass(ledger, seed, nodes);
+      const now = performance.now();
+      if (now - lastSave > 5000) {
+        saveLedger(args.ledger, ledger, new Date().toISOString());
+        lastSave = now;
+      }
+    },
+  });
+  for (const f of result.failures) {
+    console.error(f.message);
+    if (useLedger) ledger.failures.push({ seed: f.seed, rule: f.rule, repro: f.repro });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (useLedger) saveLedger(args.ledger, ledger, new Date().toISOString());
+  console.log(formatStats(result.stats));
+  console.log(
+    `this run: ${result.seedsRun} seeds from ${from} in ${seconds.toFixed(1)} s (${(result.seedsRun / seconds).toFixed(1)} seeds/s), ${result.failures.length} failing`,
+  );
+  console.log(`fault mix (seeds with each): ${JSON.stringify(result.faultMix)}`);
+  if (useLedger) {
+    console.log(
+      `ledger ${args.ledger}: ${ledger.contiguousPassed} contiguous seeds passed (0..${ledger.contiguousPassed - 1}), ${ledger.totals.seeds} passed in total`,
+    );
+    console.log(`ledger fault mix: ${JSON.stringify(ledger.faultMix)}`);
+  }
+  return result.failures.length > 0 ? 1 : 0;
+}
+
+const args = parseArgs(process.argv.slice(2));
+process.exitCode = args.seed !== null ? replayOne(args, args.seed) : campaign(args);

@@ -1,0 +1,70 @@
+/**
+ * What a real driver does with a Ready, step by step, so that a crash can land between
+ * steps: (1) write snapshot/entries/hard state, (2) fsync, (3) send messages, (4) apply
+ * committed entries and answer reads, (5) advance.
+ */
+import type { Message, Ready } from '../../src/raft/types.js';
+import type { Checker, Fail } from './checker.js';
+import type { SimNode } from './sim-node.js';
+import type { Workload } from './workload.js';
+
+/** A node that keeps producing Ready without input is a core bug (livelock); bound the loop. */
+const READY_ROUNDS_MAX = 64;
+
+export interface DriverHooks {
+  checker: Checker;
+  workload: Workload;
+  fail: Fail;
+  send(from: SimNode, message: Message): void;
+  /** The node died between write and fsync (an armed crash-before-sync fault). */
+  crashedBeforeSync(node: SimNode): void;
+}
+
+export function processReady(node: SimNode, hooks: DriverHooks): void {
+  node.touched = true;
+  for (let round = 0; node.up && node.raft.hasReady(); round++) {
+    if (round >= READY_ROUNDS_MAX)
+      hooks.fail('Ready loop bound', `${node.id} never stops producing Ready`);
+    const rd = node.raft.ready();
+    if (!persist(node, rd, hooks)) return;
+    for (const m of rd.messages) {
+      if (m.from !== node.id)
+        hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
+      hooks.send(node, m);
+    }
+    apply(node, rd, hooks);
+    node.raft.advance(rd);
+  }
+}
+
+/** Returns false when the node crashed before the fsync. */
+function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
+  const wrote = rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null;
+  if (!wrote) return true;
+  if (rd.snapshot !== null) node.disk.writeSnapshot(rd.snapshot, 0);
+  node.disk.writeEntries(rd.entries);
+  if (rd.hardState !== null) node.disk.writeHardState(rd.hardState);
+  hooks.checker.onWritten(node.id, node.disk.written, rd.entries);
+  if (node.crashBeforeSync) {
+    hooks.crashedBeforeSync(node);
+    return false;
+  }
+  node.disk.sync();
+  hooks.checker.onSynced(node.id, node.disk.synced);
+  return true;
+}
+
+function apply(node: SimNode, rd: Ready, hooks: DriverHooks): void {
+  for (const e of rd.committedEntries) {
+    if (e.index !== node.sm.applied + 1) {
+      hooks.fail('Apply order', `${node.id} applied ${e.index} after ${node.sm.applied}`);
+    }
+    node.sm.apply(e);
+    hooks.checker.onApply(node.id, e);
+    hooks.workload.onApply(node, e);
+  }
+  for (const rs of rd.readStates) hooks.workload.onReadState(node, rs);
+  if (rd.committedEntries.length > 0 || rd.readStates.length > 0) {
+    hooks.workload.completeReads(node);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * One simulated node: its core, disk, clock and state machine, and its lifecycle
+ * (start from disk, crash, restart). The driver loop that processes Ready is in sim-driver.ts.
+ */
+import type { RaftConfig, RaftCore, RaftEnv, RaftStatus } from '../../src/raft/types.js';
+import type { CheckedNode } from './checker.js';
+import { createCoreFromDisk } from './core-adapter.js';
+import type { Prng } from './prng.js';
+import type { SimClock } from './sim-clock.js';
+import type { DiskState } from './sim-disk.js';
+import { SimDisk } from './sim-disk.js';
+import { AppendListMachine } from './state-machine.js';
+
+export interface PendingWrite {
+  writeId: number;
+  key: number;
+}
+
+export class SimNode implements CheckedNode {
+  up = false;
+  incarnation = 0;
+  pausedUntilMs = 0;
+  /** The core ran during the current step (so the checker looks at this node). */
+  touched = false;
+  /** A fault armed by the schedule: crash during the next persist, before its fsync. */
+  crashBeforeSync = false;
+  core: RaftCore | null = null;
+  readonly disk = new SimDisk();
+  sm: AppendListMachine;
+  /** Proposals this incarnation made, by log index, awaiting apply (the client's ack). */
+  readonly pendingWrites = new Map<number, PendingWrite>();
+  private readonly env: RaftEnv;
+
+  constructor(
+    readonly id: string,
+    readonly index: number,
+    private readonly config: RaftConfig,
+    readonly clock: SimClock,
+    rng: Prng,
+    private readonly keys: number,
+    now: () => number,
+  ) {
+    this.sm = new AppendListMachine(keys);
+    let last = Number.NEGATIVE_INFINITY;
+    this.env = {
+      randomInt: (n) => rng.int(n),
+      nowMs: () => {
+        const t = clock.localMs(now());
+        if (t < last) throw new Error(`${id}: monotonic clock went back`);
+        last = t;
+        return t;
+      },
+    };
+  }
+
+  /** Boot (or reboot) from whatever the disk has synced; the state machine replays the log. */
+  start(): void {
+    this.incarnation++;
+    this.up = true;
+    this.crashBeforeSync = false;
+    this.sm = new AppendListMachine(this.keys);
+    this.pendingWrites.clear();
+    this.core = createCoreFromDisk(this.config, this.disk.synced, this.env);
+  }
+
+  /** Process death: memory is gone, unsynced writes are gone. Returns writes lost. */
+  crash(): number {
+    this.up = false;
+    this.core = null;
+    this.pendingWrites.clear();
+    return this.disk.crash();
+  }
+
+  get raft(): RaftCore {
+    if (this.core === null) throw new Error(`${this.id} is down`);
+    return this.core;
+  }
+
+  isPaused(realMs: number): boolean {
+    return realMs < this.pausedUntilMs;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  written(): DiskState {
+    return this.disk.written;
+  }
+
+  synced(): DiskState {
+    return this.disk.synced;
+  }
+
+  applied(): number {
+    return this.sm.applied;
+  }
+}

@@ -1,0 +1,405 @@
+/**
+ * One deterministic run: N real cores on a simulated network, disk and clock, all driven by
+ * one seeded PRNG through an event queue. After every event the checker verifies Raft's
+ * safety properties; a violation throws a SimViolation naming the seed, step and the command
+ * that reproduces it.
+ */
+import type { Message, RaftConfig } from '../../src/raft/types.js';
+import { Checker } from './checker.js';
+import { EventQueue } from './event-queue.js';
+import { type FaultKind, FaultSchedule, type FaultTarget } from './faults.js';
+import { copyMessage, Network, randomNetworkProfile } from './network.js';
+import { Prng } from './prng.js';
+import { SimClock } from './sim-clock.js';
+import { type DriverHooks, processReady } from './sim-driver.js';
+import { SimNode } from './sim-node.js';
+import { LIVENESS_WINDOW_MS, type SimOptions, STEPS_MAX } from './sim-options.js';
+import { emptyStats, type SimStats } from './stats.js';
+import { reproCommand, SimViolation } from './violation.js';
+import { Workload } from './workload.js';
+
+type SimEvent =
+  | { k: 'tick'; node: SimNode; incarnation: number }
+  | { k: 'deliver'; to: SimNode; msg: Message }
+  | { k: 'propose' }
+  | { k: 'read' }
+  | { k: 'fault' }
+  | { k: 'undo'; undo: () => void }
+  | { k: 'restart'; node: SimNode }
+  | { k: 'crash'; node: SimNode; incarnation: number };
+
+const KEYS = 8;
+const TICK_MS = 10;
+
+export interface SimResult {
+  stats: SimStats;
+  faultsSeen: FaultKind[];
+  nodes: number;
+}
+
+export class Simulation implements FaultTarget, DriverHooks {
+  readonly stats: SimStats = emptyStats();
+  readonly nodes: SimNode[] = [];
+  readonly checker: Checker;
+  readonly workload: Workload;
+  private readonly rng: Prng;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly network: Network;
+  private readonly faults: FaultSchedule;
+  private readonly faultsSeen = new Set<FaultKind>();
+  private now = 0;
+  private churnUntilMs = 0;
+  private churnedTerm = 0;
+  private step = 0;
+  private phase: 'chaos' | 'heal' = 'chaos';
+  private healAtMs = 0;
+  private healAckSeq = 0;
+  private readonly tickJitter: number;
+  private readonly stallRate: number;
+  /** Whether a client call is followed by a Ready at once, or waits for the next tick/message. */
+  private readonly eagerReady: boolean;
+
+  constructor(private readonly opts: SimOptions) {
+    this.rng = new Prng(opts.seed);
+    const fail = (rule: string, detail: string) => this.fail(rule, detail);
+    this.checker = new Checker(fail);
+    this.workload = new Workload(this.rng.fork(), KEYS, this.stats, fail);
+    const n = opts.nodes ?? (this.rng.chance(0.5) ? 3 : 5);
+    this.network = new Network(n, this.rng.fork(), randomNetworkProfile(this.rng));
+    this.faults = new FaultSchedule(this.rng.fork());
+    this.tickJitter = this.rng.float() * 0.6;
+    this.stallRate = this.rng.float() * 0.01;
+    this.eagerReady = this.rng.chance(0.5);
+    this.buildNodes(n);
+  }
+
+  private buildNodes(n: number): void {
+    const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+    const driftBound = 0.02;
+    const shared = {
+      peers: ids,
+      electionTicks: 10,
+      heartbeatTicks: this.rng.pick([1, 2, 3]),
+      tickMs: TICK_MS,
+      clockDriftBound: driftBound,
+      maxInflightMsgs: this.rng.pick([1, 4, 16, 256]),
+      maxInflightBytes: this.rng.pick([128, 4096, 1 << 20]),
+      // Small messages split an old leader's tail from its no-op: where commit rules matter.
+      maxEntriesBytesPerMsg: this.rng.pick([40, 40, 64, 128, 1024, 1 << 20]),
+      preVote: this.rng.chance(0.7),
+      checkQuorum: this.rng.chance(0.85),
+      testBugs: new Set(this.opts.bugs),
+    };
+    for (let i = 0; i < n; i++) {
+      const id = ids[i] as string;
+      const config: RaftConfig = { ...shared, id };
+      const clock = new SimClock(1 + this.rng.float() * driftBound, this.rng.int(1_000_000));
+      const node = new SimNode(id, i, config, clock, this.rng.fork(), KEYS, () => this.now);
+      this.nodes.push(node);
+    }
+  }
+
+  run(): SimResult {
+    for (const node of this.nodes) this.startNode(node);
+    this.queue.push(this.rng.range(5, 30), { k: 'propose' });
+    this.queue.push(this.rng.range(5, 30), { k: 'read' });
+    this.queue.push(this.rng.range(200, 600), { k: 'fault' });
+    while (!this.finished()) {
+      const item = this.queue.pop();
+      if (item === undefined) this.fail('Event queue', 'ran dry');
+      this.now = item.timeMs;
+      this.step++;
+      this.dispatch(item.event);
+      this.checkTouched();
+    }
+    this.stats.seeds = 1;
+    this.stats.steps = this.step;
+    this.stats.simulatedMs = this.now;
+    this.stats.leaderChanges = this.checker.leaderChanges;
+    return { stats: this.stats, faultsSeen: [...this.faultsSeen], nodes: this.nodes.length };
+  }
+
+  /** Only nodes whose core ran this step can have changed role, term or commit. */
+  private checkTouched(): void {
+    for (const node of this.nodes) {
+      if (!node.touched) continue;
+      node.touched = false;
+      this.checker.afterStep(node);
+      if (this.now < this.churnUntilMs) this.maybeChurn(node);
+    }
+  }
+
+  /** Leader churn: a node that just won an election dies a few ms later (or at once). */
+  private maybeChurn(node: SimNode): void {
+    if (!node.up) return;
+    const s = node.raft.status();
+    if (s.role !== 'leader' || s.term <= this.churnedTerm) return;
+    this.churnedTerm = s.term;
+    const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20]);
+    this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+  }
+
+  churnLeaders(untilMs: number): void {
+    this.churnUntilMs = Math.max(this.churnUntilMs, untilMs);
+  }
+
+  private finished(): boolean {
+    if (this.step >= STEPS_MAX) this.fail('Step bound', `no end after ${STEPS_MAX} steps`);
+    if (this.phase === 'chaos') {
+      const enough =
+        this.stats.ticks >= this.opts.minTicks &&
+        this.stats.proposals >= this.opts.minProposals &&
+        this.faults.requiredLeft === 0;
+      if (enough) this.healEverything();
+      return false;
+    }
+    if (this.workload.ackSeq >= this.healAckSeq + 3) return true;
+    if (this.now > this.healAtMs + LIVENESS_WINDOW_MS) {
+      const state = this.nodes.map(describe).join('; ');
+      this.fail(
+        'Liveness',
+        `no write committed within ${LIVENESS_WINDOW_MS} ms after all faults healed (${state})`,
+      );
+    }
+    return false;
+  }
+
+  /** End of chaos: heal the network, wake and restart everyone, then expect progress. */
+  private healEverything(): void {
+    this.phase = 'heal';
+    this.healAtMs = this.now;
+    this.healAckSeq = this.workload.ackSeq;
+    this.network.healAll();
+    for (const node of this.nodes) {
+      node.pausedUntilMs = 0;
+      node.crashBeforeSync = false;
+      if (!node.up) this.startNode(node);
+    }
+    this.churnUntilMs = 0;
+    this.trace(`heal everything: ${this.nodes.map(describe).join('; ')}`);
+  }
+
+  private dispatch(ev: SimEvent): void {
+    switch (ev.k) {
+      case 'tick':
+        this.onTick(ev.node, ev.incarnation);
+        return;
+      case 'deliver':
+        this.onDeliver(ev.to, ev.msg);
+        return;
+      case 'propose':
+        this.onPropose();
+        return;
+      case 'read':
+        this.onRead();
+        return;
+      case 'fault':
+        this.onFault();
+        return;
+      case 'undo':
+        ev.undo();
+        return;
+      case 'restart':
+        if (!ev.node.up) this.startNode(ev.node);
+        return;
+      case 'crash':
+        if (this.phase === 'chaos' && ev.node.up && ev.node.incarnation === ev.incarnation) {
+          this.crash(ev.node, 'crash');
+          this.restartAt(ev.node, this.now + this.rng.range(30, 300));
+        }
+        return;
+    }
+  }
+
+  private onTick(node: SimNode, incarnation: number): void {
+    if (!node.up || node.incarnation !== incarnation) return;
+    if (node.isPaused(this.now)) {
+      this.queue.push(node.pausedUntilMs, { k: 'tick', node, incarnation });
+      return;
+    }
+    node.raft.tick();
+    this.stats.ticks++;
+    processReady(node, this);
+    this.scheduleTick(node);
+  }
+
+  /** Ticks come late, never early (a timer can be delayed, not hurried); rarely a stall. */
+  private scheduleTick(node: SimNode): void {
+    let localMs = TICK_MS * (1 + this.rng.float() * this.tickJitter);
+    if (this.rng.chance(this.stallRate)) localMs += TICK_MS * this.rng.range(2, 8);
+    const at = this.now + node.clock.realDurationMs(localMs);
+    this.queue.push(at, { k: 'tick', node, incarnation: node.incarnation });
+  }
+
+  private onDeliver(to: SimNode, msg: Message): void {
+    const from = this.nodeById(msg.from);
+    if (!to.up || (from !== undefined && this.network.isCut(from.index, to.index))) {
+      this.stats.drops++;
+      return;
+    }
+    if (to.isPaused(this.now)) {
+      this.queue.push(to.pausedUntilMs, { k: 'deliver', to, msg });
+      return;
+    }
+    this.stats.messagesDelivered++;
+    this.trace(`deliver ${msg.from}->${to.id} type=${msg.type} term=${msg.term} idx=${msg.index}`);
+    to.raft.step(msg);
+    processReady(to, this);
+  }
+
+  send(from: SimNode, msg: Message): void {
+    this.stats.messagesSent++;
+    const to = this.nodeById(msg.to);
+    if (to === undefined) this.fail('Message target', `${from.id} sent to unknown ${msg.to}`);
+    if (this.network.isCut(from.index, to.index)) {
+      this.stats.drops++;
+      return;
+    }
+    const delays = this.network.delaysFor(msg);
+    if (delays.length === 0) this.stats.drops++;
+    if (delays.length > 1) this.stats.duplicates++;
+    for (const d of delays) {
+      if (d > this.network.profile.baseDelayMs + this.network.profile.jitterMs)
+        this.stats.longDelays++;
+      this.queue.push(this.now + d, { k: 'deliver', to, msg: copyMessage(msg) });
+    }
+  }
+
+  private onPropose(): void {
+    const node = this.pickLeader(0.97);
+    if (node !== null) {
+      this.workload.propose(node, this.rng.range(1, 3));
+      this.trace(`propose at ${node.id} (${describe(node)})`);
+      if (this.eagerReady) processReady(node, this);
+    }
+    const gap = this.phase === 'heal' ? 10 : this.rng.range(8, 40);
+    this.queue.push(this.now + gap, { k: 'propose' });
+  }
+
+  private onRead(): void {
+    const node = this.pickLeader(0.9);
+    if (node !== null) {
+      if (this.rng.chance(0.5)) this.workload.leaseRead(node);
+      else this.workload.readIndexRead(node);
+      if (this.eagerReady) processReady(node, this);
+    }
+    this.queue.push(this.now + this.rng.range(8, 40), { k: 'read' });
+  }
+
+  /** A node that believes it leads (any of them, stale ones too), sometimes any live node. */
+  private pickLeader(pLeader: number): SimNode | null {
+    const live = this.nodes.filter((n) => n.up && !n.isPaused(this.now));
+    if (live.length === 0) return null;
+    const leaders = live.filter((n) => n.raft.status().role === 'leader');
+    if (leaders.length > 0 && this.rng.chance(pLeader)) return this.rng.pick(leaders);
+    // With no leader in sight a client mostly backs off; sometimes it asks someone anyway.
+    return leaders.length > 0 || this.rng.chance(0.2) ? this.rng.pick(live) : null;
+  }
+
+  private onFault(): void {
+    if (this.phase !== 'chaos') return;
+    const { undo, durationMs } = this.faults.next(this);
+    this.queue.push(this.now + durationMs, { k: 'undo', undo });
+    this.queue.push(this.now + this.rng.range(100, 500), { k: 'fault' });
+  }
+
+  // FaultTarget
+
+  nowMs(): number {
+    return this.now;
+  }
+
+  leader(): SimNode | null {
+    let best: SimNode | null = null;
+    let bestTerm = -1;
+    for (const n of this.nodes) {
+      if (!n.up) continue;
+      const s = n.raft.status();
+      if (s.role === 'leader' && s.term > bestTerm) {
+        best = n;
+        bestTerm = s.term;
+      }
+    }
+    return best;
+  }
+
+  cut(from: number, to: number): void {
+    this.network.cutLink(from, to);
+  }
+
+  heal(from: number, to: number): void {
+    this.network.healLink(from, to);
+  }
+
+  crash(node: SimNode, reason: 'crash' | 'all'): void {
+    this.stats.crashes++;
+    if (reason === 'all') this.stats.crashesAll++;
+    this.stats.unsyncedWritesLost += node.crash();
+    this.workload.completeReads(node);
+    this.trace(`crash ${node.id} (${reason})`);
+  }
+
+  restartAt(node: SimNode, atMs: number): void {
+    this.queue.push(atMs, { k: 'restart', node });
+  }
+
+  count(kind: FaultKind): void {
+    this.faultsSeen.add(kind);
+    if (kind === 'partition') this.stats.partitions++;
+    if (kind === 'one-way') {
+      this.stats.partitions++;
+      this.stats.partitionsOneWay++;
+    }
+    if (kind === 'isolate-leader') {
+      this.stats.partitions++;
+      this.stats.isolatedLeaders++;
+    }
+    if (kind === 'pause') this.stats.pauses++;
+    this.trace(`fault ${kind}`);
+  }
+
+  crashedBeforeSync(node: SimNode): void {
+    this.stats.crashesBeforeSync++;
+    this.crash(node, 'crash');
+    this.restartAt(node, this.now + this.rng.range(20, 400));
+  }
+
+  private startNode(node: SimNode): void {
+    if (node.incarnation > 0) this.stats.restarts++;
+    node.start();
+    this.trace(`start ${node.id} incarnation ${node.incarnation}`);
+    processReady(node, this);
+    this.scheduleTick(node);
+  }
+
+  private nodeById(id: string): SimNode | undefined {
+    for (const n of this.nodes) if (n.id === id) return n;
+    return undefined;
+  }
+
+  fail(rule: string, detail: string): never {
+    throw new SimViolation(
+      rule,
+      detail,
+      this.opts.seed,
+      this.step,
+      reproCommand(this.opts.seed, this.opts.bugs),
+    );
+  }
+
+  private trace(line: string): void {
+    if (!this.opts.verbose) return;
+    const log = this.opts.log ?? console.log;
+    log(`[${this.step} t=${this.now.toFixed(2)}] ${line}`);
+  }
+}
+
+export function runSeed(opts: SimOptions): SimResult {
+  return new Simulation(opts).run();
+}
+
+function describe(n: SimNode): string {
+  if (!n.up) return `${n.id} down`;
+  const s = n.raft.status();
+  return `${n.id} ${s.role} term=${s.term} commit=${s.commit} last=${s.lastIndex} applied=${n.sm.applied}`;
+}

@@ -1,0 +1,160 @@
+import { join } from 'node:path';
+import t from 'tap';
+import type { StateRecord } from '../../src/limiter/types.js';
+import { LimiterSnapshotStore } from '../../src/storage/limiter-snapshot-store.js';
+import { openExclusiveDatabase } from '../../src/storage/sqlite-open.js';
+
+const records: StateRecord[] = [
+  { kind: 'meta', name: 'lastTs', value: 1_700_000_000_123 },
+  { kind: 'rule', name: 'default', spec: { limit: 10, windowMs: 60_000 } },
+  {
+    kind: 'rule',
+    name: 'burst',
+    spec: { limit: 5, windowMs: 1000, algorithm: 'token-bucket', burst: 3 },
+  },
+  { kind: 'override', rule: 'default', key: 'vip', spec: { limit: 100, windowMs: 60_000 } },
+  { kind: 'window', rule: 'default', key: 'user:1', data: new Uint8Array([1, 2, 3, 255]) },
+  { kind: 'window', rule: 'burst', key: 'user:2', data: new Uint8Array(0) },
+  {
+    kind: 'request',
+    id: 'req-1',
+    fingerprint: 'fp',
+    ts: 1_700_000_000_000,
+    decision: { allowed: false, limit: 10, remaining: 0, resetMs: 500, retryAfterMs: null },
+  },
+  {
+    kind: 'request',
+    id: 'req-2',
+    fingerprint: 'fp2',
+    ts: 1_700_000_000_001,
+    decision: { allowed: true, limit: 10, remaining: 9, resetMs: 60_000, retryAfterMs: 0 },
+  },
+];
+
+/** Records with blobs as plain arrays, sorted, so sets compare regardless of storage order. */
+function normalize(list: Iterable<StateRecord>): unknown[] {
+  return [...list]
+    .map((r) => (r.kind === 'window' ? { ...r, data: [...r.data] } : r))
+    .map((r) => JSON.stringify(r))
+    .sort();
+}
+
+function writeAll(store: LimiterSnapshotStore, index: number, list: StateRecord[]): void {
+  store.begin(index, 'full');
+  for (const r of list) store.put(r);
+  store.commit();
+}
+
+t.test('a full snapshot round-trips every record kind and its applied index', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const db = openExclusiveDatabase(path);
+  const store = new LimiterSnapshotStore(db);
+  t.equal(store.appliedIndex, 0, 'an empty store covers nothing');
+  t.same([...store.records()], []);
+  writeAll(store, 7, records);
+  t.equal(store.appliedIndex, 7);
+  t.same(normalize(store.records()), normalize(records));
+  db.close();
+
+  const reopened = openExclusiveDatabase(path);
+  const again = new LimiterSnapshotStore(reopened);
+  t.equal(again.appliedIndex, 7, 'the index survives a reopen');
+  t.same(normalize(again.records()), normalize(records), 'so do the records');
+  const rule = [...again.records()].find((r) => r.kind === 'rule' && r.name === 'default');
+  t.same(rule, records[1], 'absent optional fields come back absent');
+  reopened.close();
+});
+
+t.test('an incremental snapshot upserts and deletes; a full one replaces all', async (t) => {
+  const db = openExclusiveDatabase(join(t.testdir(), 'state.db'));
+  const store = new LimiterSnapshotStore(db);
+  writeAll(store, 3, records);
+
+  store.begin(5, 'incremental');
+  store.put({ kind: 'window', rule: 'default', key: 'user:1', data: new Uint8Array([9]) });
+  store.put({ kind: 'window', rule: 'default', key: 'user:3', data: new Uint8Array([7]) });
+  store.delete({ kind: 'window', rule: 'burst', key: 'user:2' });
+  store.delete({ kind: 'request', id: 'req-1' });
+  store.delete({ kind: 'override', rule: 'default', key: 'vip' });
+  store.delete({ kind: 'rule', name: 'burst' });
+  store.delete({ kind: 'meta', name: 'lastTs' });
+  store.commit();
+  t.equal(store.appliedIndex, 5);
+  const expected = [
+    records[1]!,
+    { kind: 'window', rule: 'default', key: 'user:1', data: new Uint8Array([9]) },
+    { kind: 'window', rule: 'default', key: 'user:3', data: new Uint8Array([7]) },
+    records[7]!,
+  ] as StateRecord[];
+  t.same(normalize(store.records()), normalize(expected));
+
+  writeAll(store, 5, [records[0]!]);
+  t.same(normalize(store.records()), normalize([records[0]!]), 'full replaced everything');
+  db.close();
+});
+
+t.test('an aborted or failed snapshot leaves the stored one unchanged', async (t) => {
+  const db = openExclusiveDatabase(join(t.testdir(), 'state.db'));
+  let failCommit = false;
+  const store = new LimiterSnapshotStore(db, {
+    onCommit: () => {
+      if (failCommit) throw new Error('truncation failed');
+    },
+  });
+  writeAll(store, 2, records);
+
+  store.begin(4, 'full');
+  store.put(records[0]!);
+  store.abort();
+  t.equal(store.appliedIndex, 2);
+  t.same(normalize(store.records()), normalize(records), 'abort rolled back the full delete');
+
+  failCommit = true;
+  store.begin(4, 'incremental');
+  store.delete({ kind: 'rule', name: 'default' });
+  t.throws(() => store.commit(), /truncation failed/);
+  t.equal(store.appliedIndex, 2, 'index and records commit together or not at all');
+  t.same(normalize(store.records()), normalize(records));
+  t.notOk(db.inTransaction);
+  db.close();
+});
+
+t.test('misuse is refused', async (t) => {
+  const db = openExclusiveDatabase(join(t.testdir(), 'state.db'));
+  const store = new LimiterSnapshotStore(db);
+  writeAll(store, 9, records);
+  t.throws(() => store.begin(8, 'full'), { code: 'internal' }, 'the applied index never goes back');
+  t.throws(() => store.put(records[0]!), { code: 'internal' }, 'put without begin');
+  t.throws(() => store.commit(), { code: 'internal' }, 'commit without begin');
+  store.begin(9, 'incremental');
+  t.throws(() => store.begin(10, 'incremental'), { code: 'internal' }, 'nested begin');
+  t.throws(() => [...store.records()], { code: 'internal' }, 'read during a snapshot');
+  store.abort();
+  t.equal(store.appliedIndex, 9);
+  db.close();
+});
+
+t.test('a state file has one owner at a time', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const first = openExclusiveDatabase(path);
+  new LimiterSnapshotStore(first);
+  t.throws(() => openExclusiveDatabase(path), { code: 'storage_locked' });
+  first.close();
+  const second = openExclusiveDatabase(path, { durability: 'fsync' });
+  t.equal(
+    second.pragma('synchronous', { simple: true }),
+    2,
+    'fsync durability is synchronous=FULL',
+  );
+  t.equal(second.pragma('journal_mode', { simple: true }), 'wal');
+  second.close();
+});
+
+t.test('a file from another schema version is refused', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const db = openExclusiveDatabase(path);
+  new LimiterSnapshotStore(db);
+  db.prepare("UPDATE limiter_store SET value = 99 WHERE name = 'schema_version'").run();
+  t.throws(() => new LimiterSnapshotStore(db), { code: 'storage_corrupt' });
+  db.close();
+});

@@ -1,0 +1,230 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t, { type Test } from 'tap';
+import { DrlError } from '../../src/errors.js';
+import { type Entry, EntryType } from '../../src/raft/types.js';
+import { crc32 } from '../../src/storage/raft-crc32.js';
+import { RaftLogStore } from '../../src/storage/raft-log-store.js';
+
+function tempDb(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'drl-raftlog-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'raft.db');
+}
+
+function entry(index: number, term: number, text = `e${index}`): Entry {
+  return { index, term, type: EntryType.Normal, data: Buffer.from(text) };
+}
+
+function range(lo: number, hi: number, term: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = lo; i <= hi; i++) out.push(entry(i, term));
+  return out;
+}
+
+function text(e: Entry | undefined): string {
+  return e ? Buffer.from(e.data).toString() : '<none>';
+}
+
+t.test('crc32 matches the IEEE check value', async (t) => {
+  t.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+  t.equal(crc32(new Uint8Array(0)), 0);
+});
+
+t.test('recovers entries, hard state and snapshot meta from disk alone', async (t) => {
+  const path = tempDb(t);
+  const a = RaftLogStore.open(path);
+  a.persist({
+    snapshot: null,
+    entries: range(1, 100, 1),
+    hardState: { term: 1, vote: 'n1', commit: 0 },
+  });
+  a.persist({
+    snapshot: null,
+    entries: range(101, 150, 2),
+    hardState: { term: 2, vote: 'n2', commit: 120 },
+  });
+  a.close();
+  const b = RaftLogStore.open(path);
+  t.same(b.hardState, { term: 2, vote: 'n2', commit: 120 });
+  t.equal(b.firstIndex(), 1);
+  t.equal(b.lastIndex(), 150);
+  t.equal(b.term(100), 1);
+  t.equal(b.term(101), 2);
+  const got = b.entries(99, 103, 1 << 20);
+  t.same(
+    got.map((e) => [e.index, e.term, text(e)]),
+    [
+      [99, 1, 'e99'],
+      [100, 1, 'e100'],
+      [101, 2, 'e101'],
+      [102, 2, 'e102'],
+    ],
+  );
+  t.equal(b.entries(1, 151, 1).length, 1, 'maxBytes still returns one entry');
+  t.equal(b.entries(1, 151, 10).length, 5, 'maxBytes bounds the batch');
+  b.compact({ index: 110, term: 2, conf: { voters: ['n1', 'n2', 'n3'], learners: [] } });
+  b.close();
+  const c = RaftLogStore.open(path);
+  t.equal(c.firstIndex(), 111);
+  t.equal(c.lastIndex(), 150);
+  t.equal(c.term(110), 2);
+  t.same(c.snapshot?.conf.voters, ['n1', 'n2', 'n3']);
+  t.equal(text(c.entries(111, 112, 100)[0]), 'e111');
+  t.throws(() => c.entries(100, 112, 100), DrlError);
+  c.close();
+});
+
+t.test('append truncates a conflicting suffix, but never a committed entry', async (t) => {
+  const path = tempDb(t);
+  const s = RaftLogStore.open(path);
+  s.persist({
+    snapshot: null,
+    entries: range(1, 10, 1),
+    hardState: { term: 1, vote: null, commit: 5 },
+  });
+  s.persist({
+    snapshot: null,
+    entries: [entry(7, 2, 'x7'), entry(8, 2, 'x8')],
+    hardState: { term: 2, vote: null, commit: 5 },
+  });
+  t.equal(s.lastIndex(), 8);
+  t.equal(s.term(7), 2);
+  t.equal(text(s.entries(6, 9, 1 << 20)[1]), 'x7');
+  t.throws(() => s.persist({ snapshot: null, entries: [entry(5, 3)], hardState: null }), {
+    code: 'internal',
+  });
+  t.equal(s.lastIndex(), 8, 'failed persist leaves memory as it was');
+  t.throws(
+    () => s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: null, commit: 5 } }),
+    {
+      code: 'internal',
+    },
+  );
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.equal(r.lastIndex(), 8);
+  t.same(r.entries(1, 9, 1 << 20).map(text), ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'x7', 'x8']);
+  r.close();
+});
+
+t.test(
+  'a flipped committed entry is reported as storage_corrupt with file and index',
+  async (t) => {
+    const path = tempDb(t);
+    const s = RaftLogStore.open(path);
+    s.persist({
+      snapshot: null,
+      entries: range(1, 20, 1),
+      hardState: { term: 1, vote: null, commit: 15 },
+    });
+    s.persist({
+      snapshot: null,
+      entries: range(21, 30, 1),
+      hardState: { term: 1, vote: null, commit: 25 },
+    });
+    s.close();
+    const evil = new Database(path);
+    evil.prepare("UPDATE raft_entries SET data = x'00ff' WHERE idx = 7").run();
+    evil.close();
+    const err = (() => {
+      try {
+        RaftLogStore.open(path).close();
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(err instanceof DrlError);
+    t.equal((err as DrlError).code, 'storage_corrupt');
+    t.match((err as DrlError).message, path);
+    t.match((err as DrlError).message, 'entry 7');
+  },
+);
+
+t.test(
+  'a bad uncommitted row followed by older batches is corruption, not a torn tail',
+  async (t) => {
+    const path = tempDb(t);
+    const s = RaftLogStore.open(path);
+    s.persist({
+      snapshot: null,
+      entries: range(1, 10, 1),
+      hardState: { term: 1, vote: null, commit: 2 },
+    });
+    s.persist({ snapshot: null, entries: range(11, 12, 1), hardState: null });
+    s.close();
+    const evil = new Database(path);
+    evil.prepare('UPDATE raft_entries SET term = 9 WHERE idx = 5').run();
+    evil.close();
+    t.throws(() => RaftLogStore.open(path), { code: 'storage_corrupt', message: /entry 5/ });
+  },
+);
+
+t.test('a torn tail (bad rows only in the last batch, above commit) is truncated', async (t) => {
+  const path = tempDb(t);
+  const s = RaftLogStore.open(path);
+  s.persist({
+    snapshot: null,
+    entries: range(1, 10, 1),
+    hardState: { term: 1, vote: null, commit: 8 },
+  });
+  s.persist({ snapshot: null, entries: range(11, 14, 1), hardState: null });
+  s.close();
+  const evil = new Database(path);
+  evil.prepare("UPDATE raft_entries SET data = x'0102' WHERE idx = 13").run();
+  evil.close();
+  const warnings: string[] = [];
+  const r = RaftLogStore.open(path, { warn: (m) => warnings.push(m) });
+  t.equal(r.lastIndex(), 12);
+  t.equal(r.hardState.commit, 8);
+  t.equal(warnings.length, 1);
+  t.match(warnings[0], 'index 13');
+  r.persist({
+    snapshot: null,
+    entries: [entry(13, 2)],
+    hardState: { term: 2, vote: null, commit: 13 },
+  });
+  r.close();
+  const again = RaftLogStore.open(path);
+  t.equal(again.lastIndex(), 13);
+  t.equal(again.term(13), 2);
+  again.close();
+});
+
+t.test('a tampered hard state row is refused', async (t) => {
+  const path = tempDb(t);
+  const s = RaftLogStore.open(path);
+  s.persist({
+    snapshot: null,
+    entries: range(1, 3, 1),
+    hardState: { term: 4, vote: 'n1', commit: 1 },
+  });
+  s.close();
+  const evil = new Database(path);
+  evil.prepare("UPDATE raft_state SET vote = 'n3'").run();
+  evil.close();
+  t.throws(() => RaftLogStore.open(path), { code: 'storage_corrupt', message: /hard state/ });
+});
+
+t.test('installing a snapshot replaces the log', async (t) => {
+  const path = tempDb(t);
+  const s = RaftLogStore.open(path);
+  s.persist({
+    snapshot: null,
+    entries: range(1, 5, 1),
+    hardState: { term: 1, vote: null, commit: 3 },
+  });
+  const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
+  s.persist({ snapshot: { index: 50, term: 3, conf }, entries: range(51, 52, 3), hardState: null });
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.equal(r.firstIndex(), 51);
+  t.equal(r.lastIndex(), 52);
+  t.equal(r.term(50), 3);
+  t.equal(r.hardState.commit, 50);
+  t.same(r.snapshot, { index: 50, term: 3, conf });
+  r.close();
+});
