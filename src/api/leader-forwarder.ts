@@ -76,7 +76,7 @@ export class LeaderForwarder {
       path: input.url,
       headers,
       body,
-      signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
+      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
     });
     const out: Record<string, string> = {};
     for (const name of passHeaders) {

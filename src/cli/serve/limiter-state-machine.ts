@@ -1,0 +1,104 @@
+/**
+ * The replicated state machine of one node: committed Raft entries in, limiter results out.
+ * Wiring only: decoding (command codec), the engine (src/limiter) and its SQLite snapshot
+ * store (src/storage) do the work. Every replica applies the same entries in the same order
+ * and so reaches the same decisions; a command the engine refuses throws the same DrlError on
+ * every replica and changes nothing, which is returned (not thrown) to the proposer.
+ */
+import { DrlError, isDrlError } from '../../errors.js';
+import { decodeCommand } from '../../limiter/command-codec.js';
+import type { Limiter } from '../../limiter/index.js';
+import type { ApplyResult, Command } from '../../limiter/types.js';
+import type { StateMachine } from '../../raft/driver/state-machine.js';
+import { type Entry, EntryType } from '../../raft/types.js';
+import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
+import { type Announce, decodeAnnounce, isAnnounce } from './member-announce.js';
+
+export type ApplyOutcome =
+  | { kind: 'result'; result: ApplyResult; ts: number }
+  | { kind: 'error'; error: DrlError }
+  /** A leader's no-op or a membership change: nothing for the limiter. */
+  | { kind: 'none' };
+
+const NONE: ApplyOutcome = { kind: 'none' };
+
+export interface LimiterStateMachineOptions {
+  /** Write an incremental snapshot after this many applied entries (bounds replay on restart). */
+  snapshotEveryEntries: number;
+  /** Called after each snapshot with its index and duration (compaction, metrics, logs). */
+  onSnapshot?: (index: number, durationMs: number) => void;
+  /** Called with each applied command's ts (the leader's decision clock floor). */
+  onTs?: (ts: number) => void;
+  /** Called when a leader's address announcement applies. */
+  onAnnounce?: (a: Announce) => void;
+}
+
+export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
+  private applied: number;
+  private snapshotIndex: number;
+
+  constructor(
+    readonly engine: Limiter,
+    private readonly store: LimiterSnapshotStore,
+    private readonly o: LimiterStateMachineOptions,
+  ) {
+    this.snapshotIndex = store.appliedIndex;
+    this.applied = this.snapshotIndex;
+  }
+
+  appliedIndex(): number {
+    return this.snapshotIndex;
+  }
+
+  apply(entry: Entry): ApplyOutcome {
+    if (entry.index !== this.applied + 1) {
+      throw new Error(`state machine invariant: entry ${entry.index} after ${this.applied}`);
+    }
+    this.applied = entry.index;
+    let outcome = NONE;
+    if (entry.type === EntryType.Normal && entry.data.length > 0) {
+      if (isAnnounce(entry.data)) this.applyAnnounce(entry.data);
+      else outcome = this.applyCommand(entry);
+    }
+    if (this.applied - this.snapshotIndex >= this.o.snapshotEveryEntries) this.persistSnapshot();
+    return outcome;
+  }
+
+  /** Writes what changed since the last snapshot, with the applied index, in one transaction. */
+  persistSnapshot(): void {
+    if (this.applied === this.snapshotIndex) return;
+    const startMs = performance.now();
+    const mode = this.snapshotIndex === 0 ? 'full' : 'incremental';
+    this.engine.writeSnapshot(this.store, this.applied, mode);
+    this.snapshotIndex = this.applied;
+    this.o.onSnapshot?.(this.applied, performance.now() - startMs);
+  }
+
+  private applyAnnounce(data: Uint8Array): void {
+    const a = decodeAnnounce(data);
+    if (a !== null) this.o.onAnnounce?.(a);
+  }
+
+  private applyCommand(entry: Entry): ApplyOutcome {
+    let command: Command;
+    try {
+      command = decodeCommand(entry.data);
+    } catch (err) {
+      // A corrupt entry passed the log's checksum: refuse to guess, stop the node.
+      throw new DrlError('storage_corrupt', `entry ${entry.index}: ${(err as Error).message}`);
+    }
+    // ts never decreases along the log: the leader's decision clock guarantees it.
+    if (command.ts < this.engine.lastTs) {
+      throw new Error(
+        `ts went backwards at entry ${entry.index}: ${command.ts} < ${this.engine.lastTs}`,
+      );
+    }
+    this.o.onTs?.(command.ts);
+    try {
+      return { kind: 'result', result: this.engine.apply(command), ts: command.ts };
+    } catch (err) {
+      if (isDrlError(err)) return { kind: 'error', error: err };
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Who the members are and where to reach them: Raft addresses from `--peers` and from the
+ * replicated membership changes (their context carries `{raft, http}`), HTTP addresses from
+ * those contexts and from this node's own flags. Used for GET /cluster and for forwarding.
+ */
+import type { MemberInfo } from '../../api/service.js';
+import type { ConfChange } from '../../raft/types.js';
+
+export class MemberDirectory {
+  private readonly raft = new Map<string, string>();
+  private readonly http = new Map<string, string>();
+
+  constructor(peers: Record<string, string>, self: { id: string; http: string }) {
+    for (const [id, address] of Object.entries(peers)) this.raft.set(id, address);
+    this.http.set(self.id, self.http);
+  }
+
+  /** Learns addresses from an applied membership change. */
+  onConfChange(change: ConfChange): void {
+    if (change.type === 'remove' || change.context === undefined) return;
+    const ctx = parseContext(change.context);
+    if (ctx.raft !== undefined && !this.raft.has(change.id)) this.raft.set(change.id, ctx.raft);
+    if (ctx.http !== undefined) this.http.set(change.id, ctx.http);
+  }
+
+  setHttp(id: string, http: string): void {
+    this.http.set(id, http);
+  }
+
+  httpOf(id: string | null): string | null {
+    return id === null ? null : (this.http.get(id) ?? null);
+  }
+
+  list(ids: readonly string[]): MemberInfo[] {
+    return ids.map((id) => {
+      const http = this.http.get(id);
+      const info: MemberInfo = { id, raft: this.raft.get(id) ?? '' };
+      if (http !== undefined) info.http = http;
+      return info;
+    });
+  }
+}
+
+export function encodeMemberContext(member: {
+  raft: string;
+  http?: string | undefined;
+}): Uint8Array {
+  return Buffer.from(JSON.stringify({ raft: member.raft, http: member.http }), 'utf8');
+}
+
+function parseContext(bytes: Uint8Array): { raft?: string; http?: string } {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+    return {
+      ...(typeof v.raft === 'string' ? { raft: v.raft } : {}),
+      ...(typeof v.http === 'string' ? { http: v.http } : {}),
+    };
+  } catch {
+    return {};
+  }
+}

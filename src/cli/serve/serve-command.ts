@@ -1,0 +1,179 @@
+/**
+ * `drl serve` and `drl dev`, registered as a CLI extension so the client commands never load
+ * Raft or SQLite (the node's modules are imported only when a server command runs). Flags are
+ * the contract's; every bad flag is a one-line DrlError('invalid_argument').
+ */
+import { type Command, Option } from 'commander';
+import { DrlError } from '../../errors.js';
+import type { CliIo } from '../io.js';
+import { integer } from '../options.js';
+import type { CommandExtension } from '../program.js';
+
+const idPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function parseHostPort(value: string, flag: string): string {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (m === null || port < 1 || port > 65535) {
+    throw new DrlError('invalid_argument', `${flag} must be HOST:PORT (got "${value}")`);
+  }
+  return value;
+}
+
+export function parsePeers(value: string): Record<string, string> {
+  const peers: Record<string, string> = {};
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const eq = part.indexOf('=');
+    const id = part.slice(0, eq);
+    if (eq <= 0 || !idPattern.test(id)) {
+      throw new DrlError(
+        'invalid_argument',
+        `--peers entries must be ID=HOST:PORT (got "${part}")`,
+      );
+    }
+    if (id in peers) throw new DrlError('invalid_argument', `--peers names ${id} twice`);
+    peers[id] = parseHostPort(part.slice(eq + 1), `--peers ${id}`);
+  }
+  return peers;
+}
+
+interface ServeFlags {
+  id?: string;
+  data?: string;
+  http?: string;
+  raft?: string;
+  peers?: string;
+  join?: boolean;
+  token?: string;
+  clusterSecretFile?: string;
+  testMode?: boolean;
+  testClock?: string;
+  testBugs?: string;
+  tickMs: number;
+  electionTicks: number;
+  requestTimeoutMs: number;
+  snapshotEvery: number;
+  logLevel: string;
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '')
+    throw new DrlError('invalid_argument', `${flag} is required`);
+  return value;
+}
+
+async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
+  const { TEST_BUGS, startNode } = await import('./serve-node.js');
+  const id = required(flags.id, '--id');
+  if (!idPattern.test(id)) throw new DrlError('invalid_argument', `--id "${id}" is not a valid id`);
+  if (flags.join === true && flags.peers !== undefined) {
+    throw new DrlError('invalid_argument', '--join and --peers exclude each other');
+  }
+  const peers = flags.join === true ? {} : parsePeers(required(flags.peers, '--peers (or --join)'));
+  if (flags.join !== true && !(id in peers)) {
+    throw new DrlError('invalid_argument', `--peers must list this node (${id}) too`);
+  }
+  if (!flags.testMode && (flags.testClock !== undefined || flags.testBugs !== undefined)) {
+    throw new DrlError('invalid_argument', '--test-clock and --test-bugs need --test-mode');
+  }
+  const testBugs = (flags.testBugs ?? '').split(',').filter((b) => b !== '');
+  for (const bug of testBugs) {
+    if (!TEST_BUGS.has(bug)) {
+      throw new DrlError(
+        'invalid_argument',
+        `unknown test bug "${bug}" (known: ${[...TEST_BUGS].join(', ')})`,
+      );
+    }
+  }
+  const node = await startNode({
+    id,
+    data: required(flags.data, '--data'),
+    http: parseHostPort(required(flags.http, '--http'), '--http'),
+    raft: parseHostPort(required(flags.raft, '--raft'), '--raft'),
+    peers,
+    join: flags.join === true,
+    token: flags.token ?? io.env.DRL_TOKEN,
+    clusterSecretFile: flags.clusterSecretFile,
+    testMode: flags.testMode === true,
+    testClockFile: flags.testClock,
+    testBugs,
+    tickMs: flags.tickMs,
+    electionTicks: flags.electionTicks,
+    requestTimeoutMs: flags.requestTimeoutMs,
+    snapshotEveryEntries: flags.snapshotEvery,
+    logLevel: flags.logLevel,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      // Bounded: a graceful stop that hangs must not keep the process forever.
+      setTimeout(() => process.exit(1), 5000).unref();
+      node.stop().then(resolve, (err) => {
+        io.err(`error: stop failed: ${(err as Error).message}`);
+        process.exit(1);
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function addServe(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('run one node of a Raft group (see the contract for the flags)')
+    .option('--id <id>', 'this node id')
+    .option('--data <dir>', 'data directory (log, hard state, snapshots)')
+    .option('--http <host:port>', 'HTTP API address')
+    .option('--raft <host:port>', 'Raft address to listen on')
+    .option('--peers <list>', 'ID=HOST:PORT of every initial member, itself included')
+    .option('--join', 'start empty and wait to be added by a membership change')
+    .option('--token <token>', 'bearer token required by the HTTP API (or DRL_TOKEN)')
+    .option('--cluster-secret-file <file>', 'shared secret authenticating Raft peers')
+    .option('--test-mode', 'allow the test hooks below')
+    .option('--test-clock <file>', 'JSON {offsetMs, rate} applied to this node clocks')
+    .option('--test-bugs <list>', 'named switches that break one safety rule each')
+    .addOption(new Option('--tick-ms <ms>', 'Raft tick').argParser(integer).default(20))
+    .addOption(
+      new Option('--election-ticks <n>', 'ticks before an election').argParser(integer).default(10),
+    )
+    .addOption(
+      new Option('--request-timeout-ms <ms>', 'bound on each request')
+        .argParser(integer)
+        .default(3000),
+    )
+    .addOption(
+      new Option('--snapshot-every <entries>', 'entries between snapshots')
+        .argParser(integer)
+        .default(10000),
+    )
+    .addOption(new Option('--log-level <level>', 'pino level').default('info'))
+    .action((flags: ServeFlags) => serve(flags, io));
+}
+
+function addDev(program: Command): void {
+  program
+    .command('dev')
+    .description('a local 3-node group on loopback (what npm start runs); Ctrl-C stops all')
+    .addOption(
+      new Option('--base-port <port>', 'HTTP on base+1.., Raft on base+1001..')
+        .argParser(integer)
+        .default(8000),
+    )
+    .addOption(new Option('--data <dir>', 'data directory').default('data'))
+    .addOption(new Option('--nodes <n>', 'group size (3 or 5)').argParser(integer).default(3))
+    .action(async (flags: { basePort: number; data: string; nodes: number }) => {
+      if (flags.nodes !== 3 && flags.nodes !== 5) {
+        throw new DrlError('invalid_argument', '--nodes must be 3 or 5');
+      }
+      const { runDev } = await import('../dev.js');
+      const code = await runDev({ ...flags, cliEntry: process.argv[1]!, serveArgs: [] });
+      process.exitCode = code;
+    });
+}
+
+export const serverCommands: CommandExtension = (program, io) => {
+  addServe(program, io);
+  addDev(program);
+};

@@ -1,0 +1,158 @@
+/**
+ * One `drl serve` process: Raft member + limiter state machine + HTTP API, wired together.
+ * Holds no consensus or limiter logic; it opens, connects, and closes things in order.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildApi, createMetrics } from '../../api/index.js';
+import { DrlError } from '../../errors.js';
+import { createLimiter } from '../../limiter/index.js';
+import { RaftNode } from '../../raft/driver/raft-node.js';
+import { parseAddress } from '../../raft/transport/transport-types.js';
+import type { ConfChange } from '../../raft/types.js';
+import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
+import { openExclusiveDatabase } from '../../storage/sqlite-open.js';
+import { DecisionClock } from './decision-clock.js';
+import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
+import { MemberDirectory } from './member-directory.js';
+import { ReplicatedService } from './replicated-service.js';
+import { createNodeClock } from './test-clock.js';
+
+export interface ServeOptions {
+  id: string;
+  data: string;
+  http: string;
+  raft: string;
+  /** id -> Raft address of every initial member (empty with --join). */
+  peers: Record<string, string>;
+  join: boolean;
+  token?: string | undefined;
+  clusterSecretFile?: string | undefined;
+  testMode: boolean;
+  testClockFile?: string | undefined;
+  testBugs: string[];
+  tickMs: number;
+  electionTicks: number;
+  requestTimeoutMs: number;
+  snapshotEveryEntries: number;
+  logLevel: string;
+}
+
+export interface RunningNode {
+  httpAddress: string;
+  stop(): Promise<void>;
+}
+
+/** Named switches that each break one safety rule (jepsen-lite must find them). */
+export const TEST_BUGS = new Set([
+  'lease-without-quorum',
+  'skip-leader-noop',
+  'commit-old-term-by-count',
+  'lease-denial-without-lease',
+  'ack-before-fsync',
+]);
+
+const DEV_SECRET = 'drl-insecure-default-cluster-secret';
+
+export async function startNode(o: ServeOptions): Promise<RunningNode> {
+  const logger = pino({ level: o.logLevel, base: { node: o.id } });
+  mkdirSync(o.data, { recursive: true });
+  const secret = readSecret(o, logger);
+  const db = openExclusiveDatabase(join(o.data, 'limiter-state.db'));
+  const store = new LimiterSnapshotStore(db);
+  const engine = createLimiter();
+  if (store.appliedIndex > 0) engine.restore(store.records());
+  const clock = createNodeClock(o.testClockFile);
+  const electionTimeoutMs = o.tickMs * o.electionTicks;
+  const decisionClock = new DecisionClock(o.id, clock.wallMs, clock.monoMs, 2 * electionTimeoutMs);
+  decisionClock.witness(engine.lastTs);
+  const metrics = createMetrics();
+  const members = new MemberDirectory(o.peers, { id: o.id, http: o.http });
+  const sm = new LimiterStateMachine(engine, store, {
+    onAnnounce: (a) => members.setHttp(a.id, a.http),
+    snapshotEveryEntries: o.snapshotEveryEntries,
+    onTs: (ts) => decisionClock.witness(ts),
+    onSnapshot: (index, ms) => {
+      metrics.snapshotDuration.observe(ms / 1000);
+      logger.info({ index, ms: Math.round(ms) }, 'snapshot written');
+    },
+  });
+  const raftBugs = new Set(o.testBugs.filter((b) => b !== 'lease-denial-without-lease'));
+  const node = new RaftNode<ApplyOutcome>({
+    id: o.id,
+    dataDir: o.data,
+    listen: parseAddress(o.raft),
+    peers: o.peers,
+    secret,
+    stateMachine: sm,
+    logger,
+    tickMs: o.tickMs,
+    electionTicks: o.electionTicks,
+    requestTimeoutMs: o.requestTimeoutMs,
+    nowMs: clock.monoMs,
+    raft: { testBugs: raftBugs },
+    onSync: (ms, entries) => {
+      metrics.fsyncDuration.observe(ms / 1000);
+      metrics.batchSize.observe(entries);
+    },
+  });
+  node.on('conf-change', (c: ConfChange) => members.onConfChange(c));
+  node.on('leader', () => metrics.leaderChanges.inc());
+  const service = new ReplicatedService({
+    id: o.id,
+    node,
+    engine,
+    clock: decisionClock,
+    members,
+    requestTimeoutMs: o.requestTimeoutMs,
+    leaseWithoutCheck: o.testBugs.includes('lease-denial-without-lease'),
+  });
+  const app = buildApi(service, {
+    ...(o.token !== undefined ? { token: o.token } : {}),
+    metrics,
+    requestTimeoutMs: o.requestTimeoutMs,
+    loggerInstance: logger,
+  });
+  await node.start();
+  const http = parseAddress(o.http);
+  await app.listen({ host: http.host, port: http.port });
+  const gauges = setInterval(() => {
+    const s = node.status();
+    metrics.raftTerm.set(s.term);
+    metrics.commitIndex.set(s.commit);
+    metrics.appliedIndex.set(s.applied);
+  }, 1000);
+  gauges.unref();
+  logger.info({ http: o.http, raft: o.raft, peers: o.peers }, 'node started');
+  let stopped = false;
+  return {
+    httpAddress: o.http,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(gauges);
+      await app.close();
+      await node.stop();
+      sm.persistSnapshot();
+      db.close();
+      clock.close();
+      logger.info('node stopped');
+    },
+  };
+}
+
+function readSecret(o: ServeOptions, logger: Logger): string | Uint8Array {
+  if (o.clusterSecretFile === undefined) {
+    logger.warn('no --cluster-secret-file: peers authenticate with a public default secret');
+    return DEV_SECRET;
+  }
+  const secret = readFileSync(o.clusterSecretFile);
+  if (secret.length < 16) {
+    throw new DrlError(
+      'invalid_argument',
+      `${o.clusterSecretFile}: a cluster secret needs >= 16 bytes`,
+    );
+  }
+  return secret;
+}
