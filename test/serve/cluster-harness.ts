@@ -1,0 +1,181 @@
+/**
+ * Real `drl serve` processes on loopback for integration tests: free ports, a temp data dir
+ * per node, kill -9 / SIGTERM / restart by pid, and small HTTP helpers. Every process is
+ * stopped by the test's teardown; a watchdog kills leftovers if a test hangs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const cliPath = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+export interface NodeSpec {
+  id: string;
+  http: string;
+  raft: string;
+  data: string;
+}
+
+export interface ClusterOptions {
+  nodes?: number;
+  extraArgs?: (id: string) => string[];
+  /** Nodes started with --join instead of --peers (ids beyond the initial group). */
+  joiners?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export class Cluster {
+  readonly specs: NodeSpec[] = [];
+  readonly procs = new Map<string, ChildProcess>();
+  readonly logs = new Map<string, string[]>();
+  readonly root: string;
+  private readonly peers: string;
+
+  private constructor(
+    specs: NodeSpec[],
+    root: string,
+    private readonly o: ClusterOptions,
+    initial: number,
+  ) {
+    this.specs = specs;
+    this.root = root;
+    this.peers = specs
+      .slice(0, initial)
+      .map((s) => `${s.id}=${s.raft}`)
+      .join(',');
+  }
+
+  static async create(o: ClusterOptions = {}): Promise<Cluster> {
+    if (!existsSync(cliPath)) throw new Error(`${cliPath} missing: run npm run build first`);
+    const initial = o.nodes ?? 3;
+    const total = initial + (o.joiners ?? 0);
+    const root = mkdtempSync(join(tmpdir(), 'drl-it-'));
+    const specs: NodeSpec[] = [];
+    for (let i = 1; i <= total; i++) {
+      const id = `n${i}`;
+      specs.push({
+        id,
+        http: `127.0.0.1:${await freePort()}`,
+        raft: `127.0.0.1:${await freePort()}`,
+        data: join(root, id),
+      });
+    }
+    const c = new Cluster(specs, root, o, initial);
+    for (const s of specs.slice(0, initial)) c.start(s.id);
+    return c;
+  }
+
+  spec(id: string): NodeSpec {
+    const s = this.specs.find((x) => x.id === id);
+    if (!s) throw new Error(`no node ${id}`);
+    return s;
+  }
+
+  start(id: string, join = false): void {
+    const s = this.spec(id);
+    const args = [
+      cliPath,
+      'serve',
+      '--id',
+      id,
+      '--data',
+      s.data,
+      '--http',
+      s.http,
+      '--raft',
+      s.raft,
+    ];
+    args.push(...(join ? ['--join'] : ['--peers', this.peers]));
+    args.push('--log-level', 'warn', ...(this.o.extraArgs?.(id) ?? []));
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = this.logs.get(id) ?? [];
+    this.logs.set(id, log);
+    const keep = (b: Buffer) => {
+      log.push(b.toString());
+      if (log.length > 200) log.shift();
+    };
+    p.stdout?.on('data', keep);
+    p.stderr?.on('data', keep);
+    this.procs.set(id, p);
+  }
+
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const p = this.procs.get(id);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill(signal);
+    const code = await exited;
+    this.procs.delete(id);
+    return code;
+  }
+
+  alive(): string[] {
+    return [...this.procs.keys()];
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.alive().map((id) => this.kill(id, 'SIGKILL')));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  url(id: string, path: string): string {
+    return `http://${this.spec(id).http}${path}`;
+  }
+
+  async request(
+    id: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 5000,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+    const init: RequestInit = { method, signal: AbortSignal.timeout(timeoutMs) };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'content-type': 'application/json' };
+    }
+    const res = await fetch(this.url(id, path), init);
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
+  }
+
+  /** Polls until some live node reports itself leader (and the others agree) or time runs out. */
+  async waitLeader(timeoutMs = 15_000, among = this.alive()): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const id of among) {
+        try {
+          const r = await this.request(id, 'GET', '/cluster', undefined, 500);
+          if (r.body.role === 'leader' && among.includes(r.body.id as string)) return id;
+        } catch {
+          // not up yet
+        }
+      }
+      await sleep(100);
+    }
+    throw new Error(
+      `no leader among ${among.join(',')} within ${timeoutMs} ms\n${this.dumpLogs()}`,
+    );
+  }
+
+  dumpLogs(): string {
+    return [...this.logs].map(([id, l]) => `--- ${id}\n${l.join('').slice(-3000)}`).join('\n');
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

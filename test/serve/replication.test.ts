@@ -1,0 +1,88 @@
+// Real `drl serve` processes: every decision goes through the log and all nodes agree.
+import t from 'tap';
+import { Cluster } from './cluster-harness.js';
+
+const allow = (c: Cluster, id: string, body: Record<string, unknown>) =>
+  c.request(id, 'POST', '/allow', body);
+
+t.test('a 3-node group linearizes decisions through the log', async (t) => {
+  const c = await Cluster.create();
+  t.teardown(() => c.stopAll());
+  const leader = await c.waitLeader();
+  const ids = c.specs.map((s) => s.id);
+
+  await t.test('300 concurrent allows over all nodes, limit 50: exactly 50 granted', async (t) => {
+    const replies = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        allow(c, ids[i % 3]!, { key: 'hot', limit: 50, windowMs: 600_000 }),
+      ),
+    );
+    const ok = replies.filter((r) => r.status === 200);
+    t.equal(ok.length, 300, 'every request answered 200');
+    t.equal(ok.filter((r) => r.body.allowed === true).length, 50);
+    const granted = ok.filter((r) => r.body.allowed === true).map((r) => r.body.index as number);
+    t.equal(new Set(granted).size, 50, 'each grant has its own log entry');
+  });
+
+  await t.test('a retried requestId is counted once; another body with it is a 409', async (t) => {
+    const body = { key: 'retry', limit: 5, windowMs: 600_000, requestId: 'r-1' };
+    const first = await allow(c, ids[1]!, body);
+    const again = await allow(c, ids[2]!, body);
+    t.equal(first.status, 200);
+    t.same(again.body.remaining, first.body.remaining, 'the retry returns the first decision');
+    const next = await allow(c, leader, { key: 'retry', limit: 5, windowMs: 600_000 });
+    t.equal(next.body.remaining, 3, 'the retry was not counted a second time');
+    const clash = await allow(c, leader, { ...body, cost: 2 });
+    t.equal(clash.status, 409);
+    t.equal(clash.body.error, 'request_id_conflict');
+  });
+
+  await t.test('bad input is a 400 with a stable code and applies nothing', async (t) => {
+    const before = (await c.request(leader, 'GET', '/cluster')).body.commitIndex as number;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ key: '' }, 'invalid_key'],
+      [{ key: 'k', limit: 5 }, 'invalid_window'],
+      [{ key: 'k', cost: 0, limit: 1, windowMs: 1 }, 'invalid_cost'],
+      [{ key: 'k' }, 'unknown_rule'],
+    ];
+    for (const [body, code] of cases) {
+      const r = await allow(c, ids[0]!, body);
+      t.equal(r.status, 400, JSON.stringify(body));
+      t.equal(r.body.error, code, JSON.stringify(body));
+    }
+    const after = (await c.request(leader, 'GET', '/cluster')).body.commitIndex as number;
+    t.ok(after - before <= 1, 'no command entered the log (a leader announce at most)');
+  });
+
+  await t.test('rules are replicated and every node answers from the same state', async (t) => {
+    const put = await c.request(ids[2]!, 'PUT', '/rules/signup', { limit: 2, windowMs: 60_000 });
+    t.equal(put.status, 200);
+    for (const id of ids) {
+      const r = await allow(c, id, { key: 'ip:1', rule: 'signup' });
+      t.equal(r.status, 200, id);
+    }
+    const usage = await c.request(ids[0]!, 'GET', '/keys/signup/ip:1');
+    t.same(usage.body, { used: 2, limit: 2, remaining: 0, resetMs: usage.body.resetMs });
+    for (const id of ids) {
+      const rules = await c.request(id, 'GET', '/rules');
+      t.same((rules.body.rules as Record<string, unknown>).signup, {
+        limit: 2,
+        windowMs: 60_000,
+        algorithm: 'sliding-log',
+        burst: 0,
+      });
+    }
+  });
+
+  await t.test('all nodes apply the same log: commit and applied indexes converge', async (t) => {
+    const target = (await c.request(leader, 'GET', '/cluster')).body.commitIndex as number;
+    for (const id of ids) {
+      let applied = 0;
+      for (let i = 0; i < 50 && applied < target; i++) {
+        applied = (await c.request(id, 'GET', '/cluster')).body.appliedIndex as number;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      t.ok(applied >= target, `${id} applied ${applied} >= ${target}`);
+    }
+  });
+});
