@@ -26,6 +26,8 @@ export interface LoadResult {
   /** 2xx responses whose body said allowed:true. */
   allowed: number;
   decisionsPerS: number;
+  /** Spread of the one-second samples of responses/s: how steady the run was. */
+  perSecond: { min: number; max: number; stddev: number };
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;

@@ -42,6 +42,8 @@ interface AutocannonSummary {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** Responses per one-second sample. */
+  requests: { mean: number; stddev: number; min: number; max: number };
 }
 
 type Autocannon = (opts: AutocannonOptions, cb: (err: Error | null) => void) => AutocannonInstance;
@@ -128,6 +130,11 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
         timeouts: summary.timeouts,
         allowed: counters.allowed,
         decisionsPerS: ok2xx / elapsedS,
+        perSecond: {
+          min: summary.requests.min,
+          max: summary.requests.max,
+          stddev: summary.requests.stddev,
+        },
         p50Ms: atMs(50),
         p99Ms: atMs(99),
         p999Ms: atMs(99.9),

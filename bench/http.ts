@@ -74,6 +74,7 @@ function report(target: TargetName, phase: string, r: LoadResult): void {
   const ms = (n: number): string => n.toFixed(2);
   process.stdout.write(
     `  ${target.padEnd(5)} ${r.spec.workload.padEnd(6)} ${phase} ${Math.round(r.decisionsPerS)}/s ` +
+      `(1 s samples ${r.perSecond.min}..${r.perSecond.max}) ` +
       `p50 ${ms(r.p50Ms)} p99 ${ms(r.p99Ms)} p99.9 ${ms(r.p999Ms)} ms; allowed ${r.allowed}/${r.ok2xx}; ` +
       `non2xx ${r.non2xx} errors ${r.errors}; load ${loadavg()[0]?.toFixed(2)}\n`,
   );
