@@ -38,10 +38,13 @@ export function spawnTracked(
   return t;
 }
 
+/** tsx's loader, resolved from here so children start whatever the current directory is. */
+const tsxLoader = import.meta.resolve('tsx');
+
 /** A Node child of ours run through tsx (`node --import tsx file`). */
 export function spawnTsx(name: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const path = new URL(file, import.meta.url).pathname;
-  return spawnTracked(name, process.execPath, ['--import', 'tsx', path, ...args], {
+  return spawnTracked(name, process.execPath, ['--import', tsxLoader, path, ...args], {
     env: { ...process.env, ...env },
   });
 }

@@ -61,7 +61,7 @@ export function markdownTable(cells: Cell[]): string {
     const name = `${targetLabels[c.target]} | ${workloadLabels[c.workload]}`;
     if (c.unavailable !== undefined || !c.max) {
       const reason = (c.unavailable ?? 'no result').replaceAll('|', '\\|');
-      return `| ${name} | ${c.target}: not available (${reason}) |${' |'.repeat(10)}`;
+      return `| ${name} | ${c.target}: not available (${reason}) |${' |'.repeat(9)}`;
     }
     const m = c.max;
     const half = c.half ? `${fmtMs(c.half.p99Ms)} @ ${fmtRate(c.half.decisionsPerS)}/s` : '—';
