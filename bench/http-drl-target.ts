@@ -10,7 +10,7 @@ import { spawnTracked, stopTree, type Tracked } from './http-children.js';
 import { freeBasePort } from './http-ports.js';
 
 export type DrlTarget =
-  | { available: true; url: string; leader: string; tracked: Tracked; stop: () => Promise<void> }
+  | { available: true; url: string; leader: string; tracked?: Tracked; stop: () => Promise<void> }
   | { available: false; reason: string };
 
 interface ClusterView {
@@ -46,6 +46,15 @@ async function findLeader(https: string[]): Promise<{ id: string; http: string }
     if (leaderHttp) return { id: view.leader, http: leaderHttp };
   }
   return null;
+}
+
+/** An already running group (e.g. `npm start`): find its leader, start and stop nothing. */
+export async function attachDrl(
+  endpoints: string[],
+): Promise<DrlTarget | { available: false; reason: string }> {
+  const leader = await findLeader(endpoints);
+  if (!leader) return { available: false, reason: `no leader among ${endpoints.join(',')}` };
+  return { available: true, url: `http://${leader.http}`, leader: leader.id, stop: async () => {} };
 }
 
 export async function startDrl(repoRoot: string, dataDir: string): Promise<DrlTarget> {

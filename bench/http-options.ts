@@ -11,6 +11,8 @@ export interface BenchOptions {
   workloads: WorkloadName[];
   /** Also run each target at half its measured maximum rate. */
   halfRate: boolean;
+  /** host:port HTTP addresses of a running drl group to measure instead of starting one. */
+  drlEndpoints: string[] | undefined;
 }
 
 const allTargets: TargetName[] = ['bare', 'redis', 'drl'];
@@ -41,6 +43,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       targets: { type: 'string', default: allTargets.join(',') },
       workloads: { type: 'string', default: allWorkloads.join(',') },
       'no-half-rate': { type: 'boolean', default: false },
+      'drl-endpoints': { type: 'string' },
     },
   });
   return {
@@ -50,5 +53,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     targets: listOf('targets', values.targets, allTargets),
     workloads: listOf('workloads', values.workloads, allWorkloads),
     halfRate: !values['no-half-rate'],
+    drlEndpoints: values['drl-endpoints']?.split(',').filter((e) => e.length > 0),
   };
 }

@@ -44,7 +44,7 @@ function allowedShare(r: LoadResult): string {
 }
 
 function cpuShare(cell: Cell): string {
-  if (cell.targetCpuS === undefined || !cell.max) return '—';
+  if (!cell.targetCpuS || !cell.max) return '—';
   return `${Math.round((100 * cell.targetCpuS) / cell.max.elapsedS)}%`;
 }
 

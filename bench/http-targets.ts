@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { firstJsonLine, spawnTsx, stop, type Tracked } from './http-children.js';
-import { startDrl } from './http-drl-target.js';
+import { attachDrl, startDrl } from './http-drl-target.js';
 import type { TargetName } from './http-report.js';
 import { type RedisProcess, startRedis } from './redis-server-process.js';
 
@@ -60,10 +60,12 @@ async function startRedisTarget(outDir: string, onRedis: (r: RedisProcess) => vo
   }
 }
 
-async function startDrlTarget(repoRoot: string, outDir: string): Promise<Target> {
-  const drl = await startDrl(repoRoot, join(outDir, 'drl-data'));
+async function startDrlTarget(dirs: TargetDirs): Promise<Target> {
+  const drl = dirs.drlEndpoints
+    ? await attachDrl(dirs.drlEndpoints)
+    : await startDrl(dirs.repoRoot, join(dirs.outDir, 'drl-data'));
   if (!drl.available) return drl;
-  const pid = drl.tracked.child.pid;
+  const pid = drl.tracked?.child.pid;
   return {
     available: true,
     url: drl.url,
@@ -73,15 +75,22 @@ async function startDrlTarget(repoRoot: string, outDir: string): Promise<Target>
   };
 }
 
+export interface TargetDirs {
+  repoRoot: string;
+  outDir: string;
+  /** Benchmark this running group instead of starting `drl dev`. */
+  drlEndpoints?: string[] | undefined;
+}
+
 export async function startTarget(
   name: TargetName,
-  dirs: { repoRoot: string; outDir: string },
+  dirs: TargetDirs,
   onRedis: (r: RedisProcess) => void,
 ): Promise<Target> {
   if (name === 'bare') return startBare();
   if (name === 'redis') return startRedisTarget(dirs.outDir, onRedis);
   try {
-    return await startDrlTarget(dirs.repoRoot, dirs.outDir);
+    return await startDrlTarget(dirs);
   } catch (err) {
     return { available: false, reason: (err as Error).message };
   }

@@ -61,7 +61,8 @@ async function measure(
   const cpuAt = (): number => target.pids.reduce((sum, pid) => sum + cpuSecondsTree(pid), 0);
   const cpuBefore = cpuAt();
   cell.max = await runLoad({ ...spec, durationS: o.durationS });
-  cell.targetCpuS = cpuAt() - cpuBefore;
+  // An attached group (--drl-endpoints) has no pids of ours to account.
+  cell.targetCpuS = target.pids.length > 0 ? cpuAt() - cpuBefore : undefined;
   report(cell.target, 'max ', cell.max);
   const halfRate = Math.floor(cell.max.decisionsPerS / 2);
   if (o.halfRate && halfRate >= 1) {
@@ -86,7 +87,8 @@ async function benchTarget(
   onRedis: (r: RedisProcess) => void,
 ): Promise<Cell[]> {
   const cells: Cell[] = o.workloads.map((workload: WorkloadName) => ({ target: name, workload }));
-  const target = await startTarget(name, { repoRoot, outDir }, onRedis);
+  const dirs = { repoRoot, outDir, drlEndpoints: o.drlEndpoints };
+  const target = await startTarget(name, dirs, onRedis);
   if (!target.available) {
     process.stdout.write(`  ${name}: not available (${target.reason})\n`);
     for (const c of cells) c.unavailable = target.reason;
