@@ -31,11 +31,7 @@ function drl(env: Record<string, string>, ...args: string[]): Promise<Run> {
   });
 }
 
-interface Asserts {
-  not(found: unknown, notWanted: unknown, message?: string): unknown;
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  match(found: unknown, pattern: RegExp): unknown;
-}
+type Asserts = Pick<typeof t, 'not' | 'equal' | 'match'>;
 
 function oneErrorLine(t: Asserts, r: Run, pattern: RegExp): void {
   t.not(r.code, 0, 'non-zero exit');
