@@ -1,0 +1,45 @@
+/** What every route module gets: the node, the metrics, and a time-bounded call helper. */
+import { DrlError } from '../errors.js';
+import type { DrlMetrics } from './metrics.js';
+import type { RateLimitService } from './service.js';
+
+export interface RouteContext {
+  service: RateLimitService;
+  metrics: DrlMetrics;
+  /** Resolves like `work`, or rejects with DrlError('unavailable') after the request timeout. */
+  bounded<T>(work: Promise<T>): Promise<T>;
+}
+
+export function boundedBy(timeoutMs: number): <T>(work: Promise<T>) => Promise<T> {
+  return <T>(work: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new DrlError('unavailable', `no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+}
+
+/** Contract bounds stated in bytes, which JSON Schema's maxLength (code points) cannot say. */
+export function checkBytes(
+  value: string,
+  maxBytes: number,
+  code: 'invalid_key' | 'invalid_request_id',
+  what: string,
+): void {
+  // A string of n UTF-16 units is at most 3n UTF-8 bytes: short strings skip the count.
+  if (value.length * 3 <= maxBytes) return;
+  if (Buffer.byteLength(value, 'utf8') > maxBytes) {
+    throw new DrlError(code, `${what} must be at most ${maxBytes} bytes of UTF-8`);
+  }
+}

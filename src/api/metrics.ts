@@ -1,0 +1,113 @@
+/**
+ * Prometheus metrics on an own Registry (never the global one, so several nodes can share a
+ * process in tests). The API updates the decision/forwarding counters; the node updates the
+ * Raft and storage instruments through the same object.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface DrlMetrics {
+  readonly registry: Registry;
+  readonly decisions: Counter<'outcome' | 'rule'>;
+  readonly decisionDuration: Histogram<string>;
+  readonly leaseServed: Counter<string>;
+  readonly forwarded: Counter<string>;
+  readonly unavailable: Counter<string>;
+  readonly raftTerm: Gauge<string>;
+  readonly commitIndex: Gauge<string>;
+  readonly appliedIndex: Gauge<string>;
+  readonly leaderChanges: Counter<string>;
+  readonly proposalsInFlight: Gauge<string>;
+  readonly fsyncDuration: Histogram<string>;
+  readonly batchSize: Histogram<string>;
+  readonly snapshotSizeBytes: Gauge<string>;
+  readonly snapshotDuration: Histogram<string>;
+}
+
+export interface MetricsOptions {
+  /** Also collect Node process metrics (CPU, heap, event loop lag). Default true. */
+  processMetrics?: boolean;
+}
+
+const latencyBucketsSeconds = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+export function createMetrics(options: MetricsOptions = {}): DrlMetrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    decisions: new Counter({
+      name: 'drl_decisions_total',
+      help: 'Allow decisions answered by this node, by outcome (allowed|denied) and rule.',
+      labelNames: ['outcome', 'rule'] as const,
+      registers,
+    }),
+    decisionDuration: new Histogram({
+      name: 'drl_decision_duration_seconds',
+      help: 'Time from receiving POST /allow to having its decision (commit + apply).',
+      buckets: latencyBucketsSeconds,
+      registers,
+    }),
+    leaseServed: new Counter({
+      name: 'drl_lease_served_total',
+      help: 'Denials answered from the leader lease without a log entry.',
+      registers,
+    }),
+    forwarded: new Counter({
+      name: 'drl_forwarded_requests_total',
+      help: 'Requests this node forwarded to the leader.',
+      registers,
+    }),
+    unavailable: new Counter({
+      name: 'drl_unavailable_total',
+      help: 'Requests answered 503 unavailable (no quorum or leader in time).',
+      registers,
+    }),
+    raftTerm: new Gauge({ name: 'drl_raft_term', help: 'Current Raft term.', registers }),
+    commitIndex: new Gauge({
+      name: 'drl_raft_commit_index',
+      help: 'Highest log index known committed.',
+      registers,
+    }),
+    appliedIndex: new Gauge({
+      name: 'drl_raft_applied_index',
+      help: 'Highest log index applied to the state machine.',
+      registers,
+    }),
+    leaderChanges: new Counter({
+      name: 'drl_raft_leader_changes_total',
+      help: 'Times this node saw the leader change.',
+      registers,
+    }),
+    proposalsInFlight: new Gauge({
+      name: 'drl_raft_proposals_in_flight',
+      help: 'Proposals waiting for commit and apply.',
+      registers,
+    }),
+    fsyncDuration: new Histogram({
+      name: 'drl_fsync_duration_seconds',
+      help: 'Duration of each durable log write (fsync).',
+      buckets: latencyBucketsSeconds,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'drl_raft_batch_entries',
+      help: 'Entries per durable write / AppendEntries batch.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    }),
+    snapshotSizeBytes: new Gauge({
+      name: 'drl_snapshot_size_bytes',
+      help: 'Size of the latest snapshot.',
+      registers,
+    }),
+    snapshotDuration: new Histogram({
+      name: 'drl_snapshot_duration_seconds',
+      help: 'Time to write a snapshot.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    }),
+  };
+}
