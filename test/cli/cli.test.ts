@@ -21,7 +21,7 @@ function drl(env: Record<string, string>, ...args: string[]): Promise<Run> {
       {
         cwd: root,
         env: { ...process.env, DRL_ENDPOINTS: '', DRL_TOKEN: '', ...env },
-        timeout: 30_000,
+        timeout: 60_000,
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -31,11 +31,7 @@ function drl(env: Record<string, string>, ...args: string[]): Promise<Run> {
   });
 }
 
-interface Asserts {
-  not(found: unknown, notWanted: unknown, message?: string): unknown;
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  match(found: unknown, pattern: RegExp): unknown;
-}
+type Asserts = Pick<typeof t, 'not' | 'equal' | 'match'>;
 
 function oneErrorLine(t: Asserts, r: Run, pattern: RegExp): void {
   t.not(r.code, 0, 'non-zero exit');
@@ -183,46 +179,44 @@ t.test('cluster add, transfer, remove', async (t) => {
 });
 
 t.test('errors: one stderr line and a non-zero exit', async (t) => {
-  oneErrorLine(
-    t,
-    await drl(env, 'allow', 'a', '--cost', 'x'),
-    /^error: option '--cost <n>' argument 'x' is invalid/,
-  );
-  oneErrorLine(t, await drl(env, 'allow', 'a', '--cost', '0'), /^error: invalid_cost: /);
-  oneErrorLine(t, await drl(env, 'allow', 'a', '--limit', '3'), /^error: invalid_window: /);
-  oneErrorLine(t, await drl(env, 'allow', 'a', '--rule', 'nope'), /^error: unknown_rule: /);
-  oneErrorLine(t, await drl(env, 'allow'), /^error: missing required argument 'key'/);
-  oneErrorLine(t, await drl(env, 'frobnicate'), /^error: unknown command 'frobnicate'/);
-  oneErrorLine(t, await drl(env, 'cluster'), /^error: missing or unknown subcommand/);
-  oneErrorLine(
-    t,
-    await drl(env, 'rules', 'set', 'x', '--limit', '1'),
-    /^error: required option '--window-ms <ms>' not specified/,
-  );
-  oneErrorLine(t, await drl(env, 'allow', 'a', '--bogus'), /^error: unknown option '--bogus'/);
   const dead = await closedPort();
-  oneErrorLine(
-    t,
-    await drl({ DRL_ENDPOINTS: dead }, 'allow', 'a', '--timeout-ms', '300'),
-    /^error: unavailable: /,
-  );
-  oneErrorLine(
-    t,
-    await drl({ DRL_ENDPOINTS: dead }, 'status', '--timeout-ms', '300'),
-    /^error: unavailable: /,
-  );
+  const cases: Array<[Record<string, string>, string[], RegExp]> = [
+    [env, ['allow', 'a', '--cost', 'x'], /^error: option '--cost <n>' argument 'x' is invalid/],
+    [env, ['allow', 'a', '--cost', '0'], /^error: invalid_cost: /],
+    [env, ['allow', 'a', '--limit', '3'], /^error: invalid_window: /],
+    [env, ['allow', 'a', '--rule', 'nope'], /^error: unknown_rule: /],
+    [env, ['allow'], /^error: missing required argument 'key'/],
+    [env, ['frobnicate'], /^error: unknown command 'frobnicate'/],
+    [env, ['cluster'], /^error: missing or unknown subcommand/],
+    [
+      env,
+      ['rules', 'set', 'x', '--limit', '1'],
+      /^error: required option '--window-ms <ms>' not specified/,
+    ],
+    [env, ['allow', 'a', '--bogus'], /^error: unknown option '--bogus'/],
+    [{ DRL_ENDPOINTS: dead }, ['allow', 'a', '--timeout-ms', '300'], /^error: unavailable: /],
+    [{ DRL_ENDPOINTS: dead }, ['status', '--timeout-ms', '300'], /^error: unavailable: /],
+  ];
+  // Independent runs: spawn them together (each pays tsx's start-up).
+  const runs = await Promise.all(cases.map(([e, args]) => drl(e, ...args)));
+  runs.forEach((r, i) => {
+    const [, args, pattern] = cases[i]!;
+    t.test(args.join(' '), async (t) => oneErrorLine(t, r, pattern));
+  });
 });
 
 t.test('--help everywhere exits 0 with usage on stdout', async (t) => {
-  for (const args of [
+  const all = [
     ['--help'],
     ['allow', '--help'],
     ['rules', 'set', '--help'],
     ['cluster', '--help'],
     ['keys', 'get', '--help'],
     ['status', '--help'],
-  ]) {
-    const r = await drl(env, ...args);
+  ];
+  const runs = await Promise.all(all.map((args) => drl(env, ...args)));
+  for (const [i, args] of all.entries()) {
+    const r = runs[i]!;
     t.equal(r.code, 0, args.join(' '));
     t.match(r.stdout, /^Usage: drl/);
     t.equal(r.stderr, '');

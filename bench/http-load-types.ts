@@ -1,0 +1,37 @@
+/**
+ * What the benchmark parent sends to one load-generator child (as argv JSON) and what the child
+ * prints back (one JSON line on stdout). Pure types: no code, shared by both sides.
+ */
+
+export type WorkloadName = 'spread' | 'hot';
+
+export interface LoadSpec {
+  url: string;
+  workload: WorkloadName;
+  connections: number;
+  durationS: number;
+  /** Requests per second over all connections; 0 = as fast as the target answers. */
+  overallRate: number;
+}
+
+export interface LoadResult {
+  spec: LoadSpec;
+  /** Measured-run wall time in seconds. */
+  elapsedS: number;
+  responses: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** 2xx responses whose body said allowed:true. */
+  allowed: number;
+  decisionsPerS: number;
+  /** Spread of the one-second samples of responses/s: how steady the run was. */
+  perSecond: { min: number; max: number; stddev: number };
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  /** CPU seconds the load generator itself used in the measured run (user + system). */
+  loadgenCpuS: number;
+}
