@@ -1,0 +1,75 @@
+// `drl dev` (what `npm start` runs) brings a group up, and the README's curl lines work on it.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { cliPath, freePort, sleep } from './cluster-harness.js';
+
+const run = promisify(execFile);
+
+/** The shell lines of README's fenced blocks that follow a `<!-- dev-curl -->` marker. */
+export function readmeCurlLines(readme: string): string[] {
+  const lines: string[] = [];
+  for (const m of readme.matchAll(/<!-- dev-curl -->\s*```(?:sh|bash)?\n([\s\S]*?)```/g)) {
+    for (const line of m[1]!.split('\n')) if (line.startsWith('curl ')) lines.push(line);
+  }
+  return lines;
+}
+
+async function freeBase(): Promise<number> {
+  // dev uses base+1..3 (HTTP) and base+1001..1003 (Raft): probe a few until all are free.
+  for (let i = 0; i < 20; i++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = [1, 2, 3, 1001, 1002, 1003].map((d) => base + d);
+    const free = await Promise.all(ports.map(async (p) => (await freePort()) !== p));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free base port');
+}
+
+t.test('drl dev serves the README curl examples as written', async (t) => {
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const curls = readmeCurlLines(readme);
+  t.ok(curls.length >= 3, 'the README shows curl examples');
+  const base = await freeBase();
+  const data = mkdtempSync(join(tmpdir(), 'drl-dev-'));
+  const dev = spawn(
+    process.execPath,
+    [cliPath, 'dev', '--base-port', String(base), '--data', data],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  dev.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  dev.stderr.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  t.teardown(async () => {
+    if (dev.exitCode === null) {
+      const exited = new Promise((r) => dev.once('exit', r));
+      dev.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(data, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 300 && !out.includes('group up'); i++) await sleep(100);
+  t.match(out, /\[dev\] group up, leader n[123]/, 'dev prints the leader');
+  t.match(out, /\[n1\] /, 'logs are prefixed by node id');
+  for (const line of curls) {
+    const cmd = line.replaceAll(
+      /127\.0\.0\.1:800(\d)/g,
+      (_, d: string) => `127.0.0.1:${base + Number(d)}`,
+    );
+    const { stdout } = await run('sh', ['-c', cmd], { timeout: 10_000 });
+    const body = JSON.parse(stdout) as Record<string, unknown>;
+    t.notOk('error' in body && !line.includes('# error'), `${line} -> ${stdout.trim()}`);
+  }
+  const exited = new Promise<number | null>((r) => dev.once('exit', (code) => r(code)));
+  dev.kill('SIGTERM');
+  t.equal(await exited, 0, 'Ctrl-C (SIGTERM) stops every node and exits 0');
+});
