@@ -13,10 +13,13 @@ export type FaultKind =
   | 'crash'
   | 'crash-before-sync'
   | 'crash-all'
-  | 'leader-churn';
+  | 'leader-churn'
+  | 'transfer-leader'
+  | 'membership';
 
 export const ALL_FAULTS: readonly FaultKind[] = [
   'leader-churn',
+  'transfer-leader',
   'partition',
   'one-way',
   'isolate-leader',
@@ -28,6 +31,7 @@ export const ALL_FAULTS: readonly FaultKind[] = [
 
 /** Weights for faults after the required ones (whole-cluster crashes are rarer). */
 const RANDOM_FAULTS: readonly FaultKind[] = [
+  'transfer-leader',
   'leader-churn',
   'leader-churn',
   'partition',
@@ -58,14 +62,22 @@ export interface FaultTarget {
   count(kind: FaultKind): void;
   /** Until `untilMs`, crash every node soon after it wins an election (Raft paper, figure 8). */
   churnLeaders(untilMs: number): void;
+  /** Ask the leader to hand over to another voter. */
+  transferLeader(): void;
+  /** One membership step (add a learner, promote it, or remove a voter). */
+  changeMembership(): void;
 }
 
 export class FaultSchedule {
   private readonly required: FaultKind[];
   done = new Set<FaultKind>();
 
-  constructor(private readonly rng: Prng) {
-    this.required = rng.shuffle([...ALL_FAULTS]);
+  constructor(
+    private readonly rng: Prng,
+    private readonly membership: boolean,
+  ) {
+    const kinds = membership ? [...ALL_FAULTS, 'membership' as const] : [...ALL_FAULTS];
+    this.required = rng.shuffle(kinds);
   }
 
   get requiredLeft(): number {
@@ -74,7 +86,11 @@ export class FaultSchedule {
 
   /** Start the next fault; returns the undo to run after `durationMs`, and that duration. */
   next(target: FaultTarget): { undo: () => void; durationMs: number } {
-    const kind = this.required.shift() ?? this.rng.pick(RANDOM_FAULTS);
+    const required = this.required.shift();
+    let kind = required ?? this.rng.pick(RANDOM_FAULTS);
+    if (required === undefined && kind === 'transfer-leader' && this.membership) {
+      if (this.rng.chance(0.5)) kind = 'membership';
+    }
     this.done.add(kind);
     target.count(kind);
     const durationMs = this.rng.range(60, 700);
@@ -99,6 +115,12 @@ export class FaultSchedule {
         return this.crashAll(target, durationMs);
       case 'leader-churn':
         target.churnLeaders(target.nowMs() + durationMs * 2);
+        return () => {};
+      case 'transfer-leader':
+        target.transferLeader();
+        return () => {};
+      case 'membership':
+        target.changeMembership();
         return () => {};
     }
   }

@@ -4,7 +4,8 @@
  * safety properties; a violation throws a SimViolation naming the seed, step and the command
  * that reproduces it.
  */
-import type { Message, RaftConfig } from '../../src/raft/types.js';
+import { DrlError } from '../../src/errors.js';
+import type { ConfChange, Message, RaftConfig } from '../../src/raft/types.js';
 import { Checker } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { type FaultKind, FaultSchedule, type FaultTarget } from './faults.js';
@@ -58,6 +59,9 @@ export class Simulation implements FaultTarget, DriverHooks {
   private readonly stallRate: number;
   /** Whether a client call is followed by a Ready at once, or waits for the next tick/message. */
   private readonly eagerReady: boolean;
+  private readonly membership: boolean;
+  /** Ids that have ever been in the configuration: never re-added (a reused id could vote twice). */
+  private readonly everMember = new Set<string>();
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed);
@@ -66,7 +70,9 @@ export class Simulation implements FaultTarget, DriverHooks {
     this.workload = new Workload(this.rng.fork(), KEYS, this.stats, fail);
     const n = opts.nodes ?? (this.rng.chance(0.5) ? 3 : 5);
     this.network = new Network(n, this.rng.fork(), randomNetworkProfile(this.rng));
-    this.faults = new FaultSchedule(this.rng.fork());
+    // Half the 5-node seeds start with 3 voters and 2 empty joiners, for membership changes.
+    this.membership = n === 5 && this.rng.chance(0.5);
+    this.faults = new FaultSchedule(this.rng.fork(), this.membership);
     this.tickJitter = this.rng.float() * 0.6;
     this.stallRate = this.rng.float() * 0.01;
     this.eagerReady = this.rng.chance(0.5);
@@ -76,8 +82,10 @@ export class Simulation implements FaultTarget, DriverHooks {
   private buildNodes(n: number): void {
     const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
     const driftBound = 0.02;
+    const initial = this.membership ? ids.slice(0, 3) : ids;
+    for (const id of initial) this.everMember.add(id);
     const shared = {
-      peers: ids,
+      peers: initial,
       electionTicks: 10,
       heartbeatTicks: this.rng.pick([1, 2, 3]),
       tickMs: TICK_MS,
@@ -92,7 +100,7 @@ export class Simulation implements FaultTarget, DriverHooks {
     };
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;
-      const config: RaftConfig = { ...shared, id };
+      const config: RaftConfig = { ...shared, id, peers: initial.includes(id) ? initial : [] };
       const clock = new SimClock(1 + this.rng.float() * driftBound, this.rng.int(1_000_000));
       const node = new SimNode(id, i, config, clock, this.rng.fork(), KEYS, () => this.now);
       this.nodes.push(node);
@@ -137,6 +145,47 @@ export class Simulation implements FaultTarget, DriverHooks {
     this.churnedTerm = s.term;
     const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20]);
     this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+  }
+
+  transferLeader(): void {
+    const leader = this.leader();
+    if (leader === null) return;
+    const others = leader.raft.status().conf.voters.filter((v) => v !== leader.id);
+    if (others.length === 0) return;
+    const to = this.rng.pick(others);
+    if (!this.refused(() => leader.raft.transferLeader(to))) this.stats.transfers++;
+    this.trace(`transfer ${leader.id} -> ${to}`);
+    processReady(leader, this);
+  }
+
+  changeMembership(): void {
+    const leader = this.leader();
+    if (leader === null) return;
+    const conf = leader.raft.status().conf;
+    const spare = this.nodes.find((n) => !this.everMember.has(n.id));
+    let change: ConfChange | null = null;
+    if (conf.learners[0] !== undefined) change = { type: 'promote', id: conf.learners[0] };
+    else if (spare !== undefined) change = { type: 'addLearner', id: spare.id };
+    else if (conf.voters.length > 3) change = { type: 'remove', id: this.rng.pick(conf.voters) };
+    if (change === null) return;
+    const proposed = change;
+    if (!this.refused(() => leader.raft.proposeConfChange(proposed))) {
+      this.stats.confChanges++;
+      this.everMember.add(proposed.id);
+    }
+    this.trace(`membership ${proposed.type} ${proposed.id} at ${leader.id}`);
+    processReady(leader, this);
+  }
+
+  /** Runs a core call a client may legitimately be refused; true if it was refused. */
+  private refused(call: () => unknown): boolean {
+    try {
+      call();
+      return false;
+    } catch (err) {
+      if (err instanceof DrlError) return true;
+      throw err;
+    }
   }
 
   churnLeaders(untilMs: number): void {
