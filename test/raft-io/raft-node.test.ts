@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
 import { NotLeaderError, RaftNode, type StateMachine } from '../../src/raft/driver/index.js';
-import type { Entry } from '../../src/raft/types.js';
+import { type Entry, EntryType } from '../../src/raft/types.js';
 import { waitFor } from './helpers.js';
 
 const IDS = ['a', 'b', 'c'];
@@ -13,7 +13,9 @@ const IDS = ['a', 'b', 'c'];
 class RecordingMachine implements StateMachine<number> {
   readonly log: string[] = [];
   apply(entry: Entry): number {
-    if (entry.data.length > 0) this.log.push(Buffer.from(entry.data).toString());
+    if (entry.type === EntryType.Normal && entry.data.length > 0) {
+      this.log.push(Buffer.from(entry.data).toString());
+    }
     return this.log.length;
   }
 }
