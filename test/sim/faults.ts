@@ -76,7 +76,15 @@ export class FaultSchedule {
     private readonly rng: Prng,
     private readonly membership: boolean,
   ) {
-    const kinds = membership ? [...ALL_FAULTS, 'membership' as const] : [...ALL_FAULTS];
+    // Membership seeds walk the group through several changes: add, promote, add, promote, remove.
+    const steps: FaultKind[] = [
+      'membership',
+      'membership',
+      'membership',
+      'membership',
+      'membership',
+    ];
+    const kinds = membership ? [...ALL_FAULTS, ...steps] : [...ALL_FAULTS];
     this.required = rng.shuffle(kinds);
   }
 
