@@ -60,9 +60,10 @@ t.test('the same (index, term) after different prefixes breaks Log Matching', as
 
 t.test('different entries applied at one index break State Machine Safety', async (t) => {
   const c = makeChecker();
-  c.onApply('n1', entry(1, 1, 1));
-  c.onApply('n2', entry(1, 1, 1));
-  t.throws(() => c.onApply('n3', entry(1, 2, 5)), /State Machine Safety/);
+  c.onApply('n1', entry(1, 1, 1), 10);
+  c.onApply('n2', entry(1, 1, 1), 10);
+  t.throws(() => c.onApply('n3', entry(1, 2, 5), 10), /State Machine Safety/);
+  t.throws(() => c.onApply('n4', entry(1, 1, 1), 11), /different state/);
 });
 
 t.test(

@@ -37,6 +37,8 @@ export class Checker {
   private readonly prefixOf = new Map<number, number>();
   /** Hash of the entry applied at each index by whoever applied it first. */
   private readonly appliedHash: number[] = [];
+  /** State digest after applying each index, by whoever applied it first. */
+  private readonly appliedDigest: number[] = [];
   /** Prefix hash through each committed index. */
   private readonly committedPrefix: number[] = [];
   private maxCommit = 0;
@@ -85,8 +87,11 @@ export class Checker {
     t.syncedCommit = hs.commit;
   }
 
-  /** State Machine Safety: no two nodes apply different entries at one index. */
-  onApply(node: string, entry: Entry): void {
+  /**
+   * State Machine Safety: no two nodes apply different entries at one index, and (digest of
+   * all applied so far) no node reaches an index in a different state, e.g. after restoring.
+   */
+  onApply(node: string, entry: Entry, digest: number): void {
     const h = entryHash(entry);
     const seen = this.appliedHash[entry.index];
     if (seen === undefined) this.appliedHash[entry.index] = h;
@@ -94,6 +99,14 @@ export class Checker {
       this.fail(
         'State Machine Safety',
         `${node} applied a different entry at index ${entry.index} (term ${entry.term})`,
+      );
+    }
+    const seenDigest = this.appliedDigest[entry.index];
+    if (seenDigest === undefined) this.appliedDigest[entry.index] = digest;
+    else if (seenDigest !== digest) {
+      this.fail(
+        'State Machine Safety',
+        `${node} reached index ${entry.index} in a different state`,
       );
     }
   }

@@ -60,7 +60,8 @@ function apply(node: SimNode, rd: Ready, hooks: DriverHooks): void {
       hooks.fail('Apply order', `${node.id} applied ${e.index} after ${node.sm.applied}`);
     }
     node.sm.apply(e);
-    hooks.checker.onApply(node.id, e);
+    node.afterApply();
+    hooks.checker.onApply(node.id, e, node.sm.digest);
     hooks.workload.onApply(node, e);
   }
   for (const rs of rd.readStates) hooks.workload.onReadState(node, rs);

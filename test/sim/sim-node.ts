@@ -9,7 +9,7 @@ import type { Prng } from './prng.js';
 import type { SimClock } from './sim-clock.js';
 import type { DiskState } from './sim-disk.js';
 import { SimDisk } from './sim-disk.js';
-import { AppendListMachine } from './state-machine.js';
+import { AppendListMachine, type MachineImage } from './state-machine.js';
 
 export interface PendingWrite {
   writeId: number;
@@ -27,6 +27,13 @@ export class SimNode implements CheckedNode {
   core: RaftCore | null = null;
   readonly disk = new SimDisk();
   sm: AppendListMachine;
+  /**
+   * Whether the state machine is durable (like the SQLite one: the core restarts with
+   * config.applied) or rebuilt by replaying the log; and its last durable image.
+   */
+  durableMachine = false;
+  machineSyncEvery = 1;
+  private machineImage: MachineImage | null = null;
   /** Proposals this incarnation made, by log index, awaiting apply (the client's ack). */
   readonly pendingWrites = new Map<number, PendingWrite>();
   private readonly env: RaftEnv;
@@ -58,9 +65,18 @@ export class SimNode implements CheckedNode {
     this.incarnation++;
     this.up = true;
     this.crashBeforeSync = false;
-    this.sm = new AppendListMachine(this.keys);
     this.pendingWrites.clear();
-    this.core = createCoreFromDisk(this.config, this.disk.synced, this.env);
+    const image = this.durableMachine ? this.machineImage : null;
+    this.sm = new AppendListMachine(this.keys, image ?? undefined);
+    const config = image === null ? this.config : { ...this.config, applied: image.applied };
+    this.core = createCoreFromDisk(config, this.disk.synced, this.env);
+  }
+
+  /** After an apply: a durable state machine commits its transaction every few entries. */
+  afterApply(): void {
+    if (this.durableMachine && this.sm.applied % this.machineSyncEvery === 0) {
+      this.machineImage = this.sm.image();
+    }
   }
 
   /** Process death: memory is gone, unsynced writes are gone. Returns writes lost. */

@@ -83,6 +83,8 @@ export class Simulation implements FaultTarget, DriverHooks {
     const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
     const driftBound = 0.02;
     const initial = this.membership ? ids.slice(0, 3) : ids;
+    // Half the seeds restart nodes like the SQLite state machine does (config.applied).
+    const durableMachine = this.rng.chance(0.5);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -103,6 +105,8 @@ export class Simulation implements FaultTarget, DriverHooks {
       const config: RaftConfig = { ...shared, id, peers: initial.includes(id) ? initial : [] };
       const clock = new SimClock(1 + this.rng.float() * driftBound, this.rng.int(1_000_000));
       const node = new SimNode(id, i, config, clock, this.rng.fork(), KEYS, () => this.now);
+      node.durableMachine = durableMachine;
+      node.machineSyncEvery = this.rng.pick([1, 1, 3, 10]);
       this.nodes.push(node);
     }
   }
