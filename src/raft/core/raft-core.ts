@@ -18,6 +18,7 @@ import type {
   SoftState,
 } from '../types.js';
 import { EntryType, MessageType } from '../types.js';
+import { bootstrapEntries } from './bootstrap.js';
 import { encodeConfChange } from './conf-change-codec.js';
 import { ConfTracker, confChangeIsValid } from './conf-tracker.js';
 import { entrySize } from './entry-size.js';
@@ -83,14 +84,26 @@ export class Core implements RaftCore {
       throw new DrlError('invalid_argument', 'electionTicks must exceed heartbeatTicks >= 1');
     }
     this.log = RaftLog.load(view, config.applied);
-    const snap = view.snapshot;
-    const bootstrap = { voters: [...config.peers], learners: [] };
-    this.confs = new ConfTracker(snap?.index ?? 0, snap?.conf ?? bootstrap);
-    this.confs.appended(this.log.slice(this.log.firstIndex(), this.log.lastIndex() + 1, Infinity));
-    this.conf = this.confs.current();
     this.term = view.hardState.term;
     this.vote = view.hardState.vote;
     this.prevHard = { ...view.hardState, commit: this.log.committed };
+    const snap = view.snapshot;
+    const fresh = snap === null && this.log.lastIndex() === 0;
+    if (fresh && config.peers.length > 0) {
+      const entries = bootstrapEntries(config.peers);
+      this.log.append(entries, false);
+      this.log.commitTo(entries.length);
+      this.term = Math.max(this.term, 1);
+    }
+    const stored = this.log.slice(this.log.firstIndex(), this.log.lastIndex() + 1, Infinity);
+    // `peers` is the fallback configuration for a log that carries none (tests, old logs).
+    const logHasConf = stored.some((e) => e.type === EntryType.ConfChange);
+    const base = logHasConf
+      ? { voters: [], learners: [] }
+      : { voters: [...config.peers], learners: [] };
+    this.confs = new ConfTracker(snap?.index ?? 0, snap?.conf ?? base);
+    this.confs.appended(stored);
+    this.conf = this.confs.current();
     this.prevSoft = { leader: null, role: this.role() };
     this.resetRandomizedElectionTimeout();
   }
@@ -791,6 +804,8 @@ export class Core implements RaftCore {
   }
 
   private handleAppendAck(m: Message, pr: Progress): void {
+    // An ack past our log cannot come from a correct follower of this term: ignore it.
+    if (m.index > this.log.lastIndex()) return;
     const wasPaused = pr.isPaused();
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === 'probe') pr.becomeReplicate();
