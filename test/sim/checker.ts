@@ -111,6 +111,22 @@ export class Checker {
     }
   }
 
+  /** A snapshot installed at `node` must hold the state every applier had at its index. */
+  onInstall(node: string, index: number, digest: number): void {
+    const seen = this.appliedDigest[index];
+    if (seen === undefined) this.appliedDigest[index] = digest;
+    else if (seen !== digest) {
+      this.fail(
+        'State Machine Safety',
+        `${node} installed a snapshot at ${index} with a different state`,
+      );
+    }
+  }
+
+  committedPrefixAt(index: number): number | undefined {
+    return this.committedPrefix[index];
+  }
+
   /** Checks on a node whose core ran in this step (untouched nodes cannot have changed). */
   afterStep(n: CheckedNode): void {
     if (!n.up) return;

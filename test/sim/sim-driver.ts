@@ -18,6 +18,10 @@ export interface DriverHooks {
   send(from: SimNode, message: Message): void;
   /** The node died between write and fsync (an armed crash-before-sync fault). */
   crashedBeforeSync(node: SimNode): void;
+  /** Stream this node's latest state machine snapshot to each peer the core names. */
+  sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void;
+  snapshotTaken(node: SimNode): void;
+  snapshotInstalled(node: SimNode): void;
 }
 
 export function processReady(node: SimNode, hooks: DriverHooks): void {
@@ -32,16 +36,30 @@ export function processReady(node: SimNode, hooks: DriverHooks): void {
         hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
       hooks.send(node, m);
     }
+    if (rd.snapshotSends.length > 0) hooks.sendSnapshots(node, rd.snapshotSends);
     apply(node, rd, hooks);
     node.raft.advance(rd);
+    if (node.maybeSnapshot()) hooks.snapshotTaken(node);
   }
+  // A staged snapshot the core did not take is stale: discard it.
+  node.stagedSnapshot = null;
 }
 
 /** Returns false when the node crashed before the fsync. */
 function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
   const wrote = rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null;
   if (!wrote) return true;
-  if (rd.snapshot !== null) node.disk.writeSnapshot(rd.snapshot, 0);
+  if (rd.snapshot !== null) {
+    const image = node.stagedSnapshot;
+    if (image === null || image.applied !== rd.snapshot.index) {
+      hooks.fail(
+        'Snapshot staging',
+        `${node.id} asked to install ${rd.snapshot.index} it was not sent`,
+      );
+    }
+    const base = hooks.checker.committedPrefixAt(rd.snapshot.index) ?? 0;
+    node.disk.writeSnapshot(rd.snapshot, base, image);
+  }
   node.disk.writeEntries(rd.entries);
   if (rd.hardState !== null) node.disk.writeHardState(rd.hardState);
   hooks.checker.onWritten(node.id, node.disk.written, rd.entries);
@@ -55,6 +73,13 @@ function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
 }
 
 function apply(node: SimNode, rd: Ready, hooks: DriverHooks): void {
+  if (rd.snapshot !== null && node.stagedSnapshot !== null) {
+    const image = node.stagedSnapshot;
+    node.stagedSnapshot = null;
+    hooks.checker.onInstall(node.id, image.applied, image.digest);
+    node.installMachine(image);
+    hooks.snapshotInstalled(node);
+  }
   for (const e of rd.committedEntries) {
     if (e.index !== node.sm.applied + 1) {
       hooks.fail('Apply order', `${node.id} applied ${e.index} after ${node.sm.applied}`);

@@ -34,6 +34,13 @@ export class SimNode implements CheckedNode {
   durableMachine = false;
   machineSyncEvery = 1;
   private machineImage: MachineImage | null = null;
+  /** Take a state machine snapshot (core.snapshotTaken) every this many applies; 0 = never. */
+  snapshotEvery = 0;
+  private lastSnapshotIndex = 0;
+  /** The image behind the core's latest snapshot: what this node streams to lagging peers. */
+  latestSnapshot: MachineImage | null = null;
+  /** A snapshot received from the leader, installed if the next Ready carries it. */
+  stagedSnapshot: MachineImage | null = null;
   /** Proposals this incarnation made, by log index, awaiting apply (the client's ack). */
   readonly pendingWrites = new Map<number, PendingWrite>();
   private readonly env: RaftEnv;
@@ -66,10 +73,35 @@ export class SimNode implements CheckedNode {
     this.up = true;
     this.crashBeforeSync = false;
     this.pendingWrites.clear();
-    const image = this.durableMachine ? this.machineImage : null;
+    // Recover the state machine from its durable image or the snapshot, whichever is newer.
+    const fromDisk = this.disk.synced.image;
+    let image = this.durableMachine ? this.machineImage : null;
+    if (fromDisk !== null && (image === null || fromDisk.applied > image.applied)) image = fromDisk;
     this.sm = new AppendListMachine(this.keys, image ?? undefined);
+    this.latestSnapshot = fromDisk;
+    this.lastSnapshotIndex = fromDisk?.applied ?? 0;
+    this.stagedSnapshot = null;
     const config = image === null ? this.config : { ...this.config, applied: image.applied };
     this.core = createCoreFromDisk(config, this.disk.synced, this.env);
+  }
+
+  /** Install a snapshot received from the leader into the state machine. */
+  installMachine(image: MachineImage): void {
+    this.sm = new AppendListMachine(this.keys, image);
+    if (this.durableMachine) this.machineImage = image;
+    this.latestSnapshot = image;
+    this.lastSnapshotIndex = image.applied;
+  }
+
+  /** Periodically tell the core the state machine took a snapshot; true if it did. */
+  maybeSnapshot(): boolean {
+    if (this.snapshotEvery === 0 || this.sm.applied - this.lastSnapshotIndex < this.snapshotEvery) {
+      return false;
+    }
+    this.raft.snapshotTaken(this.sm.applied);
+    this.latestSnapshot = this.sm.image();
+    this.lastSnapshotIndex = this.sm.applied;
+    return true;
   }
 
   /** After an apply: a durable state machine commits its transaction every few entries. */
@@ -84,6 +116,7 @@ export class SimNode implements CheckedNode {
     this.up = false;
     this.core = null;
     this.pendingWrites.clear();
+    this.stagedSnapshot = null;
     return this.disk.crash();
   }
 

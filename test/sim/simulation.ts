@@ -5,7 +5,14 @@
  * that reproduces it.
  */
 import { DrlError } from '../../src/errors.js';
-import type { ConfChange, Message, RaftConfig } from '../../src/raft/types.js';
+import {
+  type ConfChange,
+  type Message,
+  MessageType,
+  type RaftConfig,
+  type Ready,
+  type SnapshotMeta,
+} from '../../src/raft/types.js';
 import { Checker } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { type FaultKind, FaultSchedule, type FaultTarget } from './faults.js';
@@ -15,6 +22,7 @@ import { SimClock } from './sim-clock.js';
 import { type DriverHooks, processReady } from './sim-driver.js';
 import { SimNode } from './sim-node.js';
 import { LIVENESS_WINDOW_MS, type SimOptions, STEPS_MAX } from './sim-options.js';
+import type { MachineImage } from './state-machine.js';
 import { emptyStats, type SimStats } from './stats.js';
 import { reproCommand, SimViolation } from './violation.js';
 import { Workload } from './workload.js';
@@ -27,7 +35,20 @@ type SimEvent =
   | { k: 'fault' }
   | { k: 'undo'; undo: () => void }
   | { k: 'restart'; node: SimNode }
-  | { k: 'crash'; node: SimNode; incarnation: number };
+  | { k: 'crash'; node: SimNode; incarnation: number }
+  | { k: 'snap'; snap: SnapshotStream };
+
+/** A state machine snapshot streamed leader -> follower (one event for the whole stream). */
+interface SnapshotStream {
+  from: SimNode;
+  fromIncarnation: number;
+  to: SimNode;
+  term: number;
+  meta: SnapshotMeta;
+  image: MachineImage;
+  /** False when the stream broke (lost): the leader hears ok=false. */
+  arrives: boolean;
+}
 
 const KEYS = 8;
 const TICK_MS = 10;
@@ -85,6 +106,10 @@ export class Simulation implements FaultTarget, DriverHooks {
     const initial = this.membership ? ids.slice(0, 3) : ids;
     // Half the seeds restart nodes like the SQLite state machine does (config.applied).
     const durableMachine = this.rng.chance(0.5);
+    // A separate stream, so adding snapshots did not change what older seeds do.
+    const snapRng = new Prng(this.opts.seed ^ 0x2545f491);
+    const snapshotEvery = snapRng.pick([0, 0, 10, 25, 60]);
+    const snapshotTailEntries = snapRng.pick([0, 2, 8, 50]);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -99,6 +124,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       preVote: this.rng.chance(0.7),
       checkQuorum: this.rng.chance(0.85),
       testBugs: new Set(this.opts.bugs),
+      snapshotTailEntries,
     };
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;
@@ -107,6 +133,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       const node = new SimNode(id, i, config, clock, this.rng.fork(), KEYS, () => this.now);
       node.durableMachine = durableMachine;
       node.machineSyncEvery = this.rng.pick([1, 1, 3, 10]);
+      node.snapshotEvery = snapshotEvery;
       this.nodes.push(node);
     }
   }
@@ -179,6 +206,67 @@ export class Simulation implements FaultTarget, DriverHooks {
     }
     this.trace(`membership ${proposed.type} ${proposed.id} at ${leader.id}`);
     processReady(leader, this);
+  }
+
+  sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void {
+    const term = from.raft.status().term;
+    for (const send of sends) {
+      const image = from.latestSnapshot;
+      if (image === null || image.applied !== send.meta.index) {
+        this.fail(
+          'Snapshot send',
+          `${from.id} asked to send snapshot ${send.meta.index} it does not hold`,
+        );
+      }
+      const to = this.nodeById(send.to);
+      if (to === undefined) this.fail('Snapshot send', `${from.id} streams to unknown ${send.to}`);
+      this.stats.snapshotsSent++;
+      const delays = this.network.isCut(from.index, to.index) ? [] : this.network.delaysFor();
+      const arrives = delays.length > 0;
+      const at = this.now + (delays[0] ?? 50) + this.rng.range(2, 30);
+      const snap = {
+        from,
+        fromIncarnation: from.incarnation,
+        to,
+        term,
+        meta: send.meta,
+        image,
+        arrives,
+      };
+      this.queue.push(at, { k: 'snap', snap });
+    }
+  }
+
+  private onSnapshotStream(snap: SnapshotStream): void {
+    const { from, to } = snap;
+    let delivered = false;
+    if (snap.arrives && to.up && !this.network.isCut(from.index, to.index)) {
+      if (to.isPaused(this.now)) {
+        this.queue.push(to.pausedUntilMs, { k: 'snap', snap });
+        return;
+      }
+      to.stagedSnapshot = snap.image;
+      to.raft.step(snapMessage(snap));
+      processReady(to, this);
+      delivered = true;
+    }
+    this.trace(
+      `snapshot ${snap.meta.index} ${from.id}->${to.id} ${delivered ? 'delivered' : 'lost'}`,
+    );
+    if (from.up && from.incarnation === snap.fromIncarnation) {
+      from.raft.reportSnapshot(to.id, delivered);
+      processReady(from, this);
+    }
+  }
+
+  snapshotTaken(node: SimNode): void {
+    this.stats.snapshots++;
+    this.trace(`${node.id} snapshot at ${node.sm.applied}`);
+  }
+
+  snapshotInstalled(node: SimNode): void {
+    this.stats.snapshotsInstalled++;
+    this.trace(`${node.id} installed snapshot at ${node.sm.applied}`);
   }
 
   /** Runs a core call a client may legitimately be refused; true if it was refused. */
@@ -255,6 +343,9 @@ export class Simulation implements FaultTarget, DriverHooks {
       case 'restart':
         if (!ev.node.up) this.startNode(ev.node);
         return;
+      case 'snap':
+        this.onSnapshotStream(ev.snap);
+        return;
       case 'crash':
         if (this.phase === 'chaos' && ev.node.up && ev.node.incarnation === ev.incarnation) {
           this.crash(ev.node, 'crash');
@@ -308,7 +399,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       this.stats.drops++;
       return;
     }
-    const delays = this.network.delaysFor(msg);
+    const delays = this.network.delaysFor();
     if (delays.length === 0) this.stats.drops++;
     if (delays.length > 1) this.stats.duplicates++;
     for (const d of delays) {
@@ -455,4 +546,21 @@ function describe(n: SimNode): string {
   if (!n.up) return `${n.id} down`;
   const s = n.raft.status();
   return `${n.id} ${s.role} term=${s.term} commit=${s.commit} last=${s.lastIndex} applied=${n.sm.applied}`;
+}
+
+function snapMessage(snap: SnapshotStream): Message {
+  return {
+    type: MessageType.Snap,
+    from: snap.from.id,
+    to: snap.to.id,
+    term: snap.term,
+    logTerm: 0,
+    index: 0,
+    commit: 0,
+    entries: [],
+    reject: false,
+    rejectHint: 0,
+    context: 0,
+    snapshot: { meta: snap.meta, offset: 0, data: new Uint8Array(0), done: true, checksum: 0 },
+  };
 }
