@@ -116,3 +116,34 @@ t.test('Inflights: full at the message count or byte bound; freeLE frees in orde
   t.equal(inf.count, 0);
   t.equal(inf.bytes, 0);
 });
+
+t.test(
+  'a lost App with a full inflight window is repaired after the next heartbeat ack',
+  async (t) => {
+    const net = new Network(['a', 'b', 'c'], { maxInflightMsgs: 1 });
+    net.elect('a');
+    const a = net.core('a');
+    let dropped = 0;
+    net.drop = (m) => {
+      if (m.type === MessageType.App && m.to === 'c' && dropped === 0) {
+        dropped++;
+        return true;
+      }
+      return false;
+    };
+    a.propose(data('lost'));
+    net.stabilize();
+    a.propose(data('after'));
+    net.stabilize();
+    t.equal(dropped, 1);
+    t.ok(net.core('c').status().lastIndex < a.status().lastIndex, 'c is stuck behind the lost App');
+    a.tick();
+    net.stabilize();
+    t.equal(
+      net.core('c').status().lastIndex,
+      a.status().lastIndex,
+      'heartbeat ack reopened the window',
+    );
+    t.equal(net.core('c').status().commit, a.status().commit);
+  },
+);

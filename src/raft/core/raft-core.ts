@@ -210,7 +210,7 @@ export class Core implements RaftCore {
     if (!ok) pr.pendingSnapshot = 0;
     pr.becomeProbe();
     // Wait for the next heartbeat ack before probing (etcd does the same).
-    pr.probeSent = true;
+    pr.msgAppFlowPaused = true;
   }
 
   hasReady(): boolean {
@@ -784,7 +784,7 @@ export class Core implements RaftCore {
         return;
       case MessageType.HeartbeatResp:
         pr.recentActive = true;
-        pr.probeSent = false;
+        pr.msgAppFlowPaused = false;
         if (m.context > pr.ackedRound) pr.ackedRound = m.context;
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
         this.afterRoundAck();
@@ -812,7 +812,10 @@ export class Core implements RaftCore {
     else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
       pr.becomeProbe();
       pr.becomeReplicate();
-    } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+    } else if (pr.state === 'replicate') {
+      pr.inflights.freeLE(m.index);
+      pr.msgAppFlowPaused = pr.inflights.full();
+    }
     if (!this.maybeCommitAndBroadcast() && wasPaused) this.sendAppend(m.from, false);
     this.sendAppendsWhileOpen(m.from);
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
