@@ -34,6 +34,7 @@ const RANDOM_FAULTS: readonly FaultKind[] = [
   'transfer-leader',
   'leader-churn',
   'leader-churn',
+  'leader-churn',
   'partition',
   'partition',
   'one-way',

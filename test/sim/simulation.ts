@@ -168,14 +168,36 @@ export class Simulation implements FaultTarget, DriverHooks {
     }
   }
 
-  /** Leader churn: a node that just won an election dies a few ms later (or at once). */
+  /**
+   * Leader churn: a node that just won an election dies, or is cut off and keeps its
+   * uncommitted tail, a few ms later. Divergent tails across terms are what make commit
+   * rules matter (the Raft paper's figure 8).
+   */
   private maybeChurn(node: SimNode): void {
     if (!node.up) return;
     const s = node.raft.status();
     if (s.role !== 'leader' || s.term <= this.churnedTerm) return;
     this.churnedTerm = s.term;
-    const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20]);
-    this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+    const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20, 40]);
+    if (this.rng.chance(0.5)) {
+      this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+      return;
+    }
+    const links: [number, number][] = [];
+    for (const other of this.nodes) {
+      if (other !== node) links.push([node.index, other.index], [other.index, node.index]);
+    }
+    let isCut = false;
+    const cut = () => {
+      if (this.phase !== 'chaos') return;
+      isCut = true;
+      for (const [a, b] of links) this.network.cutLink(a, b);
+    };
+    const heal = () => {
+      if (isCut) for (const [a, b] of links) this.network.healLink(a, b);
+    };
+    this.queue.push(at, { k: 'undo', undo: cut });
+    this.queue.push(at + this.rng.range(30, 300), { k: 'undo', undo: heal });
   }
 
   transferLeader(): void {
