@@ -13,10 +13,10 @@ import {
   recordSeed,
   saveLedger,
 } from './ledger.js';
-import { isSafety, runSeeds } from './run-seeds.js';
+import { isSafety, type RangeResult, runSeeds, type SeedRange } from './run-seeds.js';
 import { defaultOptions } from './sim-options.js';
 import { runSeed } from './simulation.js';
-import { addStats, formatStats } from './stats.js';
+import { addStats, emptyStats, formatStats } from './stats.js';
 import { SimViolation } from './violation.js';
 
 interface Args {
@@ -104,7 +104,7 @@ function recordFail(ledger: Ledger, v: SimViolation): void {
   }
 }
 
-function campaign(args: Args): number {
+async function campaign(args: Args): Promise<number> {
   // Bug-switch or fixed-size runs are experiments: they neither read nor advance the ledger.
   const useLedger = args.bugs.length === 0 && args.nodes === undefined;
   const ledger = loadLedger(args.ledger);
@@ -117,14 +117,7 @@ function campaign(args: Args): number {
     saveLedger(args.ledger, ledger, new Date().toISOString());
     lastSave = now;
   };
-  const result = runSeeds({
-    from,
-    count: args.seeds,
-    bugs: args.bugs,
-    nodes: args.nodes,
-    maxFailures: args.maxFailures,
-    // A liveness failure is recorded but does not stop the campaign; safety failures do.
-    counts: isSafety,
+  const result = await runInChunks(args, from, {
     onPass: (seed, stats, faults, nodes) => {
       if (!useLedger) return;
       addStats(ledger.totals, stats);
@@ -156,5 +149,45 @@ function campaign(args: Args): number {
   return result.failures.length > 0 ? 1 : 0;
 }
 
+/** Seeds per synchronous chunk; between chunks SIGINT/SIGTERM can stop the run cleanly. */
+const CHUNK_SEEDS = 20;
+let stopRequested = false;
+
+async function runInChunks(
+  args: Args,
+  from: number,
+  hooks: Pick<SeedRange, 'onPass' | 'onFail'>,
+): Promise<RangeResult> {
+  const total: RangeResult = { stats: emptyStats(), failures: [], faultMix: {}, seedsRun: 0 };
+  const end = from + args.seeds;
+  for (let start = from; start < end && !stopRequested; start += CHUNK_SEEDS) {
+    const safetySoFar = total.failures.filter(isSafety).length;
+    const chunk = runSeeds({
+      from: start,
+      count: Math.min(CHUNK_SEEDS, end - start),
+      bugs: args.bugs,
+      nodes: args.nodes,
+      maxFailures: args.maxFailures - safetySoFar,
+      // A liveness failure is recorded but does not stop the campaign; safety failures do.
+      counts: isSafety,
+      ...hooks,
+    });
+    addStats(total.stats, chunk.stats);
+    total.failures.push(...chunk.failures);
+    total.seedsRun += chunk.seedsRun;
+    for (const [k, v] of Object.entries(chunk.faultMix))
+      total.faultMix[k] = (total.faultMix[k] ?? 0) + v;
+    if (total.failures.filter(isSafety).length >= args.maxFailures) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return total;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopRequested = true;
+  });
+}
+
 const args = parseArgs(process.argv.slice(2));
-process.exitCode = args.seed !== null ? replayOne(args, args.seed) : campaign(args);
+process.exitCode = args.seed !== null ? replayOne(args, args.seed) : await campaign(args);
