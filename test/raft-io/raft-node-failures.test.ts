@@ -11,7 +11,12 @@ import { waitFor } from './helpers.js';
 const root = mkdtempSync(join(tmpdir(), 'drl-raftnode-fail-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 
-function makeNode(id: string, peers: Record<string, string>, timeoutMs = 400): RaftNode<number> {
+function makeNode(
+  id: string,
+  peers: Record<string, string>,
+  timeoutMs = 400,
+  leaderSendsBeforePersist = true,
+): RaftNode<number> {
   let applied = 0;
   return new RaftNode<number>({
     id,
@@ -27,6 +32,7 @@ function makeNode(id: string, peers: Record<string, string>, timeoutMs = 400): R
     electionTicks: 10,
     requestTimeoutMs: timeoutMs,
     transport: { reconnectMinMs: 10, reconnectMaxMs: 50 },
+    leaderSendsBeforePersist,
   });
 }
 
@@ -52,7 +58,8 @@ t.test('a single-node group commits alone and survives a restart', async (t) => 
 t.test('a leader that loses its quorum fails pending proposals as unavailable', async (t) => {
   const ids = ['u', 'v', 'w'];
   const placeholder = Object.fromEntries(ids.map((id) => [id, '127.0.0.1:1']));
-  const nodes = ids.map((id) => makeNode(id, placeholder, 300));
+  // Strict persist-then-send for every message (the other tests use the leader's early send).
+  const nodes = ids.map((id) => makeNode(id, placeholder, 300, false));
   const ports = await Promise.all(nodes.map((n) => n.start()));
   for (const n of nodes) {
     for (const [i, id] of ids.entries()) n.setPeerAddress(id, `127.0.0.1:${ports[i]!.port}`);
