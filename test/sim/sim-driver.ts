@@ -3,7 +3,7 @@
  * steps: (1) write snapshot/entries/hard state, (2) fsync, (3) send messages, (4) apply
  * committed entries and answer reads, (5) advance.
  */
-import type { Message, Ready } from '../../src/raft/types.js';
+import { type Message, MessageType, type Ready } from '../../src/raft/types.js';
 import type { Checker, Fail } from './checker.js';
 import type { SimNode } from './sim-node.js';
 import type { Workload } from './workload.js';
@@ -30,12 +30,11 @@ export function processReady(node: SimNode, hooks: DriverHooks): void {
     if (round >= READY_ROUNDS_MAX)
       hooks.fail('Ready loop bound', `${node.id} never stops producing Ready`);
     const rd = node.raft.ready();
+    if (rd.softState !== null) node.role = rd.softState.role;
+    const early = earlySendAllowed(node, rd);
+    if (early) sendMessages(node, rd.messages, 'replication', hooks);
     if (!persist(node, rd, hooks)) return;
-    for (const m of rd.messages) {
-      if (m.from !== node.id)
-        hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
-      hooks.send(node, m);
-    }
+    sendMessages(node, rd.messages, early ? 'rest' : 'all', hooks);
     if (rd.snapshotSends.length > 0) hooks.sendSnapshots(node, rd.snapshotSends);
     apply(node, rd, hooks);
     node.raft.advance(rd);
@@ -43,6 +42,35 @@ export function processReady(node: SimNode, hooks: DriverHooks): void {
   }
   // A staged snapshot the core did not take is stale: discard it.
   node.stagedSnapshot = null;
+}
+
+/**
+ * What src/raft/driver does (Raft thesis 10.2.1): a leader whose term and vote are already
+ * durable sends its App and Heartbeat messages before its own fsync; the core counts the
+ * leader's entries toward commit only once advance() reports them durable. A crash before
+ * that fsync then lands after the messages left.
+ */
+function earlySendAllowed(node: SimNode, rd: Ready): boolean {
+  if (!node.leaderSendsBeforePersist || rd.snapshot !== null || node.role !== 'leader')
+    return false;
+  const hs = rd.hardState;
+  const durable = node.disk.synced.hardState;
+  return hs === null || (hs.term === durable.term && hs.vote === durable.vote);
+}
+
+function sendMessages(
+  node: SimNode,
+  messages: readonly Message[],
+  which: 'replication' | 'rest' | 'all',
+  hooks: DriverHooks,
+): void {
+  for (const m of messages) {
+    const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
+    if (which !== 'all' && replication !== (which === 'replication')) continue;
+    if (m.from !== node.id)
+      hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
+    hooks.send(node, m);
+  }
 }
 
 /** Returns false when the node crashed before the fsync. */

@@ -2,7 +2,7 @@
  * One simulated node: its core, disk, clock and state machine, and its lifecycle
  * (start from disk, crash, restart). The driver loop that processes Ready is in sim-driver.ts.
  */
-import type { RaftConfig, RaftCore, RaftEnv, RaftStatus } from '../../src/raft/types.js';
+import type { RaftConfig, RaftCore, RaftEnv, RaftStatus, Role } from '../../src/raft/types.js';
 import type { CheckedNode } from './checker.js';
 import { createCoreFromDisk } from './core-adapter.js';
 import type { Prng } from './prng.js';
@@ -20,6 +20,10 @@ export class SimNode implements CheckedNode {
   up = false;
   incarnation = 0;
   pausedUntilMs = 0;
+  /** Role as the last Ready's softState said (what a driver knows without asking the core). */
+  role: Role = 'follower';
+  /** Mirror src/raft/driver's early send of leader App/Heartbeat before its own fsync. */
+  leaderSendsBeforePersist = false;
   /** The core ran during the current step (so the checker looks at this node). */
   touched = false;
   /** A fault armed by the schedule: crash during the next persist, before its fsync. */
@@ -71,6 +75,7 @@ export class SimNode implements CheckedNode {
   start(): void {
     this.incarnation++;
     this.up = true;
+    this.role = 'follower';
     this.crashBeforeSync = false;
     this.pendingWrites.clear();
     // Recover the state machine from its durable image or the snapshot, whichever is newer.

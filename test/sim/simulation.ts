@@ -110,6 +110,7 @@ export class Simulation implements FaultTarget, DriverHooks {
     const snapRng = new Prng(this.opts.seed ^ 0x2545f491);
     const snapshotEvery = snapRng.pick([0, 0, 10, 25, 60]);
     const snapshotTailEntries = snapRng.pick([0, 2, 8, 50]);
+    const leaderSendsBeforePersist = snapRng.chance(0.5);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -134,6 +135,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       node.durableMachine = durableMachine;
       node.machineSyncEvery = this.rng.pick([1, 1, 3, 10]);
       node.snapshotEvery = snapshotEvery;
+      node.leaderSendsBeforePersist = leaderSendsBeforePersist;
       this.nodes.push(node);
     }
   }
