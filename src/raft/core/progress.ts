@@ -22,6 +22,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** Highest commit index sent in an App (so commit-only updates are not repeated). */
+  sentCommit = 0;
   /** Highest heartbeat round this peer acknowledged in the current term. */
   ackedRound = 0;
   readonly inflights: Inflights;

@@ -68,6 +68,8 @@ export class Core implements RaftCore {
   private leadTransferee: NodeId | null = null;
   /** Proposals since the last Ready: flushed as batched Apps when the Ready is built. */
   private appendsRequested = false;
+  /** The commit index advanced since the last Ready: tell followers (coalesced per Ready). */
+  private commitBroadcastRequested = false;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -223,7 +225,8 @@ export class Core implements RaftCore {
       l.pendingSnapshot !== null ||
       this.readStates.length > 0 ||
       this.snapshotSends.length > 0 ||
-      (this.state === 'leader' && (this.appendsRequested || this.rounds.roundRequested)) ||
+      (this.state === 'leader' &&
+        (this.appendsRequested || this.commitBroadcastRequested || this.rounds.roundRequested)) ||
       this.hardChanged() ||
       this.softChanged()
     );
@@ -336,6 +339,7 @@ export class Core implements RaftCore {
     this.rounds.reset();
     this.readsAwaitingNoop = [];
     this.appendsRequested = false;
+    this.commitBroadcastRequested = false;
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
@@ -695,15 +699,24 @@ export class Core implements RaftCore {
 
   private flushLeaderSends(): void {
     if (this.state !== 'leader') return;
-    if (this.appendsRequested) {
+    if (this.appendsRequested || this.commitBroadcastRequested) {
+      const commit = this.commitBroadcastRequested;
       this.appendsRequested = false;
-      for (const id of this.prs.keys()) if (id !== this.id) this.sendAppendsWhileOpen(id);
+      this.commitBroadcastRequested = false;
+      for (const [id, pr] of this.prs) {
+        if (id === this.id) continue;
+        const sent = this.sendAppendsWhileOpen(id);
+        if (commit && sent === 0 && pr.sentCommit < this.log.committed) this.sendAppend(id, true);
+      }
     }
     if (this.rounds.roundRequested) this.bcastHeartbeat();
   }
 
-  private sendAppendsWhileOpen(to: NodeId): void {
-    for (let i = 0; i < this.cfg.maxInflightMsgs && this.sendAppend(to, false); i++);
+  /** Sends Apps to `to` until flow control pauses it or nothing is left; returns how many. */
+  private sendAppendsWhileOpen(to: NodeId): number {
+    let sent = 0;
+    while (sent < this.cfg.maxInflightMsgs && this.sendAppend(to, false)) sent++;
+    return sent;
   }
 
   /** Sends one App to `to` if flow control allows; true if one was sent. */
@@ -733,6 +746,7 @@ export class Core implements RaftCore {
       }),
     );
     pr.sentEntries(entries.length, prevIndex + entries.length, bytes);
+    pr.sentCommit = Math.max(pr.sentCommit, l.committed);
     return true;
   }
 
@@ -825,8 +839,7 @@ export class Core implements RaftCore {
 
   private maybeCommitAndBroadcast(): boolean {
     if (!this.maybeCommit()) return false;
-    if (this.state !== 'leader') return true;
-    for (const id of this.prs.keys()) if (id !== this.id) this.sendAppend(id, true);
+    if (this.state === 'leader') this.commitBroadcastRequested = true;
     return true;
   }
 
