@@ -18,6 +18,7 @@ function outcome(seed: number): string {
 }
 
 t.test('replication resumes after an App is lost while the inflight window is full', async (t) => {
-  // maxInflightMsgs 1: a dropped App left the window full and nothing ever freed it.
-  for (const seed of [12, 22, 29]) t.equal(outcome(seed), 'passed', `seed ${seed}`);
+  // maxInflightMsgs 1: a dropped App left the window full and nothing ever freed it. These
+  // seeds fail on the core before 4987993 (replication frozen, "Liveness violated").
+  for (const seed of [4, 12, 16]) t.equal(outcome(seed), 'passed', `seed ${seed}`);
 });
