@@ -90,3 +90,20 @@ t.test('without a quorum a follower refuses proposals and reads with not_leader'
   await t.rejects(lonely.readIndex(), { code: 'not_leader' });
   await lonely.stop();
 });
+
+t.test('start fails cleanly when the raft port is taken', async (t) => {
+  const first = makeNode('busy', { busy: '127.0.0.1:1' });
+  const { port } = await first.start();
+  const second = new RaftNode<number>({
+    id: 'busy2',
+    dataDir: join(root, 'busy2'),
+    listen: { host: '127.0.0.1', port },
+    peers: { busy2: '127.0.0.1:1' },
+    secret: 'failure-test-secret',
+    stateMachine: { apply: () => 0 },
+    logger: pino({ level: 'silent' }),
+  });
+  await t.rejects(second.start(), { code: 'EADDRINUSE' });
+  await t.rejects(second.propose(Buffer.from('x')), { code: 'closed' });
+  await first.stop();
+});

@@ -96,7 +96,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
   /** Listens, dials peers and starts ticking; resolves with the bound Raft address. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.state !== 'new') throw new DrlError('invalid_argument', 'raft node already started');
-    const bound = await this.transport.start();
+    let bound: { host: string; port: number };
+    try {
+      bound = await this.transport.start();
+    } catch (err) {
+      // e.g. the Raft port is taken: leave nothing open behind.
+      this.state = 'stopped';
+      await this.transport.stop();
+      this.store.close();
+      throw err;
+    }
     this.state = 'running';
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.scheduleReady();
