@@ -141,7 +141,7 @@ export class Simulation implements FaultTarget, DriverHooks {
   }
 
   run(): SimResult {
-    for (const node of this.nodes) this.startNode(node);
+    for (const node of this.nodes) this.guarded({ k: 'restart', node });
     this.queue.push(this.rng.range(5, 30), { k: 'propose' });
     this.queue.push(this.rng.range(5, 30), { k: 'read' });
     this.queue.push(this.rng.range(200, 600), { k: 'fault' });
@@ -150,14 +150,25 @@ export class Simulation implements FaultTarget, DriverHooks {
       if (item === undefined) this.fail('Event queue', 'ran dry');
       this.now = item.timeMs;
       this.step++;
-      this.dispatch(item.event);
-      this.checkTouched();
+      this.guarded(item.event);
     }
     this.stats.seeds = 1;
     this.stats.steps = this.step;
     this.stats.simulatedMs = this.now;
     this.stats.leaderChanges = this.checker.leaderChanges;
     return { stats: this.stats, faultsSeen: [...this.faultsSeen], nodes: this.nodes.length };
+  }
+
+  /** One step; an exception (a core invariant, a contract misuse) becomes a violation with a repro. */
+  private guarded(ev: SimEvent): void {
+    try {
+      this.dispatch(ev);
+      this.checkTouched();
+    } catch (err) {
+      if (err instanceof SimViolation) throw err;
+      const where = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      this.fail('Exception', where.split('\n').slice(0, 4).join(' | '));
+    }
   }
 
   /** Only nodes whose core ran this step can have changed role, term or commit. */
