@@ -17,6 +17,8 @@ import { parseAddress, type SocketFactory, type TransportStats } from './transpo
 
 export interface PeerLinkOptions {
   selfId: NodeId;
+  /** This node's Raft address as peers should dial it (sent in the handshake). */
+  advertise: () => string;
   peerId: NodeId;
   address: string;
   secret: Uint8Array;
@@ -146,8 +148,10 @@ export class PeerLink {
         this.refuse(socket, `expected peer ${this.o.peerId}, reached ${hello.serverId}`);
         return null;
       }
-      const mac = clientMac(this.o.secret, hello.nonce, nonce, this.o.selfId, this.o.peerId);
-      socket.write(authFrame({ clientId: this.o.selfId, nonce, mac }));
+      const address = this.o.advertise();
+      const { secret, selfId, peerId } = this.o;
+      const mac = clientMac(secret, hello.nonce, nonce, selfId, peerId, address);
+      socket.write(authFrame({ clientId: selfId, address, nonce, mac }));
       return Buffer.from(hello.nonce);
     }
     if (this.state === 'ready') {
