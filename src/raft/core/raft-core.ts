@@ -724,6 +724,7 @@ export class Core implements RaftCore {
     const pr = this.prs.get(to);
     if (!pr || pr.isPaused()) return false;
     const l = this.log;
+    if (pr.next > l.lastIndex() + 1) pr.next = l.lastIndex() + 1;
     const prevIndex = pr.next - 1;
     const prevTerm = l.term(prevIndex);
     if (prevTerm === undefined) {
