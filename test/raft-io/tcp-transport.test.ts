@@ -159,6 +159,8 @@ t.test('a node with no address for a peer learns it from the peer handshake', as
   t.equal(member.inbox[0]?.from, 'j');
   t.ok(joiner.lines.some((l) => l.includes('learned peer address')));
   joiner.transport.removePeer('m');
+  // close() flushes what was already queued; count from after that.
+  await new Promise((r) => setTimeout(r, 100));
   const before = member.inbox.length;
   t.notOk(joiner.transport.send(msg('j', 'm', 6)), 'a removed peer gets nothing');
   await new Promise((r) => setTimeout(r, 100));

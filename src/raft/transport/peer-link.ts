@@ -81,9 +81,18 @@ export class PeerLink {
     this.connect();
   }
 
+  /** Sends what is queued (a stopping leader's last commit index, say), then closes. */
   close(): void {
+    this.flush();
     this.state = 'closed';
-    this.dropConnection();
+    this.clearTimer();
+    const socket = this.socket;
+    this.socket = null;
+    this.discardPending();
+    if (!socket) return;
+    socket.end();
+    // A peer that does not read must not keep us from stopping.
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private scheduleFlush(): void {
