@@ -15,9 +15,11 @@ export type FaultKind =
   | 'crash-all'
   | 'leader-churn'
   | 'transfer-leader'
+  | 'stale-lease'
   | 'membership';
 
 export const ALL_FAULTS: readonly FaultKind[] = [
+  'stale-lease',
   'leader-churn',
   'transfer-leader',
   'partition',
@@ -31,6 +33,8 @@ export const ALL_FAULTS: readonly FaultKind[] = [
 
 /** Weights for faults after the required ones (whole-cluster crashes are rarer). */
 const RANDOM_FAULTS: readonly FaultKind[] = [
+  'stale-lease',
+  'stale-lease',
   'transfer-leader',
   'leader-churn',
   'leader-churn',
@@ -63,6 +67,8 @@ export interface FaultTarget {
   count(kind: FaultKind): void;
   /** Until `untilMs`, crash every node soon after it wins an election (Raft paper, figure 8). */
   churnLeaders(untilMs: number): void;
+  /** Until `untilMs`, aim frequent lease reads at `node` (a leader just cut off). */
+  probeLease(node: SimNode, untilMs: number): void;
   /** Ask the leader to hand over to another voter. */
   transferLeader(): void;
   /** One membership step (add a learner, promote it, or remove a voter). */
@@ -114,6 +120,8 @@ export class FaultSchedule {
         return this.oneWay(target);
       case 'isolate-leader':
         return this.isolate(target, target.leader() ?? this.rng.pick(target.nodes));
+      case 'stale-lease':
+        return this.staleLease(target, durationMs);
       case 'pause':
         return this.pause(target, durationMs);
       case 'crash':
@@ -169,6 +177,18 @@ export class FaultSchedule {
       links.push([node.index, other.index], [other.index, node.index]);
     }
     return this.cutAll(target, links);
+  }
+
+  /**
+   * Cut the leader off while it may still hold a lease and keep reading there: the moment a
+   * new leader acknowledges a write, a lease that outlives the followers' election timeout
+   * (bad lease arithmetic, clocks drifting past the bound) serves a stale read.
+   */
+  private staleLease(target: FaultTarget, durationMs: number): () => void {
+    const leader = target.leader();
+    if (leader === null) return () => {};
+    target.probeLease(leader, target.nowMs() + durationMs);
+    return this.isolate(target, leader);
   }
 
   private cutAll(target: FaultTarget, links: [number, number][]): () => void {

@@ -71,6 +71,7 @@ export class Simulation implements FaultTarget, DriverHooks {
   private readonly faultsSeen = new Set<FaultKind>();
   private now = 0;
   private churnUntilMs = 0;
+  private leaseProbe: { node: SimNode; untilMs: number } | null = null;
   private churnedTerm = 0;
   private step = 0;
   private phase: 'chaos' | 'heal' = 'chaos';
@@ -456,13 +457,24 @@ export class Simulation implements FaultTarget, DriverHooks {
   }
 
   private onRead(): void {
-    const node = this.pickLeader(0.9);
-    if (node !== null) {
-      if (this.rng.chance(0.5)) this.workload.leaseRead(node);
-      else this.workload.readIndexRead(node);
-      if (this.eagerReady) processReady(node, this);
+    const probe = this.leaseProbe;
+    const probing = probe !== null && this.now < probe.untilMs && probe.node.up;
+    if (probing && this.rng.chance(0.6) && !probe.node.isPaused(this.now)) {
+      this.workload.leaseRead(probe.node);
+    } else {
+      const node = this.pickLeader(0.9);
+      if (node !== null) {
+        if (this.rng.chance(0.5)) this.workload.leaseRead(node);
+        else this.workload.readIndexRead(node);
+        if (this.eagerReady) processReady(node, this);
+      }
     }
-    this.queue.push(this.now + this.rng.range(8, 40), { k: 'read' });
+    const gap = probing ? this.rng.range(2, 8) : this.rng.range(8, 40);
+    this.queue.push(this.now + gap, { k: 'read' });
+  }
+
+  probeLease(node: SimNode, untilMs: number): void {
+    this.leaseProbe = { node, untilMs };
   }
 
   /** A node that believes it leads (any of them, stale ones too), sometimes any live node. */
@@ -534,6 +546,10 @@ export class Simulation implements FaultTarget, DriverHooks {
       this.stats.isolatedLeaders++;
     }
     if (kind === 'pause') this.stats.pauses++;
+    if (kind === 'stale-lease') {
+      this.stats.partitions++;
+      this.stats.isolatedLeaders++;
+    }
     this.trace(`fault ${kind}`);
   }
 
