@@ -4,25 +4,23 @@
  * safety properties; a violation throws a SimViolation naming the seed, step and the command
  * that reproduces it.
  */
-import { DrlError } from '../../src/errors.js';
-import {
-  type ConfChange,
-  type Message,
-  MessageType,
-  type RaftConfig,
-  type Ready,
-  type SnapshotMeta,
-} from '../../src/raft/types.js';
+import type { Message, RaftConfig, Ready } from '../../src/raft/types.js';
 import { Checker } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { type FaultKind, FaultSchedule, type FaultTarget } from './faults.js';
+import { changeMembership, type GroupOpsContext, transferLeader } from './group-ops.js';
 import { copyMessage, Network, randomNetworkProfile } from './network.js';
 import { Prng } from './prng.js';
 import { SimClock } from './sim-clock.js';
 import { type DriverHooks, processReady } from './sim-driver.js';
 import { SimNode } from './sim-node.js';
 import { LIVENESS_WINDOW_MS, type SimOptions, STEPS_MAX } from './sim-options.js';
-import type { MachineImage } from './state-machine.js';
+import {
+  finishStream,
+  type SnapshotStream,
+  type StreamContext,
+  startStream,
+} from './snapshot-stream.js';
 import { emptyStats, type SimStats } from './stats.js';
 import { reproCommand, SimViolation } from './violation.js';
 import { Workload } from './workload.js';
@@ -37,18 +35,6 @@ type SimEvent =
   | { k: 'restart'; node: SimNode }
   | { k: 'crash'; node: SimNode; incarnation: number }
   | { k: 'snap'; snap: SnapshotStream };
-
-/** A state machine snapshot streamed leader -> follower (one event for the whole stream). */
-interface SnapshotStream {
-  from: SimNode;
-  fromIncarnation: number;
-  to: SimNode;
-  term: number;
-  meta: SnapshotMeta;
-  image: MachineImage;
-  /** False when the stream broke (lost): the leader hears ok=false. */
-  arrives: boolean;
-}
 
 const KEYS = 8;
 const TICK_MS = 10;
@@ -84,6 +70,8 @@ export class Simulation implements FaultTarget, DriverHooks {
   private readonly membership: boolean;
   /** Ids that have ever been in the configuration: never re-added (a reused id could vote twice). */
   private readonly everMember = new Set<string>();
+  private readonly ops: GroupOpsContext;
+  private readonly streams: StreamContext;
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed);
@@ -99,6 +87,27 @@ export class Simulation implements FaultTarget, DriverHooks {
     this.stallRate = this.rng.float() * 0.01;
     this.eagerReady = this.rng.chance(0.5);
     this.buildNodes(n);
+    const afterCall = (node: SimNode) => processReady(node, this);
+    const trace = (line: string) => this.trace(line);
+    this.ops = {
+      nodes: this.nodes,
+      rng: this.rng,
+      stats: this.stats,
+      everMember: this.everMember,
+      leader: () => this.leader(),
+      trace,
+      afterCall,
+    };
+    this.streams = {
+      rng: this.rng,
+      stats: this.stats,
+      network: this.network,
+      nowMs: () => this.now,
+      nodeById: (id) => this.nodeById(id),
+      fail,
+      trace,
+      afterCall,
+    };
   }
 
   private buildNodes(n: number): void {
@@ -215,84 +224,28 @@ export class Simulation implements FaultTarget, DriverHooks {
   }
 
   transferLeader(): void {
-    const leader = this.leader();
-    if (leader === null) return;
-    const others = leader.raft.status().conf.voters.filter((v) => v !== leader.id);
-    if (others.length === 0) return;
-    const to = this.rng.pick(others);
-    if (!this.refused(() => leader.raft.transferLeader(to))) this.stats.transfers++;
-    this.trace(`transfer ${leader.id} -> ${to}`);
-    processReady(leader, this);
+    transferLeader(this.ops);
   }
 
   changeMembership(): void {
-    const leader = this.leader();
-    if (leader === null) return;
-    const conf = leader.raft.status().conf;
-    const spare = this.nodes.find((n) => !this.everMember.has(n.id));
-    let change: ConfChange | null = null;
-    if (conf.learners[0] !== undefined) change = { type: 'promote', id: conf.learners[0] };
-    else if (spare !== undefined) change = { type: 'addLearner', id: spare.id };
-    else if (conf.voters.length > 3) change = { type: 'remove', id: this.rng.pick(conf.voters) };
-    if (change === null) return;
-    const proposed = change;
-    if (!this.refused(() => leader.raft.proposeConfChange(proposed))) {
-      this.stats.confChanges++;
-      this.everMember.add(proposed.id);
-    }
-    this.trace(`membership ${proposed.type} ${proposed.id} at ${leader.id}`);
-    processReady(leader, this);
+    changeMembership(this.ops);
   }
 
   sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void {
-    const term = from.raft.status().term;
     for (const send of sends) {
-      const image = from.latestSnapshot;
-      if (image === null || image.applied !== send.meta.index) {
-        this.fail(
-          'Snapshot send',
-          `${from.id} asked to send snapshot ${send.meta.index} it does not hold`,
-        );
-      }
-      const to = this.nodeById(send.to);
-      if (to === undefined) this.fail('Snapshot send', `${from.id} streams to unknown ${send.to}`);
-      this.stats.snapshotsSent++;
-      const delays = this.network.isCut(from.index, to.index) ? [] : this.network.delaysFor();
-      const arrives = delays.length > 0;
-      const at = this.now + (delays[0] ?? 50) + this.rng.range(2, 30);
-      const snap = {
-        from,
-        fromIncarnation: from.incarnation,
-        to,
-        term,
-        meta: send.meta,
-        image,
-        arrives,
-      };
-      this.queue.push(at, { k: 'snap', snap });
+      const snap = startStream(this.streams, from, send);
+      if (snap !== null) this.queue.push(snap.atMs, { k: 'snap', snap });
     }
   }
 
   private onSnapshotStream(snap: SnapshotStream): void {
-    const { from, to } = snap;
-    let delivered = false;
-    if (snap.arrives && to.up && !this.network.isCut(from.index, to.index)) {
-      if (to.isPaused(this.now)) {
-        this.queue.push(to.pausedUntilMs, { k: 'snap', snap });
-        return;
-      }
-      to.stagedSnapshot = snap.image;
-      to.raft.step(snapMessage(snap));
-      processReady(to, this);
-      delivered = true;
+    const reachable =
+      snap.arrives && snap.to.up && !this.network.isCut(snap.from.index, snap.to.index);
+    if (reachable && snap.to.isPaused(this.now)) {
+      this.queue.push(snap.to.pausedUntilMs, { k: 'snap', snap });
+      return;
     }
-    this.trace(
-      `snapshot ${snap.meta.index} ${from.id}->${to.id} ${delivered ? 'delivered' : 'lost'}`,
-    );
-    if (from.up && from.incarnation === snap.fromIncarnation) {
-      from.raft.reportSnapshot(to.id, delivered);
-      processReady(from, this);
-    }
+    finishStream(this.streams, snap);
   }
 
   snapshotTaken(node: SimNode): void {
@@ -303,17 +256,6 @@ export class Simulation implements FaultTarget, DriverHooks {
   snapshotInstalled(node: SimNode): void {
     this.stats.snapshotsInstalled++;
     this.trace(`${node.id} installed snapshot at ${node.sm.applied}`);
-  }
-
-  /** Runs a core call a client may legitimately be refused; true if it was refused. */
-  private refused(call: () => unknown): boolean {
-    try {
-      call();
-      return false;
-    } catch (err) {
-      if (err instanceof DrlError) return true;
-      throw err;
-    }
   }
 
   churnLeaders(untilMs: number): void {
@@ -597,21 +539,4 @@ function describe(n: SimNode): string {
   if (!n.up) return `${n.id} down`;
   const s = n.raft.status();
   return `${n.id} ${s.role} term=${s.term} commit=${s.commit} last=${s.lastIndex} applied=${n.sm.applied}`;
-}
-
-function snapMessage(snap: SnapshotStream): Message {
-  return {
-    type: MessageType.Snap,
-    from: snap.from.id,
-    to: snap.to.id,
-    term: snap.term,
-    logTerm: 0,
-    index: 0,
-    commit: 0,
-    entries: [],
-    reject: false,
-    rejectHint: 0,
-    context: 0,
-    snapshot: { meta: snap.meta, offset: 0, data: new Uint8Array(0), done: true, checksum: 0 },
-  };
 }
