@@ -48,6 +48,19 @@ t.test('promote makes a learner a voter; the quorum grows', async (t) => {
   t.ok(a.status().commit < idx, '2 of 4 is not a quorum any more');
 });
 
+t.test('promote waits until the learner holds everything committed', async (t) => {
+  const net = groupWithJoiner();
+  const a = net.core('a');
+  net.drop = (m) => m.to === 'd';
+  a.proposeConfChange({ type: 'addLearner', id: 'd' });
+  net.stabilize();
+  t.throws(() => a.proposeConfChange({ type: 'promote', id: 'd' }), { code: 'unavailable' });
+  net.heal();
+  a.tick();
+  net.stabilize();
+  t.doesNotThrow(() => a.proposeConfChange({ type: 'promote', id: 'd' }), 'caught up');
+});
+
 t.test('only one membership change at a time, and only after the no-op committed', async (t) => {
   const net = groupWithJoiner();
   const a = net.core('a');

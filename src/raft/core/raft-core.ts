@@ -65,6 +65,12 @@ export class Core extends ReadsCore implements RaftCore {
     if (!confChangeIsValid(this.conf, change)) {
       throw new DrlError('invalid_argument', `invalid ${change.type} of ${change.id}`);
     }
+    // A voter that is far behind would stall commits until it caught up: promote only a
+    // learner that already holds everything committed.
+    const match = this.prs.get(change.id)?.match ?? 0;
+    if (change.type === 'promote' && match < this.log.committed) {
+      throw new DrlError('unavailable', `learner ${change.id} has not caught up yet`);
+    }
     const index = this.appendEntry(EntryType.ConfChange, encodeConfChange(change));
     this.pendingConfIndex = index;
     return index;
