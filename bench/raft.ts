@@ -16,7 +16,7 @@ import type { NodeStats } from './raft-node-process.js';
 const ENTRY_BYTES = 64;
 const OFFERED_PER_SEC = Number(process.env.RATE ?? 10_000);
 const PHASE_MS = Number(process.env.PHASE_MS ?? 5000);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4096);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16384);
 const IDS = ['n1', 'n2', 'n3'];
 
 const ms = (us: number): string => (us / 1000).toFixed(3);
