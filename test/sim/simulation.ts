@@ -14,7 +14,13 @@ import { Prng } from './prng.js';
 import { SimClock } from './sim-clock.js';
 import { type DriverHooks, processReady } from './sim-driver.js';
 import { SimNode } from './sim-node.js';
-import { LIVENESS_WINDOW_MS, type SimOptions, STEPS_MAX } from './sim-options.js';
+import {
+  LIVENESS_MAX_MS,
+  LIVENESS_WINDOW_MS,
+  PROGRESS_CHECK_MS,
+  type SimOptions,
+  STEPS_MAX,
+} from './sim-options.js';
 import {
   finishStream,
   type SnapshotStream,
@@ -62,6 +68,9 @@ export class Simulation implements FaultTarget, DriverHooks {
   private step = 0;
   private phase: 'chaos' | 'heal' = 'chaos';
   private healAtMs = 0;
+  private progressCheckAtMs = 0;
+  private lastProgressAtMs = 0;
+  private lastProgress = -1;
   private healAckSeq = 0;
   private readonly tickJitter: number;
   private readonly stallRate: number;
@@ -273,20 +282,42 @@ export class Simulation implements FaultTarget, DriverHooks {
       return false;
     }
     if (this.workload.ackSeq >= this.healAckSeq + 3) return true;
-    if (this.now > this.healAtMs + LIVENESS_WINDOW_MS) {
-      const state = this.nodes.map(describe).join('; ');
-      this.fail(
-        'Liveness',
-        `no write committed within ${LIVENESS_WINDOW_MS} ms after all faults healed (${state})`,
-      );
-    }
+    if (this.now >= this.progressCheckAtMs) this.checkProgress();
     return false;
+  }
+
+  /**
+   * Liveness after the heal: replication must keep moving (commit, or followers' logs growing:
+   * a long tail at 1 entry per round trip is slow, not stuck) and writes must commit in the end.
+   */
+  private checkProgress(): void {
+    this.progressCheckAtMs = this.now + PROGRESS_CHECK_MS;
+    let progress = 0;
+    for (const n of this.nodes) {
+      if (!n.up) continue;
+      const s = n.raft.status();
+      progress += s.commit + (s.role === 'leader' ? 0 : s.lastIndex);
+    }
+    if (progress > this.lastProgress) {
+      this.lastProgress = progress;
+      this.lastProgressAtMs = this.now;
+    }
+    const stalled = this.now > this.lastProgressAtMs + LIVENESS_WINDOW_MS;
+    if (stalled || this.now > this.healAtMs + LIVENESS_MAX_MS) {
+      const state = this.nodes.map(describe).join('; ');
+      const why = stalled
+        ? `no replication progress for ${LIVENESS_WINDOW_MS} ms`
+        : `no write committed within ${LIVENESS_MAX_MS} ms`;
+      this.fail('Liveness', `${why} after all faults healed (${state})`);
+    }
   }
 
   /** End of chaos: heal the network, wake and restart everyone, then expect progress. */
   private healEverything(): void {
     this.phase = 'heal';
     this.healAtMs = this.now;
+    this.lastProgressAtMs = this.now;
+    this.progressCheckAtMs = this.now;
     this.healAckSeq = this.workload.ackSeq;
     this.network.healAll();
     for (const node of this.nodes) {
