@@ -127,6 +127,9 @@ t.test('three nodes over loopback TCP', async (t) => {
   await waitFor(() => back.sm.log.length === 70, 10_000, 'restarted node catches up');
   t.same(back.sm.log, expected);
   for (const m of running()) t.same(m.sm.log, expected);
+  const addresses = back.node.peerAddresses();
+  for (const m of running())
+    t.equal(addresses[m.node.id], m.address, `${m.node.id} dialed where it listens`);
   const stats = back.node.transportStats();
   t.ok(stats.receivedMessages > 0);
 });

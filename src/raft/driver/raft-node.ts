@@ -179,6 +179,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.transport.setPeer(id, address);
   }
 
+  /** Raft address of every member this node dials, plus its own advertised one. */
+  peerAddresses(): Record<NodeId, string> {
+    return { ...this.transport.peerAddresses(), [this.id]: this.transport.advertisedAddress() };
+  }
+
   transportStats(): Readonly<TransportStats> {
     return this.transport.getStats();
   }

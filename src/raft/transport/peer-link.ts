@@ -55,6 +55,11 @@ export class PeerLink {
     this.connect();
   }
 
+  /** Where this link dials (configured, replicated or learned). */
+  currentAddress(): string {
+    return this.address;
+  }
+
   /** Queues one message; returns false (and counts a drop) when it cannot be queued. */
   send(m: Message): boolean {
     const queued = this.pending.length + (this.socket?.writableLength ?? 0);

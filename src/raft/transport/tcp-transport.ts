@@ -85,6 +85,18 @@ export class TcpTransport {
     this.links.delete(id);
   }
 
+  /** Address each peer is dialed at, by id (for GET /cluster). */
+  peerAddresses(): Record<NodeId, string> {
+    const out: Record<NodeId, string> = {};
+    for (const [id, link] of this.links) out[id] = link.currentAddress();
+    return out;
+  }
+
+  /** What this node sends in its handshake as its own address. */
+  advertisedAddress(): string {
+    return this.advertised;
+  }
+
   getStats(): Readonly<TransportStats> {
     return this.stats;
   }
