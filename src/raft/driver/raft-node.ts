@@ -313,8 +313,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private onSoftState(leader: NodeId | null, role: RaftStatus['role']): void {
     if (leader === this.leader && role === this.role) return;
+    const wasLeader = this.role === 'leader';
     this.leader = leader;
     this.role = role;
+    // A deposed leader's core forgets queued reads: fail them now rather than at the timeout.
+    if (wasLeader && role !== 'leader')
+      this.pending.rejectUnansweredReads(() => new NotLeaderError(leader));
     const term = this.store.hardState.term;
     this.o.logger.info({ leader, role, term }, 'raft: leader change');
     this.emit('leader', { leader, term, role } satisfies LeaderChange);
