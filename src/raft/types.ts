@@ -122,7 +122,10 @@ export interface ReadState {
  * that Ready's persisted state (vote grants on hardState.vote/term, AppResp on entries), so the
  * driver must send none of them before step 1 completes. Messages generated after `ready()`
  * go into the next Ready. The leader counts its own log toward commit only up to what
- * `advance` reported durable.
+ * `advance` reported durable. One exception a driver may take (thesis §10.2.1, as etcd does):
+ * when the Ready's role is leader and its hardState leaves term and vote unchanged, the App
+ * and Heartbeat messages may leave before the fsync (they promise nothing about this node's
+ * disk); everything else (votes, AppResp, ...) still waits.
  */
 export interface Ready {
   softState: SoftState | null;

@@ -40,6 +40,8 @@ export class RaftLogStore implements LogView {
   /** Recent entries, contiguous, ending at lastIndex. */
   private cache: Entry[] = [];
   private batch: number;
+  private failure: Error | null = null;
+  private synchronousFull = true;
   private readonly stmts: ReturnType<typeof prepare>;
   private readonly persistTx: (batch: PersistBatch) => void;
   private readonly compactTx: (meta: SnapshotMeta) => void;
@@ -120,15 +122,30 @@ export class RaftLogStore implements LogView {
   /** Writes snapshot meta, entries (truncating any conflicting suffix) and hard state in one fsync. */
   persist(batch: PersistBatch): void {
     if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
+    this.checkUsable();
+    this.validate(batch);
+    const sync = this.needsSync(batch);
+    this.setSynchronous(sync);
     const started = performance.now();
-    const saved = this.saveMemory();
-    try {
-      this.persistTx(batch);
-    } catch (err) {
-      this.restoreMemory(saved);
-      throw err;
-    }
-    this.onSync?.(performance.now() - started, batch.entries.length);
+    this.guarded(() => this.persistTx(batch));
+    if (sync) this.onSync?.(performance.now() - started, batch.entries.length);
+  }
+
+  /**
+   * Only a batch that moves nothing but the commit index skips the fsync: a commit index lost
+   * in a crash is learned again from the leader, and the next synced commit of the WAL file
+   * makes it durable anyway. Entries, term, vote and snapshots are always fsynced before
+   * persist() returns (they are what the messages sent next depend on).
+   */
+  private needsSync(b: PersistBatch): boolean {
+    if (b.snapshot || b.entries.length > 0 || !b.hardState) return true;
+    return b.hardState.term !== this.hardState.term || b.hardState.vote !== this.hardState.vote;
+  }
+
+  private setSynchronous(full: boolean): void {
+    if (full === this.synchronousFull) return;
+    this.db.pragma(full ? 'synchronous = FULL' : 'synchronous = NORMAL');
+    this.synchronousFull = full;
   }
 
   /** Drops entries up to meta.index (a state machine snapshot now covers them). */
@@ -137,13 +154,8 @@ export class RaftLogStore implements LogView {
     if (meta.index > this.lastIndex() || this.term(meta.index) !== meta.term) {
       throw new DrlError('internal', `raft log: cannot compact to ${meta.index}/${meta.term}`);
     }
-    const saved = this.saveMemory();
-    try {
-      this.compactTx(meta);
-    } catch (err) {
-      this.restoreMemory(saved);
-      throw err;
-    }
+    this.checkUsable();
+    this.guarded(() => this.compactTx(meta));
   }
 
   close(): void {
@@ -299,22 +311,70 @@ export class RaftLogStore implements LogView {
     return row;
   }
 
-  private saveMemory() {
-    return {
-      hardState: this.hardState,
-      snapshot: this.snapshot,
-      terms: this.terms.slice(),
-      cache: this.cache.slice(),
-      batch: this.batch,
-    };
+  /**
+   * Rejects a batch that would break an invariant, before anything changes (so the caller's
+   * error leaves the store as it was).
+   */
+  private validate(b: PersistBatch): void {
+    let snapIndex = this.snapIndex();
+    let last = this.lastIndex();
+    let commit = this.hardState.commit;
+    if (b.snapshot) {
+      if (b.snapshot.index < snapIndex) {
+        throw new DrlError(
+          'internal',
+          `raft log: snapshot ${b.snapshot.index} older than ${snapIndex}`,
+        );
+      }
+      snapIndex = b.snapshot.index;
+      last = snapIndex;
+      commit = Math.max(commit, snapIndex);
+    }
+    const first = b.entries[0]?.index;
+    if (first !== undefined) {
+      if (first <= snapIndex || first > last + 1) {
+        throw new DrlError(
+          'internal',
+          `raft log: append at ${first} with log (${snapIndex}, ${last}]`,
+        );
+      }
+      if (first <= commit)
+        throw new DrlError('internal', `raft log: truncating committed entry ${first}`);
+      last = first + b.entries.length - 1;
+    }
+    const hs = b.hardState;
+    if (hs) {
+      if (hs.term < this.hardState.term) {
+        throw new DrlError('internal', `raft log: term ${this.hardState.term} -> ${hs.term}`);
+      }
+      if (hs.commit < commit)
+        throw new DrlError('internal', `raft log: commit ${commit} -> ${hs.commit}`);
+      if (hs.commit > last)
+        throw new DrlError('internal', `raft log: commit ${hs.commit} beyond last ${last}`);
+    }
   }
 
-  private restoreMemory(saved: ReturnType<RaftLogStore['saveMemory']>): void {
-    this.hardState = saved.hardState;
-    this.snapshot = saved.snapshot;
-    this.terms = saved.terms;
-    this.cache = saved.cache;
-    this.batch = saved.batch;
+  /**
+   * A transaction that failed after validation (I/O error, full disk) leaves memory and disk
+   * possibly out of step: the store refuses all further use and the node must restart from disk.
+   */
+  private guarded(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      throw new DrlError('internal', `${this.path}: raft log write failed; restart the node`, {
+        cause: err,
+      });
+    }
+  }
+
+  private checkUsable(): void {
+    if (this.failure) {
+      throw new DrlError('internal', `${this.path}: raft log unusable after a failed write`, {
+        cause: this.failure,
+      });
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
 import { NotLeaderError, RaftNode, type StateMachine } from '../../src/raft/driver/index.js';
-import type { Entry } from '../../src/raft/types.js';
+import { type Entry, EntryType } from '../../src/raft/types.js';
 import { waitFor } from './helpers.js';
 
 const IDS = ['a', 'b', 'c'];
@@ -13,7 +13,9 @@ const IDS = ['a', 'b', 'c'];
 class RecordingMachine implements StateMachine<number> {
   readonly log: string[] = [];
   apply(entry: Entry): number {
-    if (entry.data.length > 0) this.log.push(Buffer.from(entry.data).toString());
+    if (entry.type === EntryType.Normal && entry.data.length > 0) {
+      this.log.push(Buffer.from(entry.data).toString());
+    }
     return this.log.length;
   }
 }
@@ -125,6 +127,9 @@ t.test('three nodes over loopback TCP', async (t) => {
   await waitFor(() => back.sm.log.length === 70, 10_000, 'restarted node catches up');
   t.same(back.sm.log, expected);
   for (const m of running()) t.same(m.sm.log, expected);
+  const addresses = back.node.peerAddresses();
+  for (const m of running())
+    t.equal(addresses[m.node.id], m.address, `${m.node.id} dialed where it listens`);
   const stats = back.node.transportStats();
   t.ok(stats.receivedMessages > 0);
 });

@@ -147,3 +147,22 @@ t.test('the outbound queue is bounded and drops are counted', async (t) => {
     Array.from({ length: accepted }, (_, i) => i + 1),
   );
 });
+
+t.test('a node with no address for a peer learns it from the peer handshake', async (t) => {
+  const joiner = await node(t, 'j', {});
+  const member = await node(t, 'm', { j: joiner.address });
+  await waitFor(
+    () => joiner.transport.send(msg('j', 'm', 5)) && member.inbox.length > 0,
+    5000,
+    'dial back',
+  );
+  t.equal(member.inbox[0]?.from, 'j');
+  t.ok(joiner.lines.some((l) => l.includes('learned peer address')));
+  joiner.transport.removePeer('m');
+  // close() flushes what was already queued; count from after that.
+  await new Promise((r) => setTimeout(r, 100));
+  const before = member.inbox.length;
+  t.notOk(joiner.transport.send(msg('j', 'm', 6)), 'a removed peer gets nothing');
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(member.inbox.length, before);
+});

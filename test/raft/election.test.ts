@@ -2,7 +2,21 @@ import t from 'tap';
 import { Core, MemoryLogView } from '../../src/raft/core/index.js';
 import { newMessage } from '../../src/raft/core/message.js';
 import { MessageType } from '../../src/raft/types.js';
-import { baseConfig, lcg, Network } from './helpers/network.js';
+import { baseConfig, boot, lcg, Network } from './helpers/network.js';
+
+t.test('a new group starts from identical committed bootstrap entries of term 1', async (t) => {
+  const net = new Network(['c', 'a', 'b']);
+  net.processReadies();
+  for (const id of ['a', 'b', 'c']) {
+    const n = net.node(id);
+    t.equal(n.disk.hardState.term, 1);
+    t.equal(n.disk.hardState.commit, boot(3));
+    t.equal(n.applied.length, boot(3), 'bootstrap entries are applied (persisted first)');
+    t.same(n.core.status().conf.voters, ['a', 'b', 'c']);
+  }
+  const logs = ['a', 'b', 'c'].map((id) => JSON.stringify(net.node(id).disk.dump().entries));
+  t.equal(new Set(logs).size, 1, 'byte-identical on every member');
+});
 
 t.test('a single node elects itself and commits its no-op', async (t) => {
   const net = new Network(['a']);
@@ -10,9 +24,9 @@ t.test('a single node elects itself and commits its no-op', async (t) => {
   net.processReadies();
   const st = net.core('a').status();
   t.equal(st.role, 'leader');
-  t.equal(st.term, 1);
-  t.equal(st.commit, 1);
-  t.equal(net.node('a').applied.length, 1, 'the no-op was applied');
+  t.equal(st.term, 2);
+  t.equal(st.commit, boot(1) + 1);
+  t.equal(net.node('a').applied.length, boot(1) + 1, 'the no-op was applied');
 });
 
 t.test('three nodes elect one leader who replicates and commits a proposal', async (t) => {
@@ -23,8 +37,11 @@ t.test('three nodes elect one leader who replicates and commits a proposal', asy
   for (const id of ['a', 'b', 'c']) {
     t.equal(net.core(id).status().commit, idx, `${id} committed`);
     t.same(
-      net.node(id).applied.map((e) => e.index),
-      [1, 2],
+      net
+        .node(id)
+        .applied.map((e) => e.index)
+        .slice(boot(3)),
+      [boot(3) + 1, boot(3) + 2],
       `${id} applied no-op + proposal`,
     );
   }
@@ -37,14 +54,14 @@ t.test('restart recovers term, vote and log from the LogView', async (t) => {
   net.core('a').propose(new Uint8Array([9]));
   net.stabilize();
   const disk = new MemoryLogView(net.node('b').disk.dump());
-  const core = new Core(baseConfig('b', ['a', 'b', 'c'], { applied: 2 }), disk, {
+  const core = new Core(baseConfig('b', ['a', 'b', 'c'], { applied: boot(3) + 2 }), disk, {
     randomInt: lcg(3),
     nowMs: () => 0,
   });
   const st = core.status();
-  t.equal(st.term, 1);
-  t.equal(st.lastIndex, 2);
-  t.equal(st.applied, 2);
+  t.equal(st.term, 2);
+  t.equal(st.lastIndex, boot(3) + 2);
+  t.equal(st.applied, boot(3) + 2);
   t.ok(st.commit >= 1);
   t.equal(disk.hardState.vote, 'a');
 });

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Inflights } from '../../src/raft/core/inflights.js';
 import { MessageType } from '../../src/raft/types.js';
-import { data, Network } from './helpers/network.js';
+import { boot, data, Network } from './helpers/network.js';
 
 t.test('batching: proposals made between Readies travel in one App per follower', async (t) => {
   const net = new Network(['a', 'b', 'c']);
@@ -14,7 +14,7 @@ t.test('batching: proposals made between Readies travel in one App per follower'
   t.ok(apps.every((m) => m.entries.length === 100));
   for (const m of apps) net.deliver(m);
   net.stabilize();
-  t.equal(net.core('c').status().commit, 101);
+  t.equal(net.core('c').status().commit, boot(3) + 101);
 });
 
 t.test('batching is bounded by maxEntriesBytesPerMsg (always at least one entry)', async (t) => {
@@ -28,7 +28,7 @@ t.test('batching is bounded by maxEntriesBytesPerMsg (always at least one entry)
   a.propose(new Uint8Array(1000));
   for (const m of apps) net.deliver(m);
   net.stabilize();
-  t.equal(net.core('b').status().lastIndex, 22, 'an oversized entry still goes, alone');
+  t.equal(net.core('b').status().lastIndex, boot(2) + 22, 'an oversized entry still goes, alone');
 });
 
 t.test('pipelining: several Apps in flight, bounded by maxInflightMsgs', async (t) => {
@@ -47,7 +47,7 @@ t.test('pipelining: several Apps in flight, bounded by maxInflightMsgs', async (
   for (const m of net.takeMessages()) if (m.to === 'a') net.deliver(m);
   apps = net.takeMessages().filter((m) => m.type === MessageType.App && m.to === 'b');
   t.equal(apps.length, 1, 'one acked, one more sent');
-  t.equal(apps[0]?.index, 4, 'continues right after the in-flight ones');
+  t.equal(apps[0]?.index, boot(2) + 4, 'continues right after the in-flight ones');
 });
 
 t.test('flow control is bounded by maxInflightBytes too', async (t) => {
@@ -80,8 +80,8 @@ t.test('a follower in probe state gets one App at a time until it answers', asyn
     .slice(before)
     .filter((m) => m.type === MessageType.App && m.to === 'c');
   t.ok(appsToC.length >= 1 && appsToC.length <= 3, `${appsToC.length} Apps to catch c up`);
-  t.equal(net.core('c').status().lastIndex, 6);
-  t.equal(net.core('c').status().commit, 6);
+  t.equal(net.core('c').status().lastIndex, boot(3) + 6);
+  t.equal(net.core('c').status().commit, boot(3) + 6);
 });
 
 t.test('probe state: at most one unanswered App', async (t) => {
@@ -116,3 +116,34 @@ t.test('Inflights: full at the message count or byte bound; freeLE frees in orde
   t.equal(inf.count, 0);
   t.equal(inf.bytes, 0);
 });
+
+t.test(
+  'a lost App with a full inflight window is repaired after the next heartbeat ack',
+  async (t) => {
+    const net = new Network(['a', 'b', 'c'], { maxInflightMsgs: 1 });
+    net.elect('a');
+    const a = net.core('a');
+    let dropped = 0;
+    net.drop = (m) => {
+      if (m.type === MessageType.App && m.to === 'c' && dropped === 0) {
+        dropped++;
+        return true;
+      }
+      return false;
+    };
+    a.propose(data('lost'));
+    net.stabilize();
+    a.propose(data('after'));
+    net.stabilize();
+    t.equal(dropped, 1);
+    t.ok(net.core('c').status().lastIndex < a.status().lastIndex, 'c is stuck behind the lost App');
+    a.tick();
+    net.stabilize();
+    t.equal(
+      net.core('c').status().lastIndex,
+      a.status().lastIndex,
+      'heartbeat ack reopened the window',
+    );
+    t.equal(net.core('c').status().commit, a.status().commit);
+  },
+);

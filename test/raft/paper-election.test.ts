@@ -2,7 +2,7 @@
 import t from 'tap';
 import { newMessage } from '../../src/raft/core/index.js';
 import { type Message, MessageType } from '../../src/raft/types.js';
-import { baseConfig, diskWithLog, Network } from './helpers/network.js';
+import { baseConfig, boot, diskWithLog, Network } from './helpers/network.js';
 
 t.test(
   'upon election the leader sends heartbeats to each server and repeats them during idle periods',
@@ -15,7 +15,7 @@ t.test(
     t.same(hb.map((m) => m.to).sort(), ['b', 'c'], 'one heartbeat per follower');
     t.ok(hb.every((m) => m.term === net.core('a').status().term));
     t.ok(
-      hb.every((m) => m.commit <= 1),
+      hb.every((m) => m.commit <= net.core('a').status().commit),
       'heartbeat commit never exceeds what the peer matched',
     );
     net.core('a').tick();
@@ -30,7 +30,7 @@ t.test(
     const a = net.core('a');
     for (let i = 0; i < 20; i++) a.tick();
     t.equal(a.status().role, 'candidate');
-    t.equal(a.status().term, 1);
+    t.equal(a.status().term, 2);
     const votes = net.takeMessages().filter((m) => m.type === MessageType.Vote);
     t.same(votes.map((m) => m.to).sort(), ['b', 'c'], 'requests votes from every other voter');
     t.equal(net.node('a').disk.hardState.vote, 'a', 'voted for itself (durably) before asking');
@@ -77,9 +77,9 @@ t.test(
   async (t) => {
     const net = new Network(['a', 'b', 'c']);
     const c = net.core('c');
-    c.step(newMessage(MessageType.Vote, 'a', 'c', 1, { index: 0, logTerm: 0 }));
-    c.step(newMessage(MessageType.Vote, 'b', 'c', 1, { index: 0, logTerm: 0 }));
-    c.step(newMessage(MessageType.Vote, 'a', 'c', 1, { index: 0, logTerm: 0 }));
+    c.step(newMessage(MessageType.Vote, 'a', 'c', 2, { index: boot(3), logTerm: 1 }));
+    c.step(newMessage(MessageType.Vote, 'b', 'c', 2, { index: boot(3), logTerm: 1 }));
+    c.step(newMessage(MessageType.Vote, 'a', 'c', 2, { index: boot(3), logTerm: 1 }));
     const resps = net.takeMessages().filter((m) => m.type === MessageType.VoteResp);
     t.same(
       resps.map((m) => [m.to, m.reject]),
@@ -122,15 +122,15 @@ t.test(
     const a = net.core('a');
     for (let i = 0; i < 20 && a.status().role !== 'candidate'; i++) a.tick();
     net.takeMessages();
-    a.step(newMessage(MessageType.VoteResp, 'b', 'a', 1));
+    a.step(newMessage(MessageType.VoteResp, 'b', 'a', 2));
     t.equal(a.status().role, 'candidate', '2 of 5 is not a majority');
-    a.step(newMessage(MessageType.VoteResp, 'c', 'a', 1));
+    a.step(newMessage(MessageType.VoteResp, 'c', 'a', 2));
     t.equal(a.status().role, 'leader', '3 of 5 is');
     const net2 = new Network(['a', 'b', 'c', 'd', 'e']);
     const a2 = net2.core('a');
     for (let i = 0; i < 20 && a2.status().role !== 'candidate'; i++) a2.tick();
     for (const id of ['b', 'c', 'd']) {
-      a2.step(newMessage(MessageType.VoteResp, id, 'a', 1, { reject: true }));
+      a2.step(newMessage(MessageType.VoteResp, id, 'a', 2, { reject: true }));
     }
     t.equal(a2.status().role, 'follower', 'three denials of five');
   },

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { newMessage } from '../../src/raft/core/index.js';
 import { MessageType } from '../../src/raft/types.js';
-import { baseConfig, data, diskWithLog, Network, text } from './helpers/network.js';
+import { baseConfig, boot, data, diskWithLog, Network, text } from './helpers/network.js';
 
 t.test('the leader appends a proposal to its log and sends it to every follower', async (t) => {
   const net = new Network(['a', 'b', 'c']);
@@ -14,7 +14,7 @@ t.test('the leader appends a proposal to its log and sends it to every follower'
     t.equal(m.entries.length, 1);
     t.equal(m.entries[0]?.index, idx);
     t.equal(m.index, idx - 1, 'prevLogIndex precedes the entry');
-    t.equal(m.logTerm, 1, 'prevLogTerm is the no-op term');
+    t.equal(m.logTerm, 2, 'prevLogTerm is the no-op term');
   }
 });
 
@@ -35,8 +35,9 @@ t.test('when the leader commits an entry it also commits all preceding entries',
   // Leader log has entries of an earlier term 1..2 then its no-op at term 3.
   const net = new Network([]);
   net.add(baseConfig('a', ['a', 'b', 'c']), diskWithLog([1, 2], 2), 1);
-  net.add(baseConfig('b', ['a', 'b', 'c']), diskWithLog([], 0), 2);
-  net.add(baseConfig('c', ['a', 'b', 'c']), diskWithLog([], 0), 3);
+  // Empty voters with no peers list (no bootstrap prefix): they only vote and follow.
+  net.add(baseConfig('b', []), diskWithLog([], 0), 2);
+  net.add(baseConfig('c', []), diskWithLog([], 0), 3);
   net.elect('a');
   net.stabilize();
   const a = net.core('a').status();
@@ -119,19 +120,21 @@ t.test(
   async (t) => {
     const net = new Network(['a', 'b', 'c']);
     const b = net.core('b');
-    b.step(newMessage(MessageType.Vote, 'a', 'b', 1, { index: 0, logTerm: 0 }));
+    b.step(newMessage(MessageType.Vote, 'a', 'b', 2, { index: boot(3), logTerm: 1 }));
     const rd = b.ready();
     t.equal(rd.hardState?.vote, 'a', 'the vote is in this Ready to persist first');
     t.ok(rd.messages.some((m) => m.type === MessageType.VoteResp && !m.reject));
     b.advance(rd);
-    const entry = { index: 1, term: 1, type: 0, data: data('e') };
-    b.step(newMessage(MessageType.App, 'a', 'b', 1, { index: 0, logTerm: 0, entries: [entry] }));
+    const entry = { index: boot(3) + 1, term: 2, type: 0, data: data('e') };
+    b.step(
+      newMessage(MessageType.App, 'a', 'b', 2, { index: boot(3), logTerm: 1, entries: [entry] }),
+    );
     const rd2 = b.ready();
     t.same(
       rd2.entries.map((e) => e.index),
-      [1],
+      [boot(3) + 1],
     );
-    t.ok(rd2.messages.some((m) => m.type === MessageType.AppResp && m.index === 1));
+    t.ok(rd2.messages.some((m) => m.type === MessageType.AppResp && m.index === boot(3) + 1));
     t.throws(() => b.ready(), 'no second Ready before advance');
     b.advance(rd2);
   },
@@ -152,7 +155,7 @@ t.test("figure 7: the leader brings every follower's log in line with its own", 
     const peers = ['L', 'F', 'X'];
     net.add(baseConfig('L', peers), diskWithLog(leaderLog, 8), 1);
     net.add(baseConfig('F', peers), diskWithLog(log, Math.max(...log)), 2);
-    net.add(baseConfig('X', peers), diskWithLog([], 0), 3);
+    net.add(baseConfig('X', []), diskWithLog([], 0), 3);
     net.elect('L');
     net.core('L').propose(data('new'));
     net.stabilize();
@@ -177,7 +180,7 @@ t.test(
     const net = new Network([]);
     net.add(baseConfig('L', peers), diskWithLog([1, 1, 1, 4, 4, 5, 5, 6, 6, 6], 8), 1);
     net.add(baseConfig('F', peers), diskWithLog([1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3], 3), 2);
-    net.add(baseConfig('X', peers), diskWithLog([], 0), 3);
+    net.add(baseConfig('X', []), diskWithLog([], 0), 3);
     net.elect('L');
     net.stabilize();
     const rejects = net.delivered.filter(

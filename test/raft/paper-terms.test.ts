@@ -46,7 +46,7 @@ t.test(
     const net = new Network(['a', 'b', 'c']);
     net.elect('a');
     net.elect('b');
-    t.equal(net.core('b').status().term, 2);
+    t.equal(net.core('b').status().term, 3);
     net.takeMessages();
     const before = net.core('c').status();
     net.core('c').step(newMessage(MessageType.Vote, 'a', 'c', 1, { index: 9, logTerm: 9 }));

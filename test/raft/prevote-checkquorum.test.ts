@@ -1,7 +1,7 @@
 // PreVote and CheckQuorum (Raft dissertation §9.6).
 import t from 'tap';
 import { MessageType } from '../../src/raft/types.js';
-import { Network } from './helpers/network.js';
+import { boot, Network } from './helpers/network.js';
 
 function isolatedFollowerCampaigns(preVote: boolean) {
   const net = new Network(['a', 'b', 'c'], { preVote, checkQuorum: preVote });
@@ -17,7 +17,7 @@ function isolatedFollowerCampaigns(preVote: boolean) {
 
 t.test('with PreVote a partitioned node does not inflate its term', async (t) => {
   const net = isolatedFollowerCampaigns(true);
-  t.equal(net.core('c').status().term, 1, 'pre-elections never win, term stays');
+  t.equal(net.core('c').status().term, 2, 'pre-elections never win, term stays');
   t.equal(net.core('c').status().role, 'precandidate');
   net.heal();
   for (let i = 0; i < 3; i++) {
@@ -25,7 +25,7 @@ t.test('with PreVote a partitioned node does not inflate its term', async (t) =>
     net.stabilize();
   }
   t.equal(net.core('a').status().role, 'leader', 'rejoining did not disrupt the leader');
-  t.equal(net.core('a').status().term, 1);
+  t.equal(net.core('a').status().term, 2);
   t.equal(net.core('c').status().leader, 'a');
 });
 
@@ -33,13 +33,13 @@ t.test(
   'without PreVote a partitioned node inflates its term and disrupts the leader on return',
   async (t) => {
     const net = isolatedFollowerCampaigns(false);
-    t.ok(net.core('c').status().term > 1, 'each timeout bumped the term');
+    t.ok(net.core('c').status().term > 2, 'each timeout bumped the term');
     net.heal();
     for (let i = 0; i < 30; i++) {
       net.tickAll();
       net.stabilize();
     }
-    t.ok(net.core('a').status().term > 1, 'the leader was deposed by the higher term');
+    t.ok(net.core('a').status().term > 2, 'the leader was deposed by the higher term');
   },
 );
 
@@ -48,16 +48,16 @@ t.test('a pre-candidate that wins a pre-election then campaigns for real', async
   const a = net.core('a');
   for (let i = 0; i < 20 && a.status().role === 'follower'; i++) a.tick();
   t.equal(a.status().role, 'precandidate');
-  t.equal(a.status().term, 0, 'a pre-candidate keeps its term');
+  t.equal(a.status().term, 1, 'a pre-candidate keeps its term');
   const pre = net.takeMessages();
   t.ok(
-    pre.every((m) => m.type === MessageType.PreVote && m.term === 1),
+    pre.every((m) => m.type === MessageType.PreVote && m.term === 2),
     'asks for term+1',
   );
   for (const m of pre) net.deliver(m);
   net.stabilize();
   t.equal(a.status().role, 'leader');
-  t.equal(a.status().term, 1);
+  t.equal(a.status().term, 2);
 });
 
 t.test('CheckQuorum: a leader that cannot hear from a quorum steps down', async (t) => {
@@ -99,8 +99,8 @@ t.test(
       net.core('c').tick();
       net.stabilize();
     }
-    t.ok(net.core('c').status().term > 1, 'c campaigned');
-    t.equal(net.core('b').status().term, 1, 'b ignored the higher-term vote requests');
+    t.ok(net.core('c').status().term > 2, 'c campaigned');
+    t.equal(net.core('b').status().term, 2, 'b ignored the higher-term vote requests');
     t.equal(net.core('a').status().role, 'leader', 'a kept leading');
   },
 );
@@ -112,9 +112,9 @@ t.test('a restarted node refuses votes for one election timeout (lease safety)',
     type: MessageType.Vote,
     from: 'a',
     to: 'b',
-    term: 1,
-    logTerm: 0,
-    index: 0,
+    term: 2,
+    logTerm: 1,
+    index: boot(3),
     commit: 0,
     entries: [],
     reject: false,
@@ -123,5 +123,5 @@ t.test('a restarted node refuses votes for one election timeout (lease safety)',
     snapshot: null,
   });
   t.equal(net.takeMessages().length, 0, 'ignored right after start');
-  t.equal(b.status().term, 0);
+  t.equal(b.status().term, 1);
 });

@@ -5,11 +5,18 @@
  * it never reaches the simulation.
  */
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LEDGER_PATH, type Ledger, loadLedger, saveLedger } from './ledger.js';
-import { runSeeds } from './run-seeds.js';
+import {
+  DEFAULT_LEDGER_PATH,
+  LEDGER_FAILURES_MAX,
+  type Ledger,
+  loadLedger,
+  recordSeed,
+  saveLedger,
+} from './ledger.js';
+import { isSafety, type RangeResult, runSeeds, type SeedRange } from './run-seeds.js';
 import { defaultOptions } from './sim-options.js';
 import { runSeed } from './simulation.js';
-import { addStats, formatStats } from './stats.js';
+import { addStats, emptyStats, formatStats } from './stats.js';
 import { SimViolation } from './violation.js';
 
 interface Args {
@@ -87,53 +94,100 @@ function replayOne(args: Args, seed: number): number {
 function recordPass(ledger: Ledger, seed: number, nodes: number): void {
   const size = String(nodes);
   ledger.clusterSizes[size] = (ledger.clusterSizes[size] ?? 0) + 1;
-  if (seed === ledger.contiguousPassed) ledger.contiguousPassed = seed + 1;
+  recordSeed(ledger, seed, true);
 }
 
-function campaign(args: Args): number {
+function recordFail(ledger: Ledger, v: SimViolation): void {
+  recordSeed(ledger, v.seed, false);
+  if (ledger.failures.length < LEDGER_FAILURES_MAX) {
+    ledger.failures.push({ seed: v.seed, rule: v.rule, repro: v.repro });
+  }
+}
+
+async function campaign(args: Args): Promise<number> {
   // Bug-switch or fixed-size runs are experiments: they neither read nor advance the ledger.
   const useLedger = args.bugs.length === 0 && args.nodes === undefined;
   const ledger = loadLedger(args.ledger);
-  const from = args.from ?? (useLedger ? ledger.contiguousPassed : 0);
+  const from = args.from ?? (useLedger ? ledger.nextSeed : 0);
   const started = performance.now();
   let lastSave = started;
-  const result = runSeeds({
-    from,
-    count: args.seeds,
-    bugs: args.bugs,
-    nodes: args.nodes,
-    maxFailures: args.maxFailures,
+  const save = (force: boolean) => {
+    const now = performance.now();
+    if (!useLedger || (!force && now - lastSave < 5000)) return;
+    saveLedger(args.ledger, ledger, new Date().toISOString());
+    lastSave = now;
+  };
+  const result = await runInChunks(args, from, {
     onPass: (seed, stats, faults, nodes) => {
       if (!useLedger) return;
       addStats(ledger.totals, stats);
       for (const f of faults) ledger.faultMix[f] = (ledger.faultMix[f] ?? 0) + 1;
       recordPass(ledger, seed, nodes);
-      const now = performance.now();
-      if (now - lastSave > 5000) {
-        saveLedger(args.ledger, ledger, new Date().toISOString());
-        lastSave = now;
-      }
+      save(false);
+    },
+    onFail: (v) => {
+      console.error(v.message);
+      if (useLedger) recordFail(ledger, v);
+      save(false);
     },
   });
-  for (const f of result.failures) {
-    console.error(f.message);
-    if (useLedger) ledger.failures.push({ seed: f.seed, rule: f.rule, repro: f.repro });
-  }
   const seconds = (performance.now() - started) / 1000;
-  if (useLedger) saveLedger(args.ledger, ledger, new Date().toISOString());
+  save(true);
   console.log(formatStats(result.stats));
   console.log(
     `this run: ${result.seedsRun} seeds from ${from} in ${seconds.toFixed(1)} s (${(result.seedsRun / seconds).toFixed(1)} seeds/s), ${result.failures.length} failing`,
   );
   console.log(`fault mix (seeds with each): ${JSON.stringify(result.faultMix)}`);
   if (useLedger) {
+    const rules: Record<string, number> = {};
+    for (const f of ledger.failures) rules[f.rule] = (rules[f.rule] ?? 0) + 1;
     console.log(
-      `ledger ${args.ledger}: ${ledger.contiguousPassed} contiguous seeds passed (0..${ledger.contiguousPassed - 1}), ${ledger.totals.seeds} passed in total`,
+      `ledger ${args.ledger}: seeds 0..${ledger.nextSeed - 1} run, ${ledger.passed} passed, ${ledger.failed} failed ${JSON.stringify(rules)}, ${ledger.contiguousPassed} contiguous from 0`,
     );
     console.log(`ledger fault mix: ${JSON.stringify(ledger.faultMix)}`);
   }
   return result.failures.length > 0 ? 1 : 0;
 }
 
+/** Seeds per synchronous chunk; between chunks SIGINT/SIGTERM can stop the run cleanly. */
+const CHUNK_SEEDS = 20;
+let stopRequested = false;
+
+async function runInChunks(
+  args: Args,
+  from: number,
+  hooks: Pick<SeedRange, 'onPass' | 'onFail'>,
+): Promise<RangeResult> {
+  const total: RangeResult = { stats: emptyStats(), failures: [], faultMix: {}, seedsRun: 0 };
+  const end = from + args.seeds;
+  for (let start = from; start < end && !stopRequested; start += CHUNK_SEEDS) {
+    const safetySoFar = total.failures.filter(isSafety).length;
+    const chunk = runSeeds({
+      from: start,
+      count: Math.min(CHUNK_SEEDS, end - start),
+      bugs: args.bugs,
+      nodes: args.nodes,
+      maxFailures: args.maxFailures - safetySoFar,
+      // A liveness failure is recorded but does not stop the campaign; safety failures do.
+      counts: isSafety,
+      ...hooks,
+    });
+    addStats(total.stats, chunk.stats);
+    total.failures.push(...chunk.failures);
+    total.seedsRun += chunk.seedsRun;
+    for (const [k, v] of Object.entries(chunk.faultMix))
+      total.faultMix[k] = (total.faultMix[k] ?? 0) + v;
+    if (total.failures.filter(isSafety).length >= args.maxFailures) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return total;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopRequested = true;
+  });
+}
+
 const args = parseArgs(process.argv.slice(2));
-process.exitCode = args.seed !== null ? replayOne(args, args.seed) : campaign(args);
+process.exitCode = args.seed !== null ? replayOne(args, args.seed) : await campaign(args);

@@ -37,6 +37,8 @@ export class Checker {
   private readonly prefixOf = new Map<number, number>();
   /** Hash of the entry applied at each index by whoever applied it first. */
   private readonly appliedHash: number[] = [];
+  /** State digest after applying each index, by whoever applied it first. */
+  private readonly appliedDigest: number[] = [];
   /** Prefix hash through each committed index. */
   private readonly committedPrefix: number[] = [];
   private maxCommit = 0;
@@ -85,8 +87,11 @@ export class Checker {
     t.syncedCommit = hs.commit;
   }
 
-  /** State Machine Safety: no two nodes apply different entries at one index. */
-  onApply(node: string, entry: Entry): void {
+  /**
+   * State Machine Safety: no two nodes apply different entries at one index, and (digest of
+   * all applied so far) no node reaches an index in a different state, e.g. after restoring.
+   */
+  onApply(node: string, entry: Entry, digest: number): void {
     const h = entryHash(entry);
     const seen = this.appliedHash[entry.index];
     if (seen === undefined) this.appliedHash[entry.index] = h;
@@ -96,6 +101,30 @@ export class Checker {
         `${node} applied a different entry at index ${entry.index} (term ${entry.term})`,
       );
     }
+    const seenDigest = this.appliedDigest[entry.index];
+    if (seenDigest === undefined) this.appliedDigest[entry.index] = digest;
+    else if (seenDigest !== digest) {
+      this.fail(
+        'State Machine Safety',
+        `${node} reached index ${entry.index} in a different state`,
+      );
+    }
+  }
+
+  /** A snapshot installed at `node` must hold the state every applier had at its index. */
+  onInstall(node: string, index: number, digest: number): void {
+    const seen = this.appliedDigest[index];
+    if (seen === undefined) this.appliedDigest[index] = digest;
+    else if (seen !== digest) {
+      this.fail(
+        'State Machine Safety',
+        `${node} installed a snapshot at ${index} with a different state`,
+      );
+    }
+  }
+
+  committedPrefixAt(index: number): number | undefined {
+    return this.committedPrefix[index];
   }
 
   /** Checks on a node whose core ran in this step (untouched nodes cannot have changed). */

@@ -13,10 +13,15 @@ export type FaultKind =
   | 'crash'
   | 'crash-before-sync'
   | 'crash-all'
-  | 'leader-churn';
+  | 'leader-churn'
+  | 'transfer-leader'
+  | 'stale-lease'
+  | 'membership';
 
 export const ALL_FAULTS: readonly FaultKind[] = [
+  'stale-lease',
   'leader-churn',
+  'transfer-leader',
   'partition',
   'one-way',
   'isolate-leader',
@@ -28,6 +33,10 @@ export const ALL_FAULTS: readonly FaultKind[] = [
 
 /** Weights for faults after the required ones (whole-cluster crashes are rarer). */
 const RANDOM_FAULTS: readonly FaultKind[] = [
+  'stale-lease',
+  'stale-lease',
+  'transfer-leader',
+  'leader-churn',
   'leader-churn',
   'leader-churn',
   'partition',
@@ -58,14 +67,32 @@ export interface FaultTarget {
   count(kind: FaultKind): void;
   /** Until `untilMs`, crash every node soon after it wins an election (Raft paper, figure 8). */
   churnLeaders(untilMs: number): void;
+  /** Until `untilMs`, aim frequent lease reads at `node` (a leader just cut off). */
+  probeLease(node: SimNode, untilMs: number): void;
+  /** Ask the leader to hand over to another voter. */
+  transferLeader(): void;
+  /** One membership step (add a learner, promote it, or remove a voter). */
+  changeMembership(): void;
 }
 
 export class FaultSchedule {
   private readonly required: FaultKind[];
   done = new Set<FaultKind>();
 
-  constructor(private readonly rng: Prng) {
-    this.required = rng.shuffle([...ALL_FAULTS]);
+  constructor(
+    private readonly rng: Prng,
+    private readonly membership: boolean,
+  ) {
+    // Membership seeds walk the group through several changes: add, promote, add, promote, remove.
+    const steps: FaultKind[] = [
+      'membership',
+      'membership',
+      'membership',
+      'membership',
+      'membership',
+    ];
+    const kinds = membership ? [...ALL_FAULTS, ...steps] : [...ALL_FAULTS];
+    this.required = rng.shuffle(kinds);
   }
 
   get requiredLeft(): number {
@@ -74,7 +101,11 @@ export class FaultSchedule {
 
   /** Start the next fault; returns the undo to run after `durationMs`, and that duration. */
   next(target: FaultTarget): { undo: () => void; durationMs: number } {
-    const kind = this.required.shift() ?? this.rng.pick(RANDOM_FAULTS);
+    const required = this.required.shift();
+    let kind = required ?? this.rng.pick(RANDOM_FAULTS);
+    if (required === undefined && kind === 'transfer-leader' && this.membership) {
+      if (this.rng.chance(0.5)) kind = 'membership';
+    }
     this.done.add(kind);
     target.count(kind);
     const durationMs = this.rng.range(60, 700);
@@ -89,6 +120,8 @@ export class FaultSchedule {
         return this.oneWay(target);
       case 'isolate-leader':
         return this.isolate(target, target.leader() ?? this.rng.pick(target.nodes));
+      case 'stale-lease':
+        return this.staleLease(target, durationMs);
       case 'pause':
         return this.pause(target, durationMs);
       case 'crash':
@@ -99,6 +132,12 @@ export class FaultSchedule {
         return this.crashAll(target, durationMs);
       case 'leader-churn':
         target.churnLeaders(target.nowMs() + durationMs * 2);
+        return () => {};
+      case 'transfer-leader':
+        target.transferLeader();
+        return () => {};
+      case 'membership':
+        target.changeMembership();
         return () => {};
     }
   }
@@ -138,6 +177,18 @@ export class FaultSchedule {
       links.push([node.index, other.index], [other.index, node.index]);
     }
     return this.cutAll(target, links);
+  }
+
+  /**
+   * Cut the leader off while it may still hold a lease and keep reading there: the moment a
+   * new leader acknowledges a write, a lease that outlives the followers' election timeout
+   * (bad lease arithmetic, clocks drifting past the bound) serves a stale read.
+   */
+  private staleLease(target: FaultTarget, durationMs: number): () => void {
+    const leader = target.leader();
+    if (leader === null) return () => {};
+    target.probeLease(leader, target.nowMs() + durationMs);
+    return this.isolate(target, leader);
   }
 
   private cutAll(target: FaultTarget, links: [number, number][]): () => void {

@@ -9,6 +9,10 @@ import { emptyStats, type SimStats } from './stats.js';
 export interface Ledger {
   /** Seeds 0..contiguousPassed-1 have all passed (0 = none yet). */
   contiguousPassed: number;
+  /** Where the next campaign resumes: one past the highest seed run. */
+  nextSeed: number;
+  passed: number;
+  failed: number;
   totals: SimStats;
   /** Seeds in which each fault kind occurred. */
   faultMix: Record<string, number>;
@@ -24,6 +28,9 @@ export function loadLedger(path: string): Ledger {
   if (!existsSync(path)) {
     return {
       contiguousPassed: 0,
+      nextSeed: 0,
+      passed: 0,
+      failed: 0,
       totals: emptyStats(),
       faultMix: {},
       clusterSizes: {},
@@ -34,6 +41,16 @@ export function loadLedger(path: string): Ledger {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as Ledger;
   parsed.totals = { ...emptyStats(), ...parsed.totals };
   return parsed;
+}
+
+/** Failures kept in the ledger (the rest are only counted). */
+export const LEDGER_FAILURES_MAX = 500;
+
+export function recordSeed(ledger: Ledger, seed: number, passed: boolean): void {
+  if (passed) ledger.passed++;
+  else ledger.failed++;
+  if (passed && seed === ledger.contiguousPassed) ledger.contiguousPassed = seed + 1;
+  ledger.nextSeed = Math.max(ledger.nextSeed, seed + 1);
 }
 
 /** Written to a temporary file then renamed, so an interrupted campaign never leaves half a ledger. */

@@ -58,7 +58,7 @@ export class Network {
   }
 
   /** Delivery delays (ms) for one send: empty when lost, two when duplicated. */
-  delaysFor(_msg: Message): number[] {
+  delaysFor(): number[] {
     const p = this.profile;
     if (this.rng.chance(p.lossRate)) return [];
     const out = [this.oneDelay()];

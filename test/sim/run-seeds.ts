@@ -19,6 +19,8 @@ export interface SeedRange {
   counts?: (v: SimViolation) => boolean;
   /** Called after each passing seed (ledger bookkeeping). */
   onPass?: (seed: number, stats: SimStats, faults: FaultKind[], nodes: number) => void;
+  /** Called after each failing seed. */
+  onFail?: (violation: SimViolation) => void;
   /** Overrides for every seed's options (tests shrink nothing here; see sim-options.ts). */
   tune?: Partial<SimOptions>;
 }
@@ -55,6 +57,7 @@ export function runSeeds(range: SeedRange): RangeResult {
     } catch (err) {
       if (!(err instanceof SimViolation)) throw err;
       failures.push(err);
+      range.onFail?.(err);
       if (failures.filter(counts).length >= maxFailures) break;
     }
   }

@@ -5,12 +5,15 @@
  */
 import type { Entry, HardState, SnapshotMeta } from '../../src/raft/types.js';
 import { chainHash } from './entry-hash.js';
+import type { MachineImage } from './state-machine.js';
 
 export interface DiskState {
   hardState: HardState;
   snapshot: SnapshotMeta | null;
   /** Prefix hash of the log up to the snapshot (0 without one). */
   baseHash: number;
+  /** The state machine image the snapshot holds (null without one). */
+  image: MachineImage | null;
   /** entries[k] has index firstIndex + k. */
   entries: Entry[];
   /** hashes[k] is the prefix hash through entries[k] (Log Matching bookkeeping). */
@@ -20,14 +23,14 @@ export interface DiskState {
 type DiskOp =
   | { kind: 'entries'; entries: Entry[] }
   | { kind: 'hardState'; hardState: HardState }
-  | { kind: 'snapshot'; snapshot: SnapshotMeta; baseHash: number }
-  | { kind: 'compact'; index: number };
+  | { kind: 'snapshot'; snapshot: SnapshotMeta; baseHash: number; image: MachineImage };
 
 export function emptyDisk(): DiskState {
   return {
     hardState: { term: 0, vote: null, commit: 0 },
     snapshot: null,
     baseHash: 0,
+    image: null,
     entries: [],
     hashes: [],
   };
@@ -75,14 +78,8 @@ export class SimDisk {
     this.pending.push(op);
   }
 
-  writeSnapshot(snapshot: SnapshotMeta, baseHash: number): void {
-    const op: DiskOp = { kind: 'snapshot', snapshot, baseHash };
-    applyOp(this.written, op);
-    this.pending.push(op);
-  }
-
-  compact(index: number): void {
-    const op: DiskOp = { kind: 'compact', index };
+  writeSnapshot(snapshot: SnapshotMeta, baseHash: number, image: MachineImage): void {
+    const op: DiskOp = { kind: 'snapshot', snapshot, baseHash, image };
     applyOp(this.written, op);
     this.pending.push(op);
   }
@@ -108,6 +105,7 @@ function cloneDisk(d: DiskState): DiskState {
     hardState: { ...d.hardState },
     snapshot: d.snapshot,
     baseHash: d.baseHash,
+    image: d.image,
     entries: d.entries.slice(),
     hashes: d.hashes.slice(),
   };
@@ -123,9 +121,7 @@ function applyOp(d: DiskState, op: DiskOp): void {
       return;
     case 'snapshot':
       installSnapshot(d, op.snapshot, op.baseHash);
-      return;
-    case 'compact':
-      compactTo(d, op.index);
+      d.image = op.image;
       return;
   }
 }
@@ -149,29 +145,10 @@ function appendEntries(d: DiskState, entries: Entry[]): void {
   }
 }
 
+/** Like the core's restore: the log restarts right after the snapshot (as MemoryLogView does). */
 function installSnapshot(d: DiskState, snap: SnapshotMeta, baseHash: number): void {
-  const keep = termAt(d, snap.index) === snap.term && snap.index <= lastIndex(d);
-  const drop = snap.index - firstIndex(d) + 1;
-  if (keep) {
-    d.entries = d.entries.slice(drop);
-    d.hashes = d.hashes.slice(drop);
-  } else {
-    d.entries = [];
-    d.hashes = [];
-  }
+  d.entries = [];
+  d.hashes = [];
   d.snapshot = snap;
   d.baseHash = baseHash;
-}
-
-function compactTo(d: DiskState, index: number): void {
-  const drop = index - firstIndex(d) + 1;
-  if (drop <= 0) return;
-  const term = termAt(d, index);
-  const hash = prefixHashAt(d, index);
-  if (term === undefined || hash === undefined) throw new Error(`disk: compact past ${index}`);
-  d.entries = d.entries.slice(drop);
-  d.hashes = d.hashes.slice(drop);
-  const conf = d.snapshot?.conf ?? { voters: [], learners: [] };
-  d.snapshot = { index, term, conf };
-  d.baseHash = hash;
 }

@@ -3,7 +3,7 @@
  * steps: (1) write snapshot/entries/hard state, (2) fsync, (3) send messages, (4) apply
  * committed entries and answer reads, (5) advance.
  */
-import type { Message, Ready } from '../../src/raft/types.js';
+import { type Message, MessageType, type Ready } from '../../src/raft/types.js';
 import type { Checker, Fail } from './checker.js';
 import type { SimNode } from './sim-node.js';
 import type { Workload } from './workload.js';
@@ -18,6 +18,10 @@ export interface DriverHooks {
   send(from: SimNode, message: Message): void;
   /** The node died between write and fsync (an armed crash-before-sync fault). */
   crashedBeforeSync(node: SimNode): void;
+  /** Stream this node's latest state machine snapshot to each peer the core names. */
+  sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void;
+  snapshotTaken(node: SimNode): void;
+  snapshotInstalled(node: SimNode): void;
 }
 
 export function processReady(node: SimNode, hooks: DriverHooks): void {
@@ -26,14 +30,46 @@ export function processReady(node: SimNode, hooks: DriverHooks): void {
     if (round >= READY_ROUNDS_MAX)
       hooks.fail('Ready loop bound', `${node.id} never stops producing Ready`);
     const rd = node.raft.ready();
+    if (rd.softState !== null) node.role = rd.softState.role;
+    const early = earlySendAllowed(node, rd);
+    if (early) sendMessages(node, rd.messages, 'replication', hooks);
     if (!persist(node, rd, hooks)) return;
-    for (const m of rd.messages) {
-      if (m.from !== node.id)
-        hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
-      hooks.send(node, m);
-    }
+    sendMessages(node, rd.messages, early ? 'rest' : 'all', hooks);
+    if (rd.snapshotSends.length > 0) hooks.sendSnapshots(node, rd.snapshotSends);
     apply(node, rd, hooks);
     node.raft.advance(rd);
+    if (node.maybeSnapshot()) hooks.snapshotTaken(node);
+  }
+  // A staged snapshot the core did not take is stale: discard it.
+  node.stagedSnapshot = null;
+}
+
+/**
+ * What src/raft/driver does (Raft thesis 10.2.1): a leader whose term and vote are already
+ * durable sends its App and Heartbeat messages before its own fsync; the core counts the
+ * leader's entries toward commit only once advance() reports them durable. A crash before
+ * that fsync then lands after the messages left.
+ */
+function earlySendAllowed(node: SimNode, rd: Ready): boolean {
+  if (!node.leaderSendsBeforePersist || rd.snapshot !== null || node.role !== 'leader')
+    return false;
+  const hs = rd.hardState;
+  const durable = node.disk.synced.hardState;
+  return hs === null || (hs.term === durable.term && hs.vote === durable.vote);
+}
+
+function sendMessages(
+  node: SimNode,
+  messages: readonly Message[],
+  which: 'replication' | 'rest' | 'all',
+  hooks: DriverHooks,
+): void {
+  for (const m of messages) {
+    const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
+    if (which !== 'all' && replication !== (which === 'replication')) continue;
+    if (m.from !== node.id)
+      hooks.fail('Message origin', `${node.id} sent a message from ${m.from}`);
+    hooks.send(node, m);
   }
 }
 
@@ -41,7 +77,17 @@ export function processReady(node: SimNode, hooks: DriverHooks): void {
 function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
   const wrote = rd.entries.length > 0 || rd.hardState !== null || rd.snapshot !== null;
   if (!wrote) return true;
-  if (rd.snapshot !== null) node.disk.writeSnapshot(rd.snapshot, 0);
+  if (rd.snapshot !== null) {
+    const image = node.stagedSnapshot;
+    if (image === null || image.applied !== rd.snapshot.index) {
+      hooks.fail(
+        'Snapshot staging',
+        `${node.id} asked to install ${rd.snapshot.index} it was not sent`,
+      );
+    }
+    const base = hooks.checker.committedPrefixAt(rd.snapshot.index) ?? 0;
+    node.disk.writeSnapshot(rd.snapshot, base, image);
+  }
   node.disk.writeEntries(rd.entries);
   if (rd.hardState !== null) node.disk.writeHardState(rd.hardState);
   hooks.checker.onWritten(node.id, node.disk.written, rd.entries);
@@ -55,12 +101,20 @@ function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
 }
 
 function apply(node: SimNode, rd: Ready, hooks: DriverHooks): void {
+  if (rd.snapshot !== null && node.stagedSnapshot !== null) {
+    const image = node.stagedSnapshot;
+    node.stagedSnapshot = null;
+    hooks.checker.onInstall(node.id, image.applied, image.digest);
+    node.installMachine(image);
+    hooks.snapshotInstalled(node);
+  }
   for (const e of rd.committedEntries) {
     if (e.index !== node.sm.applied + 1) {
       hooks.fail('Apply order', `${node.id} applied ${e.index} after ${node.sm.applied}`);
     }
     node.sm.apply(e);
-    hooks.checker.onApply(node.id, e);
+    node.afterApply();
+    hooks.checker.onApply(node.id, e, node.sm.digest);
     hooks.workload.onApply(node, e);
   }
   for (const rs of rd.readStates) hooks.workload.onReadState(node, rs);

@@ -2,14 +2,14 @@
  * One simulated node: its core, disk, clock and state machine, and its lifecycle
  * (start from disk, crash, restart). The driver loop that processes Ready is in sim-driver.ts.
  */
-import type { RaftConfig, RaftCore, RaftEnv, RaftStatus } from '../../src/raft/types.js';
+import type { RaftConfig, RaftCore, RaftEnv, RaftStatus, Role } from '../../src/raft/types.js';
 import type { CheckedNode } from './checker.js';
 import { createCoreFromDisk } from './core-adapter.js';
 import type { Prng } from './prng.js';
 import type { SimClock } from './sim-clock.js';
 import type { DiskState } from './sim-disk.js';
 import { SimDisk } from './sim-disk.js';
-import { AppendListMachine } from './state-machine.js';
+import { AppendListMachine, type MachineImage } from './state-machine.js';
 
 export interface PendingWrite {
   writeId: number;
@@ -20,6 +20,10 @@ export class SimNode implements CheckedNode {
   up = false;
   incarnation = 0;
   pausedUntilMs = 0;
+  /** Role as the last Ready's softState said (what a driver knows without asking the core). */
+  role: Role = 'follower';
+  /** Mirror src/raft/driver's early send of leader App/Heartbeat before its own fsync. */
+  leaderSendsBeforePersist = false;
   /** The core ran during the current step (so the checker looks at this node). */
   touched = false;
   /** A fault armed by the schedule: crash during the next persist, before its fsync. */
@@ -27,6 +31,20 @@ export class SimNode implements CheckedNode {
   core: RaftCore | null = null;
   readonly disk = new SimDisk();
   sm: AppendListMachine;
+  /**
+   * Whether the state machine is durable (like the SQLite one: the core restarts with
+   * config.applied) or rebuilt by replaying the log; and its last durable image.
+   */
+  durableMachine = false;
+  machineSyncEvery = 1;
+  private machineImage: MachineImage | null = null;
+  /** Take a state machine snapshot (core.snapshotTaken) every this many applies; 0 = never. */
+  snapshotEvery = 0;
+  private lastSnapshotIndex = 0;
+  /** The image behind the core's latest snapshot: what this node streams to lagging peers. */
+  latestSnapshot: MachineImage | null = null;
+  /** A snapshot received from the leader, installed if the next Ready carries it. */
+  stagedSnapshot: MachineImage | null = null;
   /** Proposals this incarnation made, by log index, awaiting apply (the client's ack). */
   readonly pendingWrites = new Map<number, PendingWrite>();
   private readonly env: RaftEnv;
@@ -57,10 +75,45 @@ export class SimNode implements CheckedNode {
   start(): void {
     this.incarnation++;
     this.up = true;
+    this.role = 'follower';
     this.crashBeforeSync = false;
-    this.sm = new AppendListMachine(this.keys);
     this.pendingWrites.clear();
-    this.core = createCoreFromDisk(this.config, this.disk.synced, this.env);
+    // Recover the state machine from its durable image or the snapshot, whichever is newer.
+    const fromDisk = this.disk.synced.image;
+    let image = this.durableMachine ? this.machineImage : null;
+    if (fromDisk !== null && (image === null || fromDisk.applied > image.applied)) image = fromDisk;
+    this.sm = new AppendListMachine(this.keys, image ?? undefined);
+    this.latestSnapshot = fromDisk;
+    this.lastSnapshotIndex = fromDisk?.applied ?? 0;
+    this.stagedSnapshot = null;
+    const config = image === null ? this.config : { ...this.config, applied: image.applied };
+    this.core = createCoreFromDisk(config, this.disk.synced, this.env);
+  }
+
+  /** Install a snapshot received from the leader into the state machine. */
+  installMachine(image: MachineImage): void {
+    this.sm = new AppendListMachine(this.keys, image);
+    if (this.durableMachine) this.machineImage = image;
+    this.latestSnapshot = image;
+    this.lastSnapshotIndex = image.applied;
+  }
+
+  /** Periodically tell the core the state machine took a snapshot; true if it did. */
+  maybeSnapshot(): boolean {
+    if (this.snapshotEvery === 0 || this.sm.applied - this.lastSnapshotIndex < this.snapshotEvery) {
+      return false;
+    }
+    this.raft.snapshotTaken(this.sm.applied);
+    this.latestSnapshot = this.sm.image();
+    this.lastSnapshotIndex = this.sm.applied;
+    return true;
+  }
+
+  /** After an apply: a durable state machine commits its transaction every few entries. */
+  afterApply(): void {
+    if (this.durableMachine && this.sm.applied % this.machineSyncEvery === 0) {
+      this.machineImage = this.sm.image();
+    }
   }
 
   /** Process death: memory is gone, unsynced writes are gone. Returns writes lost. */
@@ -68,6 +121,7 @@ export class SimNode implements CheckedNode {
     this.up = false;
     this.core = null;
     this.pendingWrites.clear();
+    this.stagedSnapshot = null;
     return this.disk.crash();
   }
 

@@ -20,5 +20,9 @@ export function defaultOptions(seed: number): SimOptions {
 
 /** Hard bound on events per seed: a run that needs more is a livelock (a finding in itself). */
 export const STEPS_MAX = 2_000_000;
-/** After all faults heal, writes must commit again within this much simulated time. */
+/** After all faults heal, replication may not stand still for longer than this (simulated). */
 export const LIVENESS_WINDOW_MS = 5_000;
+/** ... and writes must commit again within this much simulated time. */
+export const LIVENESS_MAX_MS = 60_000;
+/** How often the heal phase samples replication progress. */
+export const PROGRESS_CHECK_MS = 100;

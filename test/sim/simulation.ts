@@ -4,16 +4,29 @@
  * safety properties; a violation throws a SimViolation naming the seed, step and the command
  * that reproduces it.
  */
-import type { Message, RaftConfig } from '../../src/raft/types.js';
+import type { Message, RaftConfig, Ready } from '../../src/raft/types.js';
 import { Checker } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { type FaultKind, FaultSchedule, type FaultTarget } from './faults.js';
+import { changeMembership, type GroupOpsContext, transferLeader } from './group-ops.js';
 import { copyMessage, Network, randomNetworkProfile } from './network.js';
 import { Prng } from './prng.js';
 import { SimClock } from './sim-clock.js';
 import { type DriverHooks, processReady } from './sim-driver.js';
 import { SimNode } from './sim-node.js';
-import { LIVENESS_WINDOW_MS, type SimOptions, STEPS_MAX } from './sim-options.js';
+import {
+  LIVENESS_MAX_MS,
+  LIVENESS_WINDOW_MS,
+  PROGRESS_CHECK_MS,
+  type SimOptions,
+  STEPS_MAX,
+} from './sim-options.js';
+import {
+  finishStream,
+  type SnapshotStream,
+  type StreamContext,
+  startStream,
+} from './snapshot-stream.js';
 import { emptyStats, type SimStats } from './stats.js';
 import { reproCommand, SimViolation } from './violation.js';
 import { Workload } from './workload.js';
@@ -26,7 +39,8 @@ type SimEvent =
   | { k: 'fault' }
   | { k: 'undo'; undo: () => void }
   | { k: 'restart'; node: SimNode }
-  | { k: 'crash'; node: SimNode; incarnation: number };
+  | { k: 'crash'; node: SimNode; incarnation: number }
+  | { k: 'snap'; snap: SnapshotStream };
 
 const KEYS = 8;
 const TICK_MS = 10;
@@ -49,15 +63,24 @@ export class Simulation implements FaultTarget, DriverHooks {
   private readonly faultsSeen = new Set<FaultKind>();
   private now = 0;
   private churnUntilMs = 0;
+  private leaseProbe: { node: SimNode; untilMs: number } | null = null;
   private churnedTerm = 0;
   private step = 0;
   private phase: 'chaos' | 'heal' = 'chaos';
   private healAtMs = 0;
+  private progressCheckAtMs = 0;
+  private lastProgressAtMs = 0;
+  private lastProgress = -1;
   private healAckSeq = 0;
   private readonly tickJitter: number;
   private readonly stallRate: number;
   /** Whether a client call is followed by a Ready at once, or waits for the next tick/message. */
   private readonly eagerReady: boolean;
+  private readonly membership: boolean;
+  /** Ids that have ever been in the configuration: never re-added (a reused id could vote twice). */
+  private readonly everMember = new Set<string>();
+  private readonly ops: GroupOpsContext;
+  private readonly streams: StreamContext;
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed);
@@ -66,18 +89,50 @@ export class Simulation implements FaultTarget, DriverHooks {
     this.workload = new Workload(this.rng.fork(), KEYS, this.stats, fail);
     const n = opts.nodes ?? (this.rng.chance(0.5) ? 3 : 5);
     this.network = new Network(n, this.rng.fork(), randomNetworkProfile(this.rng));
-    this.faults = new FaultSchedule(this.rng.fork());
+    // Half the 5-node seeds start with 3 voters and 2 empty joiners, for membership changes.
+    this.membership = n === 5 && this.rng.chance(0.5);
+    this.faults = new FaultSchedule(this.rng.fork(), this.membership);
     this.tickJitter = this.rng.float() * 0.6;
     this.stallRate = this.rng.float() * 0.01;
     this.eagerReady = this.rng.chance(0.5);
     this.buildNodes(n);
+    const afterCall = (node: SimNode) => processReady(node, this);
+    const trace = (line: string) => this.trace(line);
+    this.ops = {
+      nodes: this.nodes,
+      rng: this.rng,
+      stats: this.stats,
+      everMember: this.everMember,
+      leader: () => this.leader(),
+      trace,
+      afterCall,
+    };
+    this.streams = {
+      rng: this.rng,
+      stats: this.stats,
+      network: this.network,
+      nowMs: () => this.now,
+      nodeById: (id) => this.nodeById(id),
+      fail,
+      trace,
+      afterCall,
+    };
   }
 
   private buildNodes(n: number): void {
     const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
     const driftBound = 0.02;
+    const initial = this.membership ? ids.slice(0, 3) : ids;
+    // Half the seeds restart nodes like the SQLite state machine does (config.applied).
+    const durableMachine = this.rng.chance(0.5);
+    // A separate stream, so adding snapshots did not change what older seeds do.
+    const snapRng = new Prng(this.opts.seed ^ 0x2545f491);
+    const snapshotEvery = snapRng.pick([0, 0, 10, 25, 60]);
+    const snapshotTailEntries = snapRng.pick([0, 2, 8, 50]);
+    const leaderSendsBeforePersist = snapRng.chance(0.5);
+    for (const id of initial) this.everMember.add(id);
     const shared = {
-      peers: ids,
+      peers: initial,
       electionTicks: 10,
       heartbeatTicks: this.rng.pick([1, 2, 3]),
       tickMs: TICK_MS,
@@ -89,18 +144,23 @@ export class Simulation implements FaultTarget, DriverHooks {
       preVote: this.rng.chance(0.7),
       checkQuorum: this.rng.chance(0.85),
       testBugs: new Set(this.opts.bugs),
+      snapshotTailEntries,
     };
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;
-      const config: RaftConfig = { ...shared, id };
+      const config: RaftConfig = { ...shared, id, peers: initial.includes(id) ? initial : [] };
       const clock = new SimClock(1 + this.rng.float() * driftBound, this.rng.int(1_000_000));
       const node = new SimNode(id, i, config, clock, this.rng.fork(), KEYS, () => this.now);
+      node.durableMachine = durableMachine;
+      node.machineSyncEvery = this.rng.pick([1, 1, 3, 10]);
+      node.snapshotEvery = snapshotEvery;
+      node.leaderSendsBeforePersist = leaderSendsBeforePersist;
       this.nodes.push(node);
     }
   }
 
   run(): SimResult {
-    for (const node of this.nodes) this.startNode(node);
+    for (const node of this.nodes) this.guarded({ k: 'restart', node });
     this.queue.push(this.rng.range(5, 30), { k: 'propose' });
     this.queue.push(this.rng.range(5, 30), { k: 'read' });
     this.queue.push(this.rng.range(200, 600), { k: 'fault' });
@@ -109,14 +169,25 @@ export class Simulation implements FaultTarget, DriverHooks {
       if (item === undefined) this.fail('Event queue', 'ran dry');
       this.now = item.timeMs;
       this.step++;
-      this.dispatch(item.event);
-      this.checkTouched();
+      this.guarded(item.event);
     }
     this.stats.seeds = 1;
     this.stats.steps = this.step;
     this.stats.simulatedMs = this.now;
     this.stats.leaderChanges = this.checker.leaderChanges;
     return { stats: this.stats, faultsSeen: [...this.faultsSeen], nodes: this.nodes.length };
+  }
+
+  /** One step; an exception (a core invariant, a contract misuse) becomes a violation with a repro. */
+  private guarded(ev: SimEvent): void {
+    try {
+      this.dispatch(ev);
+      this.checkTouched();
+    } catch (err) {
+      if (err instanceof SimViolation) throw err;
+      const where = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      this.fail('Exception', where.split('\n').slice(0, 4).join(' | '));
+    }
   }
 
   /** Only nodes whose core ran this step can have changed role, term or commit. */
@@ -129,14 +200,71 @@ export class Simulation implements FaultTarget, DriverHooks {
     }
   }
 
-  /** Leader churn: a node that just won an election dies a few ms later (or at once). */
+  /**
+   * Leader churn: a node that just won an election dies, or is cut off and keeps its
+   * uncommitted tail, a few ms later. Divergent tails across terms are what make commit
+   * rules matter (the Raft paper's figure 8).
+   */
   private maybeChurn(node: SimNode): void {
     if (!node.up) return;
     const s = node.raft.status();
     if (s.role !== 'leader' || s.term <= this.churnedTerm) return;
     this.churnedTerm = s.term;
-    const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20]);
-    this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+    const at = this.now + this.rng.float() * this.rng.pick([0.5, 5, 20, 40]);
+    if (this.rng.chance(0.5)) {
+      this.queue.push(at, { k: 'crash', node, incarnation: node.incarnation });
+      return;
+    }
+    const links: [number, number][] = [];
+    for (const other of this.nodes) {
+      if (other !== node) links.push([node.index, other.index], [other.index, node.index]);
+    }
+    let isCut = false;
+    const cut = () => {
+      if (this.phase !== 'chaos') return;
+      isCut = true;
+      for (const [a, b] of links) this.network.cutLink(a, b);
+    };
+    const heal = () => {
+      if (isCut) for (const [a, b] of links) this.network.healLink(a, b);
+    };
+    this.queue.push(at, { k: 'undo', undo: cut });
+    this.queue.push(at + this.rng.range(30, 300), { k: 'undo', undo: heal });
+  }
+
+  transferLeader(): void {
+    transferLeader(this.ops);
+  }
+
+  changeMembership(): void {
+    changeMembership(this.ops);
+  }
+
+  sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void {
+    for (const send of sends) {
+      const snap = startStream(this.streams, from, send);
+      if (snap !== null) this.queue.push(snap.atMs, { k: 'snap', snap });
+    }
+  }
+
+  private onSnapshotStream(snap: SnapshotStream): void {
+    const reachable =
+      snap.arrives && snap.to.up && !this.network.isCut(snap.from.index, snap.to.index);
+    if (reachable && snap.to.isPaused(this.now)) {
+      this.queue.push(snap.to.pausedUntilMs, { k: 'snap', snap });
+      return;
+    }
+    finishStream(this.streams, snap);
+  }
+
+  snapshotTaken(node: SimNode): void {
+    this.stats.snapshots++;
+    this.trace(`${node.id} snapshot at ${node.sm.applied}`);
+  }
+
+  snapshotInstalled(node: SimNode): void {
+    this.stats.snapshotsInstalled++;
+    this.trace(`${node.id} installed snapshot at ${node.sm.applied}`);
   }
 
   churnLeaders(untilMs: number): void {
@@ -154,20 +282,42 @@ export class Simulation implements FaultTarget, DriverHooks {
       return false;
     }
     if (this.workload.ackSeq >= this.healAckSeq + 3) return true;
-    if (this.now > this.healAtMs + LIVENESS_WINDOW_MS) {
-      const state = this.nodes.map(describe).join('; ');
-      this.fail(
-        'Liveness',
-        `no write committed within ${LIVENESS_WINDOW_MS} ms after all faults healed (${state})`,
-      );
-    }
+    if (this.now >= this.progressCheckAtMs) this.checkProgress();
     return false;
+  }
+
+  /**
+   * Liveness after the heal: replication must keep moving (commit, or followers' logs growing:
+   * a long tail at 1 entry per round trip is slow, not stuck) and writes must commit in the end.
+   */
+  private checkProgress(): void {
+    this.progressCheckAtMs = this.now + PROGRESS_CHECK_MS;
+    let progress = 0;
+    for (const n of this.nodes) {
+      if (!n.up) continue;
+      const s = n.raft.status();
+      progress += s.commit + (s.role === 'leader' ? 0 : s.lastIndex);
+    }
+    if (progress > this.lastProgress) {
+      this.lastProgress = progress;
+      this.lastProgressAtMs = this.now;
+    }
+    const stalled = this.now > this.lastProgressAtMs + LIVENESS_WINDOW_MS;
+    if (stalled || this.now > this.healAtMs + LIVENESS_MAX_MS) {
+      const state = this.nodes.map(describe).join('; ');
+      const why = stalled
+        ? `no replication progress for ${LIVENESS_WINDOW_MS} ms`
+        : `no write committed within ${LIVENESS_MAX_MS} ms`;
+      this.fail('Liveness', `${why} after all faults healed (${state})`);
+    }
   }
 
   /** End of chaos: heal the network, wake and restart everyone, then expect progress. */
   private healEverything(): void {
     this.phase = 'heal';
     this.healAtMs = this.now;
+    this.lastProgressAtMs = this.now;
+    this.progressCheckAtMs = this.now;
     this.healAckSeq = this.workload.ackSeq;
     this.network.healAll();
     for (const node of this.nodes) {
@@ -201,6 +351,9 @@ export class Simulation implements FaultTarget, DriverHooks {
         return;
       case 'restart':
         if (!ev.node.up) this.startNode(ev.node);
+        return;
+      case 'snap':
+        this.onSnapshotStream(ev.snap);
         return;
       case 'crash':
         if (this.phase === 'chaos' && ev.node.up && ev.node.incarnation === ev.incarnation) {
@@ -255,7 +408,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       this.stats.drops++;
       return;
     }
-    const delays = this.network.delaysFor(msg);
+    const delays = this.network.delaysFor();
     if (delays.length === 0) this.stats.drops++;
     if (delays.length > 1) this.stats.duplicates++;
     for (const d of delays) {
@@ -277,13 +430,24 @@ export class Simulation implements FaultTarget, DriverHooks {
   }
 
   private onRead(): void {
-    const node = this.pickLeader(0.9);
-    if (node !== null) {
-      if (this.rng.chance(0.5)) this.workload.leaseRead(node);
-      else this.workload.readIndexRead(node);
-      if (this.eagerReady) processReady(node, this);
+    const probe = this.leaseProbe;
+    const probing = probe !== null && this.now < probe.untilMs && probe.node.up;
+    if (probing && this.rng.chance(0.6) && !probe.node.isPaused(this.now)) {
+      this.workload.leaseRead(probe.node);
+    } else {
+      const node = this.pickLeader(0.9);
+      if (node !== null) {
+        if (this.rng.chance(0.5)) this.workload.leaseRead(node);
+        else this.workload.readIndexRead(node);
+        if (this.eagerReady) processReady(node, this);
+      }
     }
-    this.queue.push(this.now + this.rng.range(8, 40), { k: 'read' });
+    const gap = probing ? this.rng.range(2, 8) : this.rng.range(8, 40);
+    this.queue.push(this.now + gap, { k: 'read' });
+  }
+
+  probeLease(node: SimNode, untilMs: number): void {
+    this.leaseProbe = { node, untilMs };
   }
 
   /** A node that believes it leads (any of them, stale ones too), sometimes any live node. */
@@ -355,6 +519,10 @@ export class Simulation implements FaultTarget, DriverHooks {
       this.stats.isolatedLeaders++;
     }
     if (kind === 'pause') this.stats.pauses++;
+    if (kind === 'stale-lease') {
+      this.stats.partitions++;
+      this.stats.isolatedLeaders++;
+    }
     this.trace(`fault ${kind}`);
   }
 

@@ -3,6 +3,7 @@
  * appends its unique id to its key's list, so a read shows exactly which writes it observed.
  */
 import { type Entry, EntryType } from '../../src/raft/types.js';
+import { chainHash } from './entry-hash.js';
 
 const WRITE_TAG = 0x57;
 
@@ -32,13 +33,28 @@ export function decodeWrite(entry: Entry): WriteCommand | null {
   return { key: data[1] as number, writeId };
 }
 
+/** A state machine's durable copy (what a SQLite state machine keeps across a crash). */
+export interface MachineImage {
+  lists: number[][];
+  applied: number;
+  digest: number;
+}
+
 export class AppendListMachine {
   readonly lists: number[][];
   applied = 0;
+  /** Hash chain of everything applied: equal digests at one index mean equal states. */
+  digest = 0;
 
-  constructor(keys: number) {
+  constructor(keys: number, image?: MachineImage) {
     this.lists = [];
-    for (let k = 0; k < keys; k++) this.lists.push([]);
+    for (let k = 0; k < keys; k++) this.lists.push(image?.lists[k]?.slice() ?? []);
+    this.applied = image?.applied ?? 0;
+    this.digest = image?.digest ?? 0;
+  }
+
+  image(): MachineImage {
+    return { lists: this.lists.map((l) => l.slice()), applied: this.applied, digest: this.digest };
   }
 
   apply(entry: Entry): WriteCommand | null {
@@ -46,6 +62,7 @@ export class AppendListMachine {
       throw new Error(`state machine: applied ${entry.index} after ${this.applied}`);
     }
     this.applied = entry.index;
+    this.digest = chainHash(this.digest, entry);
     const cmd = decodeWrite(entry);
     if (cmd !== null) this.lists[cmd.key]?.push(cmd.writeId);
     return cmd;

@@ -29,6 +29,8 @@ export interface SimStats {
   transfers: number;
   confChanges: number;
   snapshots: number;
+  snapshotsSent: number;
+  snapshotsInstalled: number;
   simulatedMs: number;
 }
 
@@ -62,6 +64,8 @@ export function emptyStats(): SimStats {
     transfers: 0,
     confChanges: 0,
     snapshots: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
     simulatedMs: 0,
   };
 }
@@ -78,6 +82,6 @@ export function formatStats(s: SimStats): string {
     `crashes=${s.crashes} (beforeFsync=${s.crashesBeforeSync} wholeCluster=${s.crashesAll}) restarts=${s.restarts} unsyncedWritesLost=${s.unsyncedWritesLost}`,
     `proposals=${s.proposals} committed=${s.proposalsCommitted} lost=${s.proposalsLost} rejected=${s.proposalsRejected}`,
     `readsChecked=${s.leaseReads + s.readIndexReads} (lease=${s.leaseReads} readIndex=${s.readIndexReads}) readsRefused=${s.readsRefused}`,
-    `leaderChanges=${s.leaderChanges} transfers=${s.transfers} confChanges=${s.confChanges} snapshots=${s.snapshots}`,
+    `leaderChanges=${s.leaderChanges} transfers=${s.transfers} confChanges=${s.confChanges} snapshots=${s.snapshots} (sent=${s.snapshotsSent} installed=${s.snapshotsInstalled})`,
   ].join('\n');
 }

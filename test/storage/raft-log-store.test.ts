@@ -228,3 +228,26 @@ t.test('installing a snapshot replaces the log', async (t) => {
   t.same(r.snapshot, { index: 50, term: 3, conf });
   r.close();
 });
+
+t.test('a commit-only hard state change skips the fsync; entries and votes do not', async (t) => {
+  const path = tempDb(t);
+  const synced: number[] = [];
+  const s = RaftLogStore.open(path, { onSync: (_ms, n) => synced.push(n) });
+  s.persist({
+    snapshot: null,
+    entries: range(1, 4, 1),
+    hardState: { term: 1, vote: 'a', commit: 0 },
+  });
+  s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 3 } });
+  s.persist({ snapshot: null, entries: [], hardState: { term: 2, vote: null, commit: 3 } });
+  s.persist({
+    snapshot: null,
+    entries: range(5, 5, 2),
+    hardState: { term: 2, vote: null, commit: 4 },
+  });
+  t.same(synced, [4, 0, 1], 'three fsyncs: entries, new term, entries');
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.same(r.hardState, { term: 2, vote: null, commit: 4 });
+  r.close();
+});

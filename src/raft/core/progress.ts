@@ -12,12 +12,18 @@ export class Progress {
   match = 0;
   next: number;
   state: ProgressState = 'probe';
-  /** Probe state: an App is out and unanswered; wait for its response or a heartbeat ack. */
-  probeSent = false;
+  /**
+   * Sending is paused (etcd's MsgAppFlowPaused): in probe state after any App until it is
+   * answered; in replicate state while the inflight window is full. A heartbeat ack clears it
+   * so one (possibly empty) App goes out: that is how a lost App is detected and repaired.
+   */
+  msgAppFlowPaused = false;
   /** Index of the snapshot being streamed (snapshot state). */
   pendingSnapshot = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** Highest commit index sent in an App (so commit-only updates are not repeated). */
+  sentCommit = 0;
   /** Highest heartbeat round this peer acknowledged in the current term. */
   ackedRound = 0;
   readonly inflights: Inflights;
@@ -52,7 +58,7 @@ export class Progress {
   }
 
   private resetState(state: ProgressState): void {
-    this.probeSent = false;
+    this.msgAppFlowPaused = false;
     this.pendingSnapshot = 0;
     this.state = state;
     this.inflights.reset();
@@ -64,7 +70,7 @@ export class Progress {
     if (this.match < n) {
       this.match = n;
       updated = true;
-      this.probeSent = false;
+      this.msgAppFlowPaused = false;
     }
     this.next = Math.max(this.next, n + 1);
     return updated;
@@ -82,7 +88,7 @@ export class Progress {
     }
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
-    this.probeSent = false;
+    this.msgAppFlowPaused = false;
     return true;
   }
 
@@ -93,17 +99,17 @@ export class Progress {
         this.next = lastIndex + 1;
         this.inflights.add(lastIndex, bytes);
       }
+      this.msgAppFlowPaused = this.inflights.full();
     } else if (this.state === 'probe') {
-      this.probeSent = true;
+      this.msgAppFlowPaused = true;
     }
   }
 
   isPaused(): boolean {
     switch (this.state) {
       case 'probe':
-        return this.probeSent;
       case 'replicate':
-        return this.inflights.full();
+        return this.msgAppFlowPaused;
       default:
         return true;
     }

@@ -33,6 +33,12 @@ export interface RaftNodeOptions<R> {
   transport?: Partial<
     Omit<TransportOptions, 'id' | 'listen' | 'peers' | 'secret' | 'logger' | 'onMessage'>
   >;
+  /**
+   * Let a leader send App/Heartbeat before its own fsync of the same Ready (default true;
+   * safe because the core counts the leader's own log only once durable). false = strict
+   * persist-then-send for every message.
+   */
+  leaderSendsBeforePersist?: boolean;
   /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
   onSync?: (durationMs: number, entries: number) => void;
 }

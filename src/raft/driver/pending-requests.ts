@@ -109,6 +109,15 @@ export class PendingRequests<R> {
     this.compactFifos();
   }
 
+  /** Rejects the reads the core has not answered yet (this node stopped leading). */
+  rejectUnansweredReads(err: () => Error): void {
+    for (const r of this.reads.values()) {
+      if (r.index >= 0) continue;
+      this.reads.delete(r.id);
+      r.reject(err());
+    }
+  }
+
   rejectAll(err: Error): void {
     for (const p of this.proposals.values()) p.reject(err);
     for (const r of this.reads.values()) r.reject(err);

@@ -11,6 +11,7 @@ import {
   type Entry,
   EntryType,
   type Message,
+  MessageType,
   type NodeId,
   type RaftCore,
   type RaftStatus,
@@ -49,6 +50,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly pending = new PendingRequests<R>();
   private readonly requestTimeoutMs: number;
   private readonly tickMs: number;
+  private readonly leaderSendsBeforePersist: boolean;
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
   private leader: NodeId | null = null;
@@ -62,6 +64,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.o = options;
     this.env = resolveEnv(options);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
@@ -93,7 +96,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
   /** Listens, dials peers and starts ticking; resolves with the bound Raft address. */
   async start(): Promise<{ host: string; port: number }> {
     if (this.state !== 'new') throw new DrlError('invalid_argument', 'raft node already started');
-    const bound = await this.transport.start();
+    let bound: { host: string; port: number };
+    try {
+      bound = await this.transport.start();
+    } catch (err) {
+      // e.g. the Raft port is taken: leave nothing open behind.
+      this.state = 'stopped';
+      await this.transport.stop();
+      this.store.close();
+      throw err;
+    }
     this.state = 'running';
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.scheduleReady();
@@ -167,6 +179,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.transport.setPeer(id, address);
   }
 
+  /** Raft address of every member this node dials, plus its own advertised one. */
+  peerAddresses(): Record<NodeId, string> {
+    return { ...this.transport.peerAddresses(), [this.id]: this.transport.advertisedAddress() };
+  }
+
   transportStats(): Readonly<TransportStats> {
     return this.transport.getStats();
   }
@@ -222,10 +239,18 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (this.core.hasReady()) this.scheduleReady();
   }
 
-  /** Persist, then send, then apply: the order the Ready contract requires. */
+  /**
+   * Persist, then send, then apply. One exception (Raft thesis 10.2.1, as etcd does): a
+   * leader's App and Heartbeat messages depend on no state this Ready persists (its term and
+   * vote are already durable, and the core counts the leader's own entries toward commit only
+   * after advance() reports them durable), so they leave before the fsync and the followers'
+   * fsyncs overlap the leader's.
+   */
   private handleReady(rd: Ready): void {
+    const early = this.earlySendAllowed(rd);
+    if (early) this.sendMessages(rd.messages, 'replication');
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
-    for (let i = 0; i < rd.messages.length; i++) this.transport.send(rd.messages[i]!);
+    this.sendMessages(rd.messages, early ? 'rest' : 'all');
     for (const send of rd.snapshotSends) {
       // Streaming state machine snapshots is not built yet; the core retries later.
       this.o.logger.warn(
@@ -238,6 +263,23 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates)
       this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
+  }
+
+  private earlySendAllowed(rd: Ready): boolean {
+    if (!this.leaderSendsBeforePersist || rd.snapshot) return false;
+    if ((rd.softState?.role ?? this.role) !== 'leader') return false;
+    const hs = rd.hardState;
+    const durable = this.store.hardState;
+    return !hs || (hs.term === durable.term && hs.vote === durable.vote);
+  }
+
+  /** Sends the leader's replication messages, all the others, or everything. */
+  private sendMessages(messages: Message[], which: 'replication' | 'rest' | 'all'): void {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
+      if (which === 'all' || replication === (which === 'replication')) this.transport.send(m);
+    }
   }
 
   private applyEntries(entries: Entry[]): void {
@@ -271,8 +313,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private onSoftState(leader: NodeId | null, role: RaftStatus['role']): void {
     if (leader === this.leader && role === this.role) return;
+    const wasLeader = this.role === 'leader';
     this.leader = leader;
     this.role = role;
+    // A deposed leader's core forgets queued reads: fail them now rather than at the timeout.
+    if (wasLeader && role !== 'leader')
+      this.pending.rejectUnansweredReads(() => new NotLeaderError(leader));
     const term = this.store.hardState.term;
     this.o.logger.info({ leader, role, term }, 'raft: leader change');
     this.emit('leader', { leader, term, role } satisfies LeaderChange);

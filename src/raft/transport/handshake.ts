@@ -7,9 +7,12 @@ import { beginFrame, endFrame, FRAME_HEADER_BYTES, type Frame, FrameKind } from 
 /**
  * Mutual challenge-response on every connection; the cluster secret never crosses the wire.
  *   server -> client  Hello  {serverId, nonceS}
- *   client -> server  Auth   {clientId, nonceC, HMAC(secret, "c" | nonceS | nonceC | clientId | serverId)}
+ *   client -> server  Auth   {clientId, address, nonceC,
+ *                             HMAC(secret, "c" | nonceS | nonceC | clientId | serverId | address)}
  *   server -> client  AuthOk {HMAC(secret, "s" | nonceC | nonceS | serverId | clientId)}
  * Both nonces are fresh random 16 bytes, so a recorded exchange cannot be replayed.
+ * `address` is where the client listens: a server with no address for that peer (a node that
+ * joined with no --peers) learns where to dial it back.
  */
 export const NONCE_BYTES = 16;
 
@@ -20,6 +23,8 @@ export interface Hello {
 
 export interface Auth {
   clientId: NodeId;
+  /** The client's advertised Raft address ("host:port"). */
+  address: string;
   nonce: Buffer;
   mac: Buffer;
 }
@@ -56,6 +61,7 @@ export function parseHello(frame: Frame): Hello {
 export function authFrame(auth: Auth): Buffer {
   return frameOf(FrameKind.Auth, (w) => {
     w.str(auth.clientId);
+    w.str(auth.address);
     w.bytes(auth.nonce);
     w.bytes(auth.mac);
   });
@@ -63,7 +69,7 @@ export function authFrame(auth: Auth): Buffer {
 
 export function parseAuth(frame: Frame): Auth {
   const r = payload(frame, FrameKind.Auth);
-  return { clientId: r.str(), nonce: r.bytes(), mac: r.bytes() };
+  return { clientId: r.str(), address: r.str(), nonce: r.bytes(), mac: r.bytes() };
 }
 
 export function authOkFrame(mac: Buffer): Buffer {
@@ -80,8 +86,9 @@ export function clientMac(
   nonceC: Buffer,
   clientId: NodeId,
   serverId: NodeId,
+  address: string,
 ): Buffer {
-  return mac(secret, 'c', nonceS, nonceC, clientId, serverId);
+  return mac(secret, 'c', nonceS, nonceC, clientId, serverId, address);
 }
 
 export function serverMac(
@@ -91,15 +98,24 @@ export function serverMac(
   serverId: NodeId,
   clientId: NodeId,
 ): Buffer {
-  return mac(secret, 's', nonceC, nonceS, serverId, clientId);
+  return mac(secret, 's', nonceC, nonceS, serverId, clientId, '');
 }
 
-function mac(secret: Uint8Array, role: string, a: Buffer, b: Buffer, x: string, y: string): Buffer {
+function mac(
+  secret: Uint8Array,
+  role: string,
+  a: Buffer,
+  b: Buffer,
+  x: string,
+  y: string,
+  address: string,
+): Buffer {
   const h = createHmac('sha256', secret);
-  // Length-prefix the ids so ("ab","c") and ("a","bc") cannot produce the same input.
+  // Length-prefix the strings so ("ab","c") and ("a","bc") cannot produce the same input.
   const ids = new ByteWriter(64);
   ids.str(x);
   ids.str(y);
+  ids.str(address);
   return h.update(role).update(a).update(b).update(ids.take()).digest();
 }
 

@@ -23,6 +23,8 @@ export interface InboundOptions {
   handshakeTimeoutMs: number;
   frameBytesMax: number;
   onMessage: (message: Message) => void;
+  /** An authenticated peer announced where it listens. */
+  onPeerAddress: (id: NodeId, address: string) => void;
 }
 
 /**
@@ -46,13 +48,14 @@ export function serveInbound(socket: net.Socket, o: InboundOptions): void {
 
   function onAuth(frame: Frame): void {
     const auth = parseAuth(frame);
-    const expected = clientMac(o.secret, nonce, auth.nonce, auth.clientId, o.selfId);
+    const expected = clientMac(o.secret, nonce, auth.nonce, auth.clientId, o.selfId, auth.address);
     if (!macEqual(expected, auth.mac)) {
       refuse('peer failed to prove it knows the cluster secret', auth.clientId);
       return;
     }
     clearTimeout(timer);
     peerId = auth.clientId;
+    o.onPeerAddress(auth.clientId, auth.address);
     socket.write(authOkFrame(serverMac(o.secret, auth.nonce, nonce, o.selfId, auth.clientId)));
   }
 

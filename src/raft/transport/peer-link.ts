@@ -17,6 +17,8 @@ import { parseAddress, type SocketFactory, type TransportStats } from './transpo
 
 export interface PeerLinkOptions {
   selfId: NodeId;
+  /** This node's Raft address as peers should dial it (sent in the handshake). */
+  advertise: () => string;
   peerId: NodeId;
   address: string;
   secret: Uint8Array;
@@ -53,6 +55,11 @@ export class PeerLink {
     this.connect();
   }
 
+  /** Where this link dials (configured, replicated or learned). */
+  currentAddress(): string {
+    return this.address;
+  }
+
   /** Queues one message; returns false (and counts a drop) when it cannot be queued. */
   send(m: Message): boolean {
     const queued = this.pending.length + (this.socket?.writableLength ?? 0);
@@ -79,9 +86,18 @@ export class PeerLink {
     this.connect();
   }
 
+  /** Sends what is queued (a stopping leader's last commit index, say), then closes. */
   close(): void {
+    this.flush();
     this.state = 'closed';
-    this.dropConnection();
+    this.clearTimer();
+    const socket = this.socket;
+    this.socket = null;
+    this.discardPending();
+    if (!socket) return;
+    socket.end();
+    // A peer that does not read must not keep us from stopping.
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private scheduleFlush(): void {
@@ -146,8 +162,10 @@ export class PeerLink {
         this.refuse(socket, `expected peer ${this.o.peerId}, reached ${hello.serverId}`);
         return null;
       }
-      const mac = clientMac(this.o.secret, hello.nonce, nonce, this.o.selfId, this.o.peerId);
-      socket.write(authFrame({ clientId: this.o.selfId, nonce, mac }));
+      const address = this.o.advertise();
+      const { secret, selfId, peerId } = this.o;
+      const mac = clientMac(secret, hello.nonce, nonce, selfId, peerId, address);
+      socket.write(authFrame({ clientId: selfId, address, nonce, mac }));
       return Buffer.from(hello.nonce);
     }
     if (this.state === 'ready') {

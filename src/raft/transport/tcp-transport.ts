@@ -25,14 +25,18 @@ export class TcpTransport {
   private readonly stats = newStats();
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<net.Socket>();
+  /** Removed members: their inbound handshakes do not recreate a link. */
+  private readonly removed = new Set<NodeId>();
   private readonly secret: Uint8Array;
   private server: net.Server | null = null;
   private stopped = false;
+  private advertised: string;
 
   constructor(private readonly o: TransportOptions) {
     if (o.secret.length === 0) throw new RangeError('raft transport: empty cluster secret');
     this.secret = typeof o.secret === 'string' ? Buffer.from(o.secret, 'utf8') : o.secret;
     for (const address of Object.values(o.peers)) parseAddress(address);
+    this.advertised = o.advertise ?? `${o.listen.host}:${o.listen.port}`;
   }
 
   /** Listens, starts dialing peers; resolves with the bound address. */
@@ -47,8 +51,9 @@ export class TcpTransport {
         resolve();
       });
     });
-    for (const [id, address] of Object.entries(this.o.peers)) this.setPeer(id, address);
     const bound = server.address() as net.AddressInfo;
+    this.advertised = this.o.advertise ?? `${this.o.listen.host}:${bound.port}`;
+    for (const [id, address] of Object.entries(this.o.peers)) this.setPeer(id, address);
     return { host: bound.address, port: bound.port };
   }
 
@@ -65,6 +70,7 @@ export class TcpTransport {
   /** Adds a peer or moves it to a new address (reconnects at once). */
   setPeer(id: NodeId, address: string): void {
     if (this.stopped || id === this.o.id) return;
+    this.removed.delete(id);
     const link = this.links.get(id);
     if (link) {
       link.setAddress(address);
@@ -74,8 +80,21 @@ export class TcpTransport {
   }
 
   removePeer(id: NodeId): void {
+    this.removed.add(id);
     this.links.get(id)?.close();
     this.links.delete(id);
+  }
+
+  /** Address each peer is dialed at, by id (for GET /cluster). */
+  peerAddresses(): Record<NodeId, string> {
+    const out: Record<NodeId, string> = {};
+    for (const [id, link] of this.links) out[id] = link.currentAddress();
+    return out;
+  }
+
+  /** What this node sends in its handshake as its own address. */
+  advertisedAddress(): string {
+    return this.advertised;
   }
 
   getStats(): Readonly<TransportStats> {
@@ -107,12 +126,29 @@ export class TcpTransport {
       handshakeTimeoutMs: this.o.handshakeTimeoutMs ?? 3000,
       frameBytesMax: this.o.frameBytesMax ?? 64 * 1024 * 1024,
       onMessage: this.o.onMessage,
+      onPeerAddress: (id, address) => this.learnAddress(id, address),
     });
+  }
+
+  /**
+   * A peer we have no link to dialed us (we joined without --peers, or it joined later): dial
+   * it back where it says it listens. A configured or replicated address is never overridden.
+   */
+  private learnAddress(id: NodeId, address: string): void {
+    if (this.links.has(id) || id === this.o.id || this.removed.has(id)) return;
+    try {
+      parseAddress(address);
+    } catch {
+      return;
+    }
+    this.o.logger.info({ peer: id, address }, 'raft transport: learned peer address');
+    this.setPeer(id, address);
   }
 
   private newLink(id: NodeId, address: string): PeerLink {
     return new PeerLink({
       selfId: this.o.id,
+      advertise: () => this.advertised,
       peerId: id,
       address,
       secret: this.secret,

@@ -44,6 +44,8 @@ export interface TransportOptions {
   id: NodeId;
   /** Where to listen for inbound connections; port 0 picks a free one. */
   listen: { host: string; port: number };
+  /** Address peers should dial back (default listen host + bound port); sent in the handshake. */
+  advertise?: string;
   /** Raft address ("host:port") of every other member this node sends to. */
   peers: Record<NodeId, string>;
   /** Shared cluster secret: peers prove they know it; it is never sent. */

@@ -202,3 +202,8 @@ export function diskWithLog(terms: number[], term: number, commit = 0): MemoryLo
     entries: termsToEntries(terms),
   });
 }
+
+/** Length of the bootstrap prefix of a group of `members` (addLearner + promote each). */
+export function boot(members: number): number {
+  return 2 * members;
+}

@@ -1,0 +1,138 @@
+/**
+ * One bench node: a RaftNode in its own process (real fsync in its data dir), driven over IPC
+ * by bench/raft.ts. The load generator runs inside the leader's process so that IPC does not
+ * sit on the measured path.
+ */
+import * as hdr from 'hdr-histogram-js';
+import pino from 'pino';
+import { RaftNode } from '../src/raft/driver/index.js';
+import type { Entry } from '../src/raft/types.js';
+import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
+
+interface Args {
+  id: string;
+  dataDir: string;
+  port: number;
+  peers: Record<string, string>;
+}
+
+export type Request =
+  | { cmd: 'status' }
+  | { cmd: 'reset' }
+  | { cmd: 'stats' }
+  | { cmd: 'closed'; durationMs: number; concurrency: number; entryBytes: number }
+  | { cmd: 'fixed'; durationMs: number; ratePerSec: number; entryBytes: number }
+  | { cmd: 'stop' };
+
+export interface NodeStats {
+  id: string;
+  elapsedMs: number;
+  syncs: number;
+  syncedEntries: number;
+  syncP50Us: number;
+  syncP99Us: number;
+  sentBytes: number;
+  sentEntries: number;
+  sentMessages: number;
+  droppedMessages: number;
+  applied: number;
+}
+
+const args = JSON.parse(process.argv[2]!) as Args;
+const syncHist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000 });
+let syncs = 0;
+let syncedEntries = 0;
+let appliedCount = 0;
+let statsSince = performance.now();
+let base = { sentBytes: 0, sentEntries: 0, sentMessages: 0, droppedMessages: 0 };
+
+const node = new RaftNode<number>({
+  id: args.id,
+  dataDir: args.dataDir,
+  listen: { host: '127.0.0.1', port: args.port },
+  peers: args.peers,
+  secret: 'bench-secret',
+  logger: pino({ level: 'warn' }, pino.destination(2)),
+  stateMachine: {
+    apply: (_e: Entry) => ++appliedCount,
+  },
+  tickMs: 50,
+  electionTicks: 20,
+  requestTimeoutMs: 10_000,
+  raft: { maxUncommittedEntries: 200_000 },
+  onSync: (ms, entries) => {
+    syncs++;
+    syncedEntries += entries;
+    syncHist.recordValue(Math.max(1, Math.round(ms * 1000)));
+  },
+});
+
+function reset(): void {
+  syncHist.reset();
+  syncs = 0;
+  syncedEntries = 0;
+  statsSince = performance.now();
+  const s = node.transportStats();
+  base = { ...s };
+}
+
+function stats(): NodeStats {
+  const s = node.transportStats();
+  return {
+    id: args.id,
+    elapsedMs: performance.now() - statsSince,
+    syncs,
+    syncedEntries,
+    syncP50Us: syncHist.getValueAtPercentile(50),
+    syncP99Us: syncHist.getValueAtPercentile(99),
+    sentBytes: s.sentBytes - base.sentBytes,
+    sentEntries: s.sentEntries - base.sentEntries,
+    sentMessages: s.sentMessages - base.sentMessages,
+    droppedMessages: s.droppedMessages - base.droppedMessages,
+    applied: appliedCount,
+  };
+}
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.cmd) {
+    case 'status':
+      return node.status();
+    case 'reset':
+      reset();
+      return true;
+    case 'stats':
+      return stats();
+    case 'closed':
+      return closedLoop(
+        node,
+        req.durationMs,
+        req.concurrency,
+        req.entryBytes,
+      ) satisfies Promise<LoadResult>;
+    case 'fixed':
+      return fixedRate(
+        node,
+        req.durationMs,
+        req.ratePerSec,
+        req.entryBytes,
+      ) satisfies Promise<LoadResult>;
+    case 'stop':
+      await node.stop();
+      return true;
+  }
+}
+
+process.on('message', (raw: { reqId: number; req: Request }) => {
+  // After 'stop' the process exits once the reply has left.
+  const after = () => raw.req.cmd === 'stop' && process.exit(0);
+  handle(raw.req).then(
+    (result) => process.send?.({ reqId: raw.reqId, result }, after),
+    (err: Error) => process.send?.({ reqId: raw.reqId, error: err.message }, after),
+  );
+});
+process.on('disconnect', () => {
+  void node.stop().then(() => process.exit(0));
+});
+
+await node.start();
+process.send?.({ ready: true });

@@ -1,0 +1,145 @@
+/**
+ * npm run bench:raft — a 3-node Raft group as 3 child processes over loopback TCP, real fsync
+ * (SQLite WAL, synchronous=FULL) in bench/out/. Prints the maximum commit rate (closed loop),
+ * commit latency at a fixed offered load, fsync rate/latency, entries per fsync and wire bytes
+ * per entry. Exits non-zero when commits are too fast for fsync to be happening.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { RaftStatus } from '../src/raft/types.js';
+import { BenchNode, freePorts } from './raft-cluster.js';
+import type { LoadResult } from './raft-load.js';
+import type { NodeStats } from './raft-node-process.js';
+
+const ENTRY_BYTES = 64;
+const OFFERED_PER_SEC = Number(process.env.RATE ?? 10_000);
+const PHASE_MS = Number(process.env.PHASE_MS ?? 5000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16384);
+const IDS = ['n1', 'n2', 'n3'];
+
+const ms = (us: number): string => (us / 1000).toFixed(3);
+
+async function findLeader(nodes: BenchNode[]): Promise<BenchNode> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const statuses = (await Promise.all(
+      nodes.map((n) => n.call({ cmd: 'status' })),
+    )) as RaftStatus[];
+    const leader = statuses.find((s) => s.role === 'leader');
+    if (leader && statuses.every((s) => s.leader === leader.id)) {
+      return nodes.find((n) => n.id === leader.id)!;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no leader within 20 s');
+}
+
+async function phaseStats(nodes: BenchNode[]): Promise<NodeStats[]> {
+  return (await Promise.all(nodes.map((n) => n.call({ cmd: 'stats' })))) as NodeStats[];
+}
+
+async function reset(nodes: BenchNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.call({ cmd: 'reset' })));
+}
+
+function printSyncs(stats: NodeStats[], leaderId: string, committed: number): void {
+  for (const s of stats) {
+    const perSec = (s.syncs / s.elapsedMs) * 1000;
+    const perSync = s.syncs ? s.syncedEntries / s.syncs : 0;
+    console.log(
+      `  ${s.id}${s.id === leaderId ? ' (leader)  ' : ' (follower)'} fsyncs/s ${perSec.toFixed(0).padStart(5)}` +
+        `  fsync p50 ${ms(s.syncP50Us)} ms p99 ${ms(s.syncP99Us)} ms  entries/fsync ${perSync.toFixed(1)}`,
+    );
+  }
+  const leader = stats.find((s) => s.id === leaderId)!;
+  const all = stats.reduce((acc, s) => acc + s.sentBytes, 0);
+  const drops = stats.reduce((acc, s) => acc + s.droppedMessages, 0);
+  console.log(
+    `  wire: leader ${(leader.sentBytes / Math.max(1, leader.sentEntries)).toFixed(1)} B per entry copy` +
+      ` (${leader.sentMessages} msgs), all nodes ${(all / Math.max(1, committed)).toFixed(1)} B per committed entry, ${drops} dropped msgs`,
+  );
+}
+
+function printLoad(name: string, r: LoadResult): void {
+  console.log(
+    `${name}: ${r.committed} committed in ${(r.elapsedMs / 1000).toFixed(2)} s = ` +
+      `${((r.committed / r.elapsedMs) * 1000).toFixed(0)} entries/s; commit latency p50 ${ms(r.p50Us)} ms ` +
+      `p99 ${ms(r.p99Us)} ms p99.9 ${ms(r.p999Us)} ms max ${ms(r.maxUs)} ms` +
+      (r.failed ? `; ${r.failed} failed (${r.firstError})` : ''),
+  );
+}
+
+async function main(): Promise<number> {
+  const outDir = join(process.cwd(), 'bench', 'out', `raft-${Date.now()}`);
+  mkdirSync(outDir, { recursive: true });
+  const fsType = execFileSync('stat', ['-f', '-c', '%T', outDir], { encoding: 'utf8' }).trim();
+  console.log(`bench:raft  3 nodes, loopback TCP, data in ${outDir} (filesystem: ${fsType})`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  const ports = await freePorts(IDS.length);
+  const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
+  const nodes = IDS.map((id, i) => new BenchNode(id, join(outDir, id), ports[i]!, peers));
+  try {
+    await Promise.all(nodes.map((n) => n.ready));
+    const leader = await findLeader(nodes);
+    console.log(`leader: ${leader.id}`);
+    await leader.call({
+      cmd: 'closed',
+      durationMs: 1000,
+      concurrency: 256,
+      entryBytes: ENTRY_BYTES,
+    });
+
+    await reset(nodes);
+    const closed = (await leader.call({
+      cmd: 'closed',
+      durationMs: PHASE_MS,
+      concurrency: CONCURRENCY,
+      entryBytes: ENTRY_BYTES,
+    })) as LoadResult;
+    printLoad(`closed loop (${CONCURRENCY} in flight, ${ENTRY_BYTES} B)`, closed);
+    printSyncs(await phaseStats(nodes), leader.id, closed.committed);
+
+    await reset(nodes);
+    const fixed = (await leader.call({
+      cmd: 'fixed',
+      durationMs: PHASE_MS,
+      ratePerSec: OFFERED_PER_SEC,
+      entryBytes: ENTRY_BYTES,
+    })) as LoadResult;
+    printLoad(`fixed ${OFFERED_PER_SEC}/s offered`, fixed);
+    printSyncs(await phaseStats(nodes), leader.id, fixed.committed);
+    console.log(
+      `load average at end: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+
+    const rate = (closed.committed / closed.elapsedMs) * 1000;
+    console.log(
+      `targets: >= 100000 entries/s: ${rate >= 100_000 ? 'met' : 'NOT met'} (${rate.toFixed(0)}); ` +
+        `p99 <= 3 ms at ${OFFERED_PER_SEC}/s: ${fixed.p99Us <= 3000 ? 'met' : 'NOT met'} (${ms(fixed.p99Us)} ms)`,
+    );
+    if (fixed.p50Us < 100) {
+      console.error('commit p50 < 0.1 ms: fsync is not happening (or not on this path)');
+      return 1;
+    }
+    return 0;
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    if (!process.env.KEEP_DATA) rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,57 @@
+// Cheap invariants the core asserts in code (it throws instead of going on corrupt).
+import t from 'tap';
+import { RaftLog } from '../../src/raft/core/raft-log.js';
+import { type Entry, EntryType } from '../../src/raft/types.js';
+import { diskWithLog, Network } from './helpers/network.js';
+
+function e(index: number, term: number): Entry {
+  return { index, term, type: EntryType.Normal, data: new Uint8Array(0) };
+}
+
+function logOf(terms: number[], commit: number): RaftLog {
+  return RaftLog.load(diskWithLog(terms, terms.at(-1) ?? 0, commit), undefined);
+}
+
+t.test('commit never moves back and never passes the last index', async (t) => {
+  const log = logOf([1, 1, 2], 2);
+  t.notOk(log.commitTo(1), 'a lower commit is ignored');
+  t.equal(log.committed, 2);
+  t.throws(() => log.commitTo(4), /beyond last index/);
+});
+
+t.test('applied never passes committed', async (t) => {
+  const log = logOf([1, 1, 2], 2);
+  log.appliedTo(2);
+  t.throws(() => log.appliedTo(3), /applied 3 > committed 2/);
+});
+
+t.test('a leader never overwrites its own log; nobody overwrites committed entries', async (t) => {
+  const log = logOf([1, 1, 2], 1);
+  t.throws(() => log.append([e(3, 3)], false), /never overwrites/);
+  t.throws(() => log.append([e(1, 3)], true), /overwrite committed/);
+  t.throws(() => log.append([e(5, 3)], true), /gap/);
+  t.equal(log.append([e(3, 3)], true), 3, 'a follower truncates from the conflict');
+});
+
+t.test('term never decreases and the vote never changes within a term', async (t) => {
+  const net = new Network(['a', 'b', 'c']);
+  const core = net.core('a') as unknown as { setTerm(n: number): void; setVote(id: string): void };
+  core.setTerm(5);
+  t.throws(() => core.setTerm(4), /term 5 -> 4/);
+  core.setVote('b');
+  t.doesNotThrow(() => core.setVote('b'), 'the same vote again is fine');
+  t.throws(() => core.setVote('c'), /vote changed within term/);
+});
+
+t.test('Ready protocol: advance only after ready, ready only after advance', async (t) => {
+  const net = new Network(['a']);
+  const a = net.core('a');
+  const rd = a.ready();
+  t.throws(() => a.ready(), /before advance/);
+  a.advance(rd);
+  t.throws(() => a.advance(rd), /without ready/);
+});
+
+t.test('a recovered log whose commit exceeds its last index is refused as corrupt', async (t) => {
+  t.throws(() => logOf([1, 1], 3), { code: 'storage_corrupt' });
+});

@@ -1,0 +1,24 @@
+/**
+ * Seeds that once exposed a core bug, pinned so a fix can be checked in a second
+ * (docs/notes/raft-sim.md describes each). They must pass with a correct core.
+ */
+import t from 'tap';
+import { defaultOptions } from './sim-options.js';
+import { runSeed } from './simulation.js';
+import { SimViolation } from './violation.js';
+
+function outcome(seed: number): string {
+  try {
+    runSeed(defaultOptions(seed));
+    return 'passed';
+  } catch (err) {
+    if (err instanceof SimViolation) return err.message;
+    throw err;
+  }
+}
+
+t.test('replication resumes after an App is lost while the inflight window is full', async (t) => {
+  // maxInflightMsgs 1: a dropped App left the window full and nothing ever freed it. These
+  // seeds fail on the core before 4987993 (replication frozen, "Liveness violated").
+  for (const seed of [4, 12, 16]) t.equal(outcome(seed), 'passed', `seed ${seed}`);
+});
