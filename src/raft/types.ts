@@ -94,6 +94,11 @@ export interface Message {
   rejectHint: number;
   context: number;
   snapshot: SnapshotChunk | null;
+  /**
+   * The sender's clock (ms since epoch) when the driver sent it; set and read only by drivers
+   * (the core never looks). The leader's decision clock takes the median of the voters'.
+   */
+  clockMs?: number;
 }
 
 export type Role = 'follower' | 'candidate' | 'precandidate' | 'leader' | 'learner';

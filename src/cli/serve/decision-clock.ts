@@ -1,16 +1,17 @@
 /**
  * The leader's decision time for log entries. Every node reports its own clock in the Raft
- * messages it sends; the leader estimates each voter's current clock from the last report
- * (offset from its own monotonic clock) and stamps entries with the MEDIAN of the voters'
- * estimates, never below the last ts in its log. A clock jump, skew or rate change on any
- * minority of nodes, the leader included, therefore cannot move decision time: the median is
- * always some healthy node's clock. The error is bounded by the healthy clocks' disagreement
- * plus one message delay. Replicas never read a clock to decide; they apply the stamped ts.
+ * messages it sends; the leader estimates each voter's current clock as its last report plus
+ * the time elapsed since (capped at `extrapolateMsMax`), and stamps entries with the MEDIAN of
+ * the voters' estimates, never below the last ts in its log. A clock jump, skew or rate change
+ * on any minority of nodes, the leader included, therefore cannot move decision time: the
+ * median is always some healthy node's clock. The cap matters when OUR clock jumps: a sample
+ * taken before the jump then extrapolates by at most the cap, and the next heartbeat replaces
+ * it. Error bound: the healthy clocks' disagreement + one message delay + the cap. Replicas
+ * never read a clock to decide; they apply the stamped ts.
  */
 export interface PeerClockSample {
-  /** Peer clock minus our monotonic clock, when the sample arrived. */
-  offsetMs: number;
-  /** Our monotonic time of the sample: stale samples are ignored. */
+  clockMs: number;
+  /** Our monotonic time when the sample arrived. */
   atMonoMs: number;
 }
 
@@ -23,15 +24,14 @@ export class DecisionClock {
     /** Our clock (wall-seeded, monotonic) and our raw monotonic reading. */
     private readonly nowMs: () => number,
     private readonly monoMs: () => number,
-    /** Samples older than this are not trusted (a dead or partitioned peer). */
-    private readonly sampleAgeMsMax: number,
+    /** A sample is extrapolated by at most this much (a dead peer's estimate stalls). */
+    private readonly extrapolateMsMax: number,
   ) {}
 
   /** Record a peer's clock reading carried by one of its messages. */
   observe(peerId: string, peerClockMs: number): void {
     if (peerId === this.selfId || !Number.isFinite(peerClockMs) || peerClockMs <= 0) return;
-    const mono = this.monoMs();
-    this.samples.set(peerId, { offsetMs: peerClockMs - mono, atMonoMs: mono });
+    this.samples.set(peerId, { clockMs: peerClockMs, atMonoMs: this.monoMs() });
   }
 
   forget(peerId: string): void {
@@ -57,8 +57,9 @@ export class DecisionClock {
         continue;
       }
       const s = this.samples.get(id);
-      if (s !== undefined && mono - s.atMonoMs <= this.sampleAgeMsMax)
-        estimates.push(mono + s.offsetMs);
+      if (s === undefined) continue;
+      const elapsedMs = Math.min(Math.max(mono - s.atMonoMs, 0), this.extrapolateMsMax);
+      estimates.push(s.clockMs + elapsedMs);
     }
     const ts = Math.floor(median(estimates));
     if (ts > this.lastTsMs) this.lastTsMs = ts;

@@ -91,6 +91,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     electionTicks: o.electionTicks,
     requestTimeoutMs: o.requestTimeoutMs,
     nowMs: clock.monoMs,
+    peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
     raft: { testBugs: raftBugs },
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);

@@ -39,6 +39,11 @@ export interface RaftNodeOptions<R> {
    * persist-then-send for every message.
    */
   leaderSendsBeforePersist?: boolean;
+  /**
+   * Clock exchange: every message sent carries readMs() (this node's clock, ms since epoch);
+   * every message received reports the sender's reading to onPeer (the decision clock).
+   */
+  peerClock?: { readMs(): number; onPeer(from: NodeId, clockMs: number): void };
   /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
   onSync?: (durationMs: number, entries: number) => void;
 }

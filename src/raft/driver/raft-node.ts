@@ -217,6 +217,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private onMessage(m: Message): void {
     if (this.state !== 'running' || m.to !== this.id) return;
+    if (m.clockMs !== undefined && this.o.peerClock) this.o.peerClock.onPeer(m.from, m.clockMs);
     this.core.step(m);
     this.scheduleReady();
   }
@@ -278,7 +279,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
-      if (which === 'all' || replication === (which === 'replication')) this.transport.send(m);
+      if (which !== 'all' && replication !== (which === 'replication')) continue;
+      if (this.o.peerClock) m.clockMs = this.o.peerClock.readMs();
+      this.transport.send(m);
     }
   }
 

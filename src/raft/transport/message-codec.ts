@@ -12,7 +12,8 @@ import type { ByteWriter } from './byte-writer.js';
 
 /**
  * Hand-written binary layout of a Raft Message (no JSON on the hot path):
- *   u8 type | str from | str to | varint term, logTerm, index, commit, rejectHint, context
+ *   u8 type | str from | str to | varint term, logTerm, index, commit, rejectHint, context,
+ *   clockMs (0 = none)
  *   | u8 flags (1 = reject, 2 = snapshot) | varint n | n x entry | [snapshot chunk]
  * entry: zigzag(index - previous index - 1) | zigzag(term - previous term) | u8 type | bytes data
  * Entries of one message are contiguous and usually of one term, so index and term cost one byte
@@ -37,6 +38,7 @@ export function encodeMessage(w: ByteWriter, m: Message): void {
   w.varint(m.commit);
   w.varint(m.rejectHint);
   w.varint(m.context);
+  w.varint(m.clockMs !== undefined && m.clockMs > 0 ? Math.floor(m.clockMs) : 0);
   w.u8((m.reject ? FLAG_REJECT : 0) | (m.snapshot ? FLAG_SNAPSHOT : 0));
   encodeEntries(w, m.entries);
   if (m.snapshot) encodeChunk(w, m.snapshot);
@@ -53,10 +55,11 @@ export function decodeMessage(r: ByteReader): Message {
   const commit = r.varint();
   const rejectHint = r.varint();
   const context = r.varint();
+  const clockMs = r.varint();
   const flags = r.u8();
   const entries = decodeEntries(r);
   const snapshot = flags & FLAG_SNAPSHOT ? decodeChunk(r) : null;
-  return {
+  const m: Message = {
     type: type as MessageType,
     from,
     to,
@@ -70,6 +73,8 @@ export function decodeMessage(r: ByteReader): Message {
     context,
     snapshot,
   };
+  if (clockMs > 0) m.clockMs = clockMs;
+  return m;
 }
 
 function encodeEntries(w: ByteWriter, entries: Entry[]): void {
