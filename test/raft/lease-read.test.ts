@@ -160,3 +160,33 @@ t.test('ReadIndex and lease on a single-node group are immediate; followers refu
   t.throws(() => net3.core('b').readIndex(1), { code: 'not_leader' });
   t.notOk(net3.core('b').hasLease());
 });
+
+t.test(
+  'lease read: a leader that sent TimeoutNow claims no lease for the rest of its term',
+  async (t) => {
+    // The TimeoutNow may be delayed past the transfer's abort; its target then wins a forced
+    // election that ignores lease stickiness (sim finding, seed 11698).
+    const net = leaderWithLease();
+    const a = net.core('a');
+    net.clock.nowMs = 1000;
+    a.tick();
+    net.stabilize();
+    t.ok(a.hasLease(), 'lease held before the transfer');
+    net.drop = (m) => m.type === MessageType.TimeoutNow;
+    a.transferLeader('b');
+    net.stabilize();
+    net.heal();
+    for (let i = 0; i < 12; i++) {
+      net.clock.nowMs += 100;
+      a.tick();
+      net.stabilize();
+    }
+    t.equal(a.status().role, 'leader', 'the transfer aborted; a still leads');
+    t.notOk(a.hasLease(), 'no lease: the lost TimeoutNow could still arrive');
+    a.readIndex(9);
+    const before = net.node('a').readStates.length;
+    a.tick();
+    net.stabilize();
+    t.ok(net.node('a').readStates.length > before, 'reads still served by ReadIndex');
+  },
+);

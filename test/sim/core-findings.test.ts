@@ -22,3 +22,11 @@ t.test('replication resumes after an App is lost while the inflight window is fu
   // seeds fail on the core before 4987993 (replication frozen, "Liveness violated").
   for (const seed of [4, 12, 16]) t.equal(outcome(seed), 'passed', `seed ${seed}`);
 });
+
+t.test('no lease after an aborted leadership transfer (a delayed TimeoutNow)', async (t) => {
+  // n3 leads term 2 and starts a transfer to n1 (t=550); its TimeoutNow (sent t=627) is
+  // delayed 314 ms. The transfer times out, n3 regains a lease from heartbeat acks; then the
+  // stale TimeoutNow makes n1 run a forced election that n2 grants despite n3's lease. n1 acks
+  // write 71 while n3, cut off, still serves a lease read at index 69.
+  t.equal(outcome(11698), 'passed', 'seed 11698');
+});

@@ -138,6 +138,8 @@ export abstract class LeaderCore extends FollowerCore {
   }
 
   protected sendTimeoutNow(to: NodeId): void {
+    this.timeoutNowSent = true;
+    this.rounds.leaseExpiryMs = 0;
     this.send(newMessage(MessageType.TimeoutNow, this.id, to, this.term));
   }
 

@@ -76,7 +76,8 @@ export abstract class ReadsCore extends LeaderCore {
     }
     const round = majorityValue(acked);
     if (round <= this.rounds.confirmed) return;
-    const leaseMs = this.leadTransferee === null && this.cfg.checkQuorum ? this.leaseMs() : 0;
+    const leasable = this.leadTransferee === null && !this.timeoutNowSent && this.cfg.checkQuorum;
+    const leaseMs = leasable ? this.leaseMs() : 0;
     this.rounds.confirm(round, leaseMs, this.readStates);
   }
 }

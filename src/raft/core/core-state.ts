@@ -53,6 +53,11 @@ export abstract class CoreState {
   protected readsAwaitingNoop: number[] = [];
   protected pendingConfIndex = 0;
   protected leadTransferee: NodeId | null = null;
+  /**
+   * A TimeoutNow sent in this term may still be in flight after its transfer aborted, and its
+   * target wins a forced election that ignores lease stickiness: no lease for the rest of the term.
+   */
+  protected timeoutNowSent = false;
   /** Proposals since the last Ready: flushed as batched Apps when the Ready is built. */
   protected appendsRequested = false;
   /** The commit index advanced since the last Ready: tell followers (coalesced per Ready). */
@@ -137,6 +142,7 @@ export abstract class CoreState {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = null;
+    this.timeoutNowSent = false;
     this.votes.clear();
     this.prs.clear();
     this.rounds.reset();

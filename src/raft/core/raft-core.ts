@@ -88,7 +88,7 @@ export class Core extends ReadsCore implements RaftCore {
 
   hasLease(): boolean {
     if (this.state !== 'leader' || this.leadTransferee !== null) return false;
-    if (!this.noopCommitted()) return false;
+    if (this.timeoutNowSent || !this.noopCommitted()) return false;
     if (this.isSingleVoter()) return true;
     if (!this.cfg.checkQuorum && !this.bug('lease-without-quorum')) return false;
     return this.env.nowMs() < this.rounds.leaseExpiryMs;
