@@ -30,8 +30,7 @@ function manyKeys(keys: number, passes: number): void {
   const s = (performance.now() - t0) / 1000;
   global.gc?.();
   const after = process.memoryUsage();
-  const bytes =
-    after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+  const bytes = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   console.log(
     `${keys} keys x ${passes} grants: ${((keys * passes) / s / 1e6).toFixed(2)} M decisions/s, ` +
       `${(bytes / keys).toFixed(1)} bytes/key (heap+arrayBuffers delta, key strings counted), keyCount ${limiter.keyCount}`,

@@ -78,7 +78,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const u = slot * U32_STRIDE;
     const shared = this.u32[u + U_WIN]!;
     if (shared === MIXED) return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
-    const weff = windowMs < shared ? windowMs : shared;
+    const weff = Math.min(windowMs, shared);
     const n = this.u32[u + U_LEN]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
     const pos = this.u32[u + U_POS]!;
@@ -163,7 +163,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       let last = this.u32[u + U_START]! + n - 1;
       if (last >= cap) last -= cap;
       const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-      const newest = this.f64[slot * F64_STRIDE + F_BASE]! + entries[(this.u32[u + U_POS]! + last) * 2]!;
+      const newest =
+        this.f64[slot * F64_STRIDE + F_BASE]! + entries[(this.u32[u + U_POS]! + last) * 2]!;
       if (newest + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
@@ -199,7 +200,10 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const count = data.byteLength >= 5 ? view.getUint32(1) : -1;
     if (view.getUint8(0) !== ALGORITHM_CODES['sliding-log'] || data.byteLength !== 5 + count * 16) {
-      throw new DrlError('storage_corrupt', `bad sliding-log window for key ${JSON.stringify(key)}`);
+      throw new DrlError(
+        'storage_corrupt',
+        `bad sliding-log window for key ${JSON.stringify(key)}`,
+      );
     }
     if (this.keys.has(key)) throw new DrlError('storage_corrupt', 'duplicate window record');
     let previous = Number.NEGATIVE_INFINITY;
