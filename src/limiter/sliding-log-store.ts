@@ -1,5 +1,6 @@
 import { DrlError } from '../errors.js';
-import { CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
+import { WINDOW_MS_MAX } from './bounds.js';
+import { CHUNK_ENTRIES, CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
 import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
@@ -11,27 +12,27 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  * not bring back grants expired under theirs. An entry with ts' + W' <= ts can never count again
  * (ts never decreases) and is dropped.
  *
- * Per key, one 40-byte record in a shared buffer (one cache line for the whole decision):
- * base ts and running cost sum (f64), then the entry segment (chunk, pos, ring start, length,
- * size class) and, while every entry shares one window, that window ("uniform"). Entries live
- * in an EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. Keys whose entries have
+ * Per key, one 28-byte record (7 Uint32s) in a shared buffer, read in one cache line: base ts
+ * (ms after the store's epoch), running cost sum, entry segment handle, ring start, length, size
+ * class and, while every entry shares one window, that window ("uniform"). Entries live in an
+ * EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. The sum fits 32 bits: in a
+ * uniform key every stored entry counted when the newest was granted, so it is <= LIMIT_MAX.
+ * The epoch trails ts by WINDOW_MS_MAX and moves (all keys rebased, O(keys)) every ~18 days. Keys whose entries have
  * different windows ("mixed", rare: only after a rule's or override's window changed) keep the
  * per-entry windows in a side Map and take a slower path.
  */
 
 const MIXED = 0;
 const OFFSET_MAX = 0xffffffff;
-/** Record layout: f64 index slot * F64_STRIDE + field; u32 index slot * U32_STRIDE + field. */
-const F64_STRIDE = 5;
-const U32_STRIDE = 10;
-const F_BASE = 0;
-const F_SUM = 1;
-const U_CHUNK = 4;
-const U_POS = 5;
-const U_START = 6;
-const U_LEN = 7;
-const U_CLS = 8;
-const U_WIN = 9;
+/** Record layout: u32 index slot * U32_STRIDE + field. */
+const U32_STRIDE = 7;
+const U_BASE = 0;
+const U_SUM = 1;
+const U_SEG = 2;
+const U_START = 3;
+const U_LEN = 4;
+const U_CLS = 5;
+const U_WIN = 6;
 
 interface Entries {
   ts: number[];
@@ -42,15 +43,35 @@ interface Entries {
 export class SlidingLogStore extends SlotTable implements WindowStore {
   readonly algorithm = 'sliding-log' as const;
   private slab = new EntrySlab();
-  private f64 = new Float64Array(0);
   private u32 = new Uint32Array(0);
+  /** Bases are stored relative to this (set at the first entry). */
+  private epoch = -1;
   private readonly mixedWindows = new Map<number, number[]>();
 
   protected resize(capacity: number, used: number): void {
-    const buffer = new ArrayBuffer(capacity * F64_STRIDE * 8);
-    new Uint8Array(buffer).set(new Uint8Array(this.f64.buffer, 0, used * F64_STRIDE * 8));
-    this.f64 = new Float64Array(buffer);
-    this.u32 = new Uint32Array(buffer);
+    const next = new Uint32Array(capacity * U32_STRIDE);
+    next.set(this.u32.subarray(0, used * U32_STRIDE));
+    this.u32 = next;
+  }
+
+  /** The chunk array holding the slot's segment, and the segment's first entry index. */
+  private chunkOf(slot: number): Uint32Array {
+    return this.slab.chunks[Math.floor(this.u32[slot * U32_STRIDE + U_SEG]! / CHUNK_ENTRIES)]!;
+  }
+
+  private posOf(slot: number): number {
+    return this.u32[slot * U32_STRIDE + U_SEG]! % CHUNK_ENTRIES;
+  }
+
+  private baseOf(slot: number): number {
+    return this.epoch + this.u32[slot * U32_STRIDE + U_BASE]!;
+  }
+
+  /** Stores an absolute base, moving the epoch first if it is out of a Uint32's reach. */
+  private setBase(slot: number, base: number): void {
+    if (this.epoch < 0) this.epoch = Math.max(0, base - WINDOW_MS_MAX);
+    if (base - this.epoch > OFFSET_MAX) this.moveEpoch(base);
+    this.u32[slot * U32_STRIDE + U_BASE] = base - this.epoch;
   }
 
   decide(
@@ -81,12 +102,12 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const weff = Math.min(windowMs, shared);
     const n = this.u32[u + U_LEN]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const pos = this.posOf(slot);
+    const entries = this.chunkOf(slot);
+    const base = this.baseOf(slot);
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
     const cutoff = ts - weff - base;
-    let held = this.f64[slot * F64_STRIDE + F_SUM]!;
+    let held = this.u32[u + U_SUM]!;
     let first = 0;
     let p = this.u32[u + U_START]!;
     while (first < n && entries[(pos + p) * 2]! <= cutoff) {
@@ -158,13 +179,11 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const n = this.u32[u + U_LEN]!;
     const shared = this.u32[u + U_WIN]!;
     if (n > 0 && shared !== MIXED) {
-      // Uniform: the newest entry expires last; skip live keys after one read.
+      // Uniform: the newest entry expires last; a live key costs one look.
       const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
       let last = this.u32[u + U_START]! + n - 1;
       if (last >= cap) last -= cap;
-      const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-      const newest =
-        this.f64[slot * F64_STRIDE + F_BASE]! + entries[(this.u32[u + U_POS]! + last) * 2]!;
+      const newest = this.baseOf(slot) + this.chunkOf(slot)[(this.posOf(slot) + last) * 2]!;
       if (newest + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
@@ -223,21 +242,19 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   private createSlot(key: string): number {
     const slot = this.allocSlot(key);
-    this.slab.alloc(0);
     const u = slot * U32_STRIDE;
-    this.u32[u + U_CHUNK] = this.slab.outChunk;
-    this.u32[u + U_POS] = this.slab.outPos;
+    this.u32[u + U_SEG] = this.slab.alloc(0);
     this.u32[u + U_CLS] = 0;
     this.u32[u + U_START] = 0;
     this.u32[u + U_LEN] = 0;
     this.u32[u + U_WIN] = 1;
-    this.f64[slot * F64_STRIDE + F_SUM] = 0;
+    this.u32[u + U_SUM] = 0;
     return slot;
   }
 
   private freeSlot(key: string, slot: number): void {
     const u = slot * U32_STRIDE;
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
+    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_SEG]!);
     this.mixedWindows.delete(slot);
     this.releaseSlot(key, slot);
   }
@@ -253,12 +270,11 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     let n = this.u32[u + U_LEN]!;
     let p = this.u32[u + U_START]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const f = slot * F64_STRIDE;
-    const cutoff = ts - shared - this.f64[f + F_BASE]!;
+    const pos = this.posOf(slot);
+    const entries = this.chunkOf(slot);
+    const cutoff = ts - shared - this.baseOf(slot);
     if (n === 0 || entries[(pos + p) * 2]! > cutoff) return;
-    let sum = this.f64[f + F_SUM]!;
+    let sum = this.u32[u + U_SUM]!;
     while (n > 0 && entries[(pos + p) * 2]! <= cutoff) {
       sum -= entries[(pos + p) * 2 + 1]!;
       n--;
@@ -266,17 +282,16 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     this.u32[u + U_LEN] = n;
     this.u32[u + U_START] = n === 0 ? 0 : p;
-    this.f64[f + F_SUM] = sum;
+    this.u32[u + U_SUM] = sum;
   }
 
   private append(slot: number, ts: number, cost: number, windowMs: number): void {
     const u = slot * U32_STRIDE;
-    const f = slot * F64_STRIDE;
     const n = this.u32[u + U_LEN]!;
     if (n === 0) {
       this.mixedWindows.delete(slot);
-      this.f64[f + F_BASE] = ts;
-      this.f64[f + F_SUM] = cost;
+      this.setBase(slot, ts);
+      this.u32[u + U_SUM] = cost;
       this.u32[u + U_WIN] = windowMs;
       this.u32[u + U_START] = 0;
       this.u32[u + U_LEN] = 1;
@@ -292,12 +307,12 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
     let last = this.u32[u + U_START]! + n - 1;
     if (last >= cap) last -= cap;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const at = (this.u32[u + U_POS]! + last) * 2;
-    let offset = ts - this.f64[f + F_BASE]!;
+    const entries = this.chunkOf(slot);
+    const at = (this.posOf(slot) + last) * 2;
+    let offset = ts - this.baseOf(slot);
     if (offset === entries[at] && (mixed === undefined || mixed[n - 1] === windowMs)) {
       entries[at + 1]! += cost;
-      this.f64[f + F_SUM]! += cost;
+      this.u32[u + U_SUM]! += cost;
       return;
     }
     if (offset > OFFSET_MAX) offset = this.rebase(slot, ts);
@@ -307,15 +322,14 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
     this.u32[u + U_LEN] = n + 1;
-    this.f64[f + F_SUM]! += cost;
+    this.u32[u + U_SUM]! += cost;
     mixed?.push(windowMs);
     if (this.slab.wantsCompaction()) this.compact();
   }
 
   private writeEntry(slot: number, p: number, offset: number, cost: number): void {
-    const u = slot * U32_STRIDE;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const at = (this.u32[u + U_POS]! + p) * 2;
+    const entries = this.chunkOf(slot);
+    const at = (this.posOf(slot) + p) * 2;
     entries[at] = offset;
     entries[at + 1] = cost;
   }
@@ -326,26 +340,39 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const newBase = entries.ts[0]!;
     const offset = ts - newBase;
     if (offset > OFFSET_MAX) throw new Error('sliding-log: live entries span more than 2^32 ms');
-    this.f64[slot * F64_STRIDE + F_BASE] = newBase;
+    this.setBase(slot, newBase);
     this.writeEntries(slot, entries.ts, entries.cost);
     return offset;
+  }
+
+  /** The epoch moves to WINDOW_MS_MAX before `ts`; every key's base and offsets follow. */
+  private moveEpoch(ts: number): void {
+    const epoch = ts - WINDOW_MS_MAX;
+    const moved: Array<[number, Entries]> = [];
+    for (const slot of this.keys.values()) {
+      this.dropExpired(slot, ts);
+      moved.push([slot, this.readEntries(slot)]);
+    }
+    this.epoch = epoch;
+    for (const [slot, entries] of moved) {
+      this.u32[slot * U32_STRIDE + U_BASE] = entries.ts.length === 0 ? 0 : entries.ts[0]! - epoch;
+      this.writeEntries(slot, entries.ts, entries.cost);
+    }
   }
 
   private growSegment(slot: number): void {
     const u = slot * U32_STRIDE;
     const entries = this.readEntries(slot);
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
+    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_SEG]!);
     const cls = this.u32[u + U_CLS]! + 1;
-    this.slab.alloc(cls);
+    this.u32[u + U_SEG] = this.slab.alloc(cls);
     this.u32[u + U_CLS] = cls;
-    this.u32[u + U_CHUNK] = this.slab.outChunk;
-    this.u32[u + U_POS] = this.slab.outPos;
     this.writeEntries(slot, entries.ts, entries.cost);
   }
 
   /** Rewrites the slot's entries from logical index 0 (ring start reset to 0). */
   private writeEntries(slot: number, tss: number[], costs: number[]): void {
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const base = this.baseOf(slot);
     this.u32[slot * U32_STRIDE + U_START] = 0;
     for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
     this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
@@ -356,9 +383,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const u = slot * U32_STRIDE;
     const n = this.u32[u + U_LEN]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const pos = this.posOf(slot);
+    const entries = this.chunkOf(slot);
+    const base = this.baseOf(slot);
     const shared = this.u32[u + U_WIN]!;
     const mixed = this.mixedWindows.get(slot);
     const out: Entries = { ts: [], cost: [], win: [] };
@@ -381,9 +408,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const tss = keep.map((i) => entries.ts[i]!);
     const costs = keep.map((i) => entries.cost[i]!);
     const wins = keep.map((i) => entries.win[i]!);
-    if (tss.length > 0) this.f64[slot * F64_STRIDE + F_BASE] = tss[0]!;
+    if (tss.length > 0) this.setBase(slot, tss[0]!);
     this.writeEntries(slot, tss, costs);
-    this.f64[slot * F64_STRIDE + F_SUM] = costs.reduce((a, b) => a + b, 0);
+    this.u32[slot * U32_STRIDE + U_SUM] = costs.reduce((a, b) => a + b, 0);
     if (wins.every((w) => w === wins[0])) {
       this.mixedWindows.delete(slot);
       this.u32[slot * U32_STRIDE + U_WIN] = wins[0] ?? 1;
@@ -449,24 +476,23 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   /** Moves every live segment into fresh chunks, right-sized, dropping free-listed garbage. */
   private compact(): void {
-    const old = this.slab;
     const slab = new EntrySlab();
     for (const slot of this.keys.values()) {
       const u = slot * U32_STRIDE;
       const n = this.u32[u + U_LEN]!;
       const cls = classFor(n);
       const oldCap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-      slab.alloc(cls);
-      const from = old.chunks[this.u32[u + U_CHUNK]!]!;
-      const to = slab.chunks[slab.outChunk]!;
-      const pos = this.u32[u + U_POS]!;
+      const handle = slab.alloc(cls);
+      const from = this.chunkOf(slot);
+      const pos = this.posOf(slot);
+      const to = slab.chunks[Math.floor(handle / CHUNK_ENTRIES)]!;
+      const toPos = handle % CHUNK_ENTRIES;
       for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
-        to[(slab.outPos + i) * 2] = from[(pos + p) * 2]!;
-        to[(slab.outPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
+        to[(toPos + i) * 2] = from[(pos + p) * 2]!;
+        to[(toPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
         p = p + 1 === oldCap ? 0 : p + 1;
       }
-      this.u32[u + U_CHUNK] = slab.outChunk;
-      this.u32[u + U_POS] = slab.outPos;
+      this.u32[u + U_SEG] = handle;
       this.u32[u + U_CLS] = cls;
       this.u32[u + U_START] = 0;
     }
