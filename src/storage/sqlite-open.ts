@@ -6,7 +6,15 @@ export type Durability = 'normal' | 'fsync';
 
 export interface OpenOptions {
   durability?: Durability;
+  /**
+   * WAL pages between automatic checkpoints (SQLite's default is 1000). A checkpoint fsyncs and
+   * copies pages into the main file; at one small commit per decision the default made it a
+   * large share of each commit's cost, so we let the WAL grow to ~40 MB before one.
+   */
+  walAutocheckpointPages?: number;
 }
+
+const WAL_AUTOCHECKPOINT_PAGES_DEFAULT = 10_000;
 
 /**
  * Opens a SQLite file that one connection owns for its whole life. EXCLUSIVE locking mode is
@@ -27,6 +35,9 @@ export function openExclusiveDatabase(path: string, options: OpenOptions = {}): 
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+    const pages = options.walAutocheckpointPages ?? WAL_AUTOCHECKPOINT_PAGES_DEFAULT;
+    if (!Number.isSafeInteger(pages) || pages < 0) throw new Error('walAutocheckpointPages');
+    db.pragma(`wal_autocheckpoint = ${pages}`);
     db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (err) {
     db.close();
