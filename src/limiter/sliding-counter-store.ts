@@ -116,7 +116,7 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     return bytes;
   }
 
-  load(key: string, data: Uint8Array): void {
+  load(key: string, data: Uint8Array, ts: number): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data.byteLength !== 29 || view.getUint8(0) !== ALGORITHM_CODES['sliding-counter']) {
       throw new DrlError(
@@ -131,6 +131,9 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     this.prev[slot] = view.getFloat64(13);
     this.curr[slot] = view.getFloat64(21);
     this.markDirty(key, slot);
+    if (this.win[slot] === 0)
+      throw new DrlError('storage_corrupt', 'sliding-counter window of 0 ms');
+    this.sweepSlot(key, slot, ts);
   }
 
   private store(

@@ -215,7 +215,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     return bytes;
   }
 
-  load(key: string, data: Uint8Array): void {
+  load(key: string, data: Uint8Array, now: number): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const count = data.byteLength >= 5 ? view.getUint32(1) : -1;
     if (view.getUint8(0) !== ALGORITHM_CODES['sliding-log'] || data.byteLength !== 5 + count * 16) {
@@ -226,18 +226,20 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     if (this.keys.has(key)) throw new DrlError('storage_corrupt', 'duplicate window record');
     let previous = Number.NEGATIVE_INFINITY;
-    const slot = this.createSlot(key);
+    let slot = -1;
     for (let i = 0, at = 5; i < count; i++, at += 16) {
       const ts = view.getFloat64(at);
       const cost = view.getUint32(at + 8);
       const windowMs = view.getUint32(at + 12);
-      if (!(ts >= previous) || cost === 0 || windowMs === 0) {
+      if (!(ts >= previous) || ts > now || cost === 0 || windowMs === 0) {
         throw new DrlError('storage_corrupt', `bad sliding-log entry for ${JSON.stringify(key)}`);
       }
       previous = ts;
+      if (ts + windowMs <= now) continue;
+      if (slot < 0) slot = this.createSlot(key);
       this.append(slot, ts, cost, windowMs);
     }
-    this.markDirty(key, slot);
+    if (slot >= 0) this.markDirty(key, slot);
   }
 
   private createSlot(key: string): number {

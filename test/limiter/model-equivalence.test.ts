@@ -3,7 +3,7 @@
 // at random points included). Every decision field must match exactly.
 import fc from 'fast-check';
 import t from 'tap';
-import { runScript, scriptArb } from './harness.js';
+import { runScript, scriptArb } from '../reference/engine-harness.js';
 
 const RUNS = Number(process.env.DRL_PROPERTY_RUNS ?? 300);
 

@@ -1,4 +1,6 @@
-// Shared by the limiter property tests: random command scripts run against the engine and the
+// Shared by the limiter property tests (test/limiter): random command scripts run against the engine
+// and the reference model side by side. The model (limiter-model.ts) imports nothing from src/limiter;
+// this harness is the only file here that touches the engine.
 // reference model side by side, with snapshot/restore at random points.
 import fc from 'fast-check';
 import { DrlError } from '../../src/errors.js';
@@ -11,7 +13,7 @@ import {
   type StateRecord,
   type StateRecordId,
 } from '../../src/limiter/index.js';
-import { LimiterModel, type ModelAlgorithm, ModelError } from '../reference/limiter-model.js';
+import { LimiterModel, type ModelAlgorithm, ModelError } from './limiter-model.js';
 
 export const OPTIONS = { requestRetentionMs: 3000, requestsMax: 4 };
 
