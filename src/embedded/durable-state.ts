@@ -27,6 +27,12 @@ export class DurableState {
   /** Sequence number of the last journaled command. */
   private seq: number;
   private commandsSinceSnapshot = 0;
+  /**
+   * After a failed snapshot the engine's change tracking may have been consumed by the attempt,
+   * so the next snapshot must be full, or changes would be missing from it while the journal
+   * entries that hold them get truncated.
+   */
+  private nextSnapshotFull = false;
 
   constructor(engine: LimiterStateMachine, options: DurableStateOptions) {
     this.db = openExclusiveDatabase(options.path, { durability: options.durability });
@@ -37,7 +43,10 @@ export class DurableState {
       });
       this.engine = engine;
       this.snapshotEveryCommands = options.snapshotEveryCommands;
-      this.seq = this.recover();
+      const snapshotIndex = this.store.appliedIndex;
+      this.seq = this.recover(snapshotIndex);
+      // Replayed entries are still only in the journal: they count towards the next snapshot.
+      this.commandsSinceSnapshot = this.seq - snapshotIndex;
     } catch (err) {
       this.db.close();
       throw err;
@@ -65,12 +74,15 @@ export class DurableState {
 
   /** Writes what changed since the last snapshot and drops the journal it covers. */
   snapshot(): void {
+    const mode = this.nextSnapshotFull ? 'full' : 'incremental';
     try {
-      this.engine.writeSnapshot(this.store, this.seq, 'incremental');
+      this.engine.writeSnapshot(this.store, this.seq, mode);
     } catch (err) {
       this.store.abort();
+      this.nextSnapshotFull = true;
       throw err;
     }
+    this.nextSnapshotFull = false;
     this.commandsSinceSnapshot = 0;
   }
 
@@ -89,8 +101,8 @@ export class DurableState {
   }
 
   /** Restores the snapshot, replays the journal after it; returns the last sequence number. */
-  private recover(): number {
-    let seq = this.store.appliedIndex;
+  private recover(snapshotIndex: number): number {
+    let seq = snapshotIndex;
     this.engine.restore(this.store.records());
     for (const entry of this.journal.entriesAfter(seq)) {
       if (entry.seq !== seq + 1) {

@@ -81,3 +81,27 @@ t.test('a state file has one owner', async (t) => {
   t.equal(next.allow('k'), false);
   next.close();
 });
+
+t.test('after a failed snapshot the next one is full, so no change is lost', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const db = openExclusiveDatabase(path);
+  new LimiterSnapshotStore(db);
+  // Fails the first snapshot that writes key 'poison' (journal up to seq 3), not later ones.
+  db.exec(`CREATE TRIGGER poison BEFORE INSERT ON limiter_windows
+    WHEN NEW.key = 'poison' AND (SELECT max(seq) FROM limiter_journal) < 4
+    BEGIN SELECT RAISE(ABORT, 'poisoned'); END`);
+  db.close();
+
+  const rules = { default: { limit: 5, windowMs: HOUR_MS } };
+  const limiter = new RateLimiter({ path, rules, snapshotEveryCommands: 3 });
+  t.equal(limiter.allow('a'), true);
+  t.throws(() => limiter.allow('poison'), /poisoned/, 'the snapshot after this grant fails');
+  t.equal(limiter.allow('b'), true, 'the next snapshot succeeds');
+  limiter.close();
+
+  const reopened = new RateLimiter({ path });
+  for (const key of ['a', 'poison', 'b']) {
+    t.match(reopened.check(key), { allowed: true, remaining: 3 }, `${key}: its grant was kept`);
+  }
+  reopened.close();
+});
