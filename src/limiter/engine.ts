@@ -427,8 +427,9 @@ export class Limiter implements LimiterStateMachine {
         this.sweepRules ??= this.rules.values();
         const next = this.sweepRules.next();
         if (next.done) {
+          // One pass over every rule ended: the next pass starts at the next sweep.
           this.sweepRules = undefined;
-          continue;
+          return;
         }
         const rule = next.value;
         if (rule.spec === undefined && rule.store.keys.size === 0) {

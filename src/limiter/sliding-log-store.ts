@@ -12,9 +12,9 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  * not bring back grants expired under theirs. An entry with ts' + W' <= ts can never count again
  * (ts never decreases) and is dropped.
  *
- * Per key, one 28-byte record (7 Uint32s) in a shared buffer, read in one cache line: base ts
+ * Per key, one 32-byte record (8 Uint32s) in a shared buffer, read in one cache line: base ts
  * (ms after the store's epoch), running cost sum, entry segment handle, ring start, length, size
- * class and, while every entry shares one window, that window ("uniform"). Entries live in an
+ * class, while every entry shares one window that window ("uniform"), and the newest entry's ts. Entries live in an
  * EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. The sum fits 32 bits: in a
  * uniform key every stored entry counted when the newest was granted, so it is <= LIMIT_MAX.
  * The epoch trails ts by WINDOW_MS_MAX and moves (all keys rebased, O(keys)) every ~18 days. Keys whose entries have
@@ -25,7 +25,7 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
 const MIXED = 0;
 const OFFSET_MAX = 0xffffffff;
 /** Record layout: u32 index slot * U32_STRIDE + field. */
-const U32_STRIDE = 7;
+const U32_STRIDE = 8;
 const U_BASE = 0;
 const U_SUM = 1;
 const U_SEG = 2;
@@ -33,6 +33,8 @@ const U_START = 3;
 const U_LEN = 4;
 const U_CLS = 5;
 const U_WIN = 6;
+/** ts of the newest entry, after the epoch: the eviction sweep reads only the record. */
+const U_NEWEST = 7;
 
 interface Entries {
   ts: number[];
@@ -179,12 +181,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const n = this.u32[u + U_LEN]!;
     const shared = this.u32[u + U_WIN]!;
     if (n > 0 && shared !== MIXED) {
-      // Uniform: the newest entry expires last; a live key costs one look.
-      const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-      let last = this.u32[u + U_START]! + n - 1;
-      if (last >= cap) last -= cap;
-      const newest = this.baseOf(slot) + this.chunkOf(slot)[(this.posOf(slot) + last) * 2]!;
-      if (newest + shared > ts) return false;
+      // Uniform: the newest entry expires last; a live key costs one look at its record.
+      if (this.epoch + this.u32[u + U_NEWEST]! + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
       if (this.u32[u + U_LEN]! > 0) return false;
@@ -297,6 +295,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       this.u32[u + U_WIN] = windowMs;
       this.u32[u + U_START] = 0;
       this.u32[u + U_LEN] = 1;
+      this.u32[u + U_NEWEST] = ts - this.epoch;
       this.writeEntry(slot, 0, 0, cost);
       return;
     }
@@ -324,6 +323,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
     this.u32[u + U_LEN] = n + 1;
+    this.u32[u + U_NEWEST] = ts - this.epoch;
     this.u32[u + U_SUM]! += cost;
     mixed?.push(windowMs);
     if (this.slab.wantsCompaction()) this.compact();
@@ -378,6 +378,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     this.u32[slot * U32_STRIDE + U_START] = 0;
     for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
     this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
+    if (tss.length > 0) this.u32[slot * U32_STRIDE + U_NEWEST] = tss[tss.length - 1]! - this.epoch;
   }
 
   /** The slot's entries in order, with absolute timestamps and each entry's window. */

@@ -1,7 +1,6 @@
 // Shared by the limiter property tests (test/limiter): random command scripts run against the engine
 // and the reference model side by side. The model (limiter-model.ts) imports nothing from src/limiter;
 // this harness is the only file here that touches the engine.
-// reference model side by side, with snapshot/restore at random points.
 import fc from 'fast-check';
 import { DrlError } from '../../src/errors.js';
 import {
