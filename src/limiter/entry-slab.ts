@@ -7,6 +7,7 @@
  * return it whole.
  */
 
+/** 2^16 entries: a handle is chunk << 16 | position (read back with >>> 16 and & 0xffff). */
 export const CHUNK_ENTRIES = 1 << 16;
 const NONE = 0xffffffff;
 
@@ -61,7 +62,7 @@ export class EntrySlab {
 
   release(cls: number, handle: number): void {
     const cap = CLASS_CAPACITIES[cls]!;
-    const chunk = Math.floor(handle / CHUNK_ENTRIES);
+    const chunk = handle >>> 16;
     if (cap > CHUNK_ENTRIES) {
       this.chunks[chunk] = NO_CHUNK;
       this.freeChunkIds.push(chunk);
@@ -69,13 +70,13 @@ export class EntrySlab {
     }
     this.usedSmall -= cap;
     this.freeSmall += cap;
-    this.chunks[chunk]![(handle % CHUNK_ENTRIES) * 2] = this.freeHeads[cls]!;
+    this.chunks[chunk]![(handle & 0xffff) * 2] = this.freeHeads[cls]!;
     this.freeHeads[cls] = handle;
   }
 
-  /** Free-listed space is worth reclaiming once it is an eighth of what is in use. */
+  /** Free-listed space is worth reclaiming once it is a quarter of what is in use. */
   wantsCompaction(): boolean {
-    return this.freeSmall > CHUNK_ENTRIES && this.freeSmall * 8 > this.usedSmall;
+    return this.freeSmall > CHUNK_ENTRIES && this.freeSmall * 4 > this.usedSmall;
   }
 
   private newChunk(entries: number): number {

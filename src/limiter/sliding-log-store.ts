@@ -1,6 +1,6 @@
 import { DrlError } from '../errors.js';
 import { WINDOW_MS_MAX } from './bounds.js';
-import { CHUNK_ENTRIES, CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
+import { CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
 import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
@@ -58,11 +58,11 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   /** The chunk array holding the slot's segment, and the segment's first entry index. */
   private chunkOf(slot: number): Uint32Array {
-    return this.slab.chunks[Math.floor(this.u32[slot * U32_STRIDE + U_SEG]! / CHUNK_ENTRIES)]!;
+    return this.slab.chunks[this.u32[slot * U32_STRIDE + U_SEG]! >>> 16]!;
   }
 
   private posOf(slot: number): number {
-    return this.u32[slot * U32_STRIDE + U_SEG]! % CHUNK_ENTRIES;
+    return this.u32[slot * U32_STRIDE + U_SEG]! & 0xffff;
   }
 
   private baseOf(slot: number): number {
@@ -97,21 +97,39 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       }
       return { allowed: true, limit, remaining: limit - cost, resetMs: windowMs, retryAfterMs: 0 };
     }
-    if (record) this.dropExpired(slot, ts);
     const u = slot * U32_STRIDE;
     const shared = this.u32[u + U_WIN]!;
-    if (shared === MIXED) return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
+    if (shared === MIXED) {
+      if (record) this.dropExpiredMixed(slot, ts);
+      return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
+    }
+    const u32 = this.u32;
+    const seg = u32[u + U_SEG]!;
+    const entries = this.slab.chunks[seg >>> 16]!;
+    const pos = seg & 0xffff;
+    const cap = CLASS_CAPACITIES[u32[u + U_CLS]!]!;
+    const base = this.epoch + u32[u + U_BASE]!;
+    let n = u32[u + U_LEN]!;
+    let p = u32[u + U_START]!;
+    let held = u32[u + U_SUM]!;
+    if (record && n > 0 && entries[(pos + p) * 2]! <= ts - shared - base) {
+      // Drop what can never count again (inline dropExpired: this is the hot path).
+      const expired = ts - shared - base;
+      do {
+        held -= entries[(pos + p) * 2 + 1]!;
+        n--;
+        p = p + 1 === cap ? 0 : p + 1;
+      } while (n > 0 && entries[(pos + p) * 2]! <= expired);
+      if (n === 0) p = 0;
+      u32[u + U_LEN] = n;
+      u32[u + U_START] = p;
+      u32[u + U_SUM] = held;
+    }
     const weff = Math.min(windowMs, shared);
-    const n = this.u32[u + U_LEN]!;
-    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.posOf(slot);
-    const entries = this.chunkOf(slot);
-    const base = this.baseOf(slot);
+    const start = p;
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
     const cutoff = ts - weff - base;
-    let held = this.u32[u + U_SUM]!;
     let first = 0;
-    let p = this.u32[u + U_START]!;
     while (first < n && entries[(pos + p) * 2]! <= cutoff) {
       held -= entries[(pos + p) * 2 + 1]!;
       first++;
@@ -132,7 +150,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     let resetMs = 0;
     if (held > 0) {
-      let last = this.u32[u + U_START]! + n - 1;
+      let last = start + n - 1;
       if (last >= cap) last -= cap;
       resetMs = base + entries[(pos + last) * 2]! + weff - ts;
     }
@@ -362,14 +380,28 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
   }
 
+  /** Moves the entries to a segment of the next class (copied typed array to typed array). */
   private growSegment(slot: number): void {
     const u = slot * U32_STRIDE;
-    const entries = this.readEntries(slot);
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_SEG]!);
-    const cls = this.u32[u + U_CLS]! + 1;
-    this.u32[u + U_SEG] = this.slab.alloc(cls);
-    this.u32[u + U_CLS] = cls;
-    this.writeEntries(slot, entries.ts, entries.cost);
+    const oldSeg = this.u32[u + U_SEG]!;
+    const oldCls = this.u32[u + U_CLS]!;
+    const oldCap = CLASS_CAPACITIES[oldCls]!;
+    const n = this.u32[u + U_LEN]!;
+    const seg = this.slab.alloc(oldCls + 1);
+    const from = this.slab.chunks[oldSeg >>> 16]!;
+    const fromPos = oldSeg & 0xffff;
+    const to = this.slab.chunks[seg >>> 16]!;
+    const toPos = seg & 0xffff;
+    for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
+      to[(toPos + i) * 2] = from[(fromPos + p) * 2]!;
+      to[(toPos + i) * 2 + 1] = from[(fromPos + p) * 2 + 1]!;
+      p = p + 1 === oldCap ? 0 : p + 1;
+    }
+    // Released after the copy: a free segment's first word becomes a free-list link.
+    this.slab.release(oldCls, oldSeg);
+    this.u32[u + U_SEG] = seg;
+    this.u32[u + U_CLS] = oldCls + 1;
+    this.u32[u + U_START] = 0;
   }
 
   /** Rewrites the slot's entries from logical index 0 (ring start reset to 0). */
@@ -488,8 +520,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       const handle = slab.alloc(cls);
       const from = this.chunkOf(slot);
       const pos = this.posOf(slot);
-      const to = slab.chunks[Math.floor(handle / CHUNK_ENTRIES)]!;
-      const toPos = handle % CHUNK_ENTRIES;
+      const to = slab.chunks[handle >>> 16]!;
+      const toPos = handle & 0xffff;
       for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
         to[(toPos + i) * 2] = from[(pos + p) * 2]!;
         to[(toPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
