@@ -33,7 +33,7 @@ const U_START = 3;
 const U_LEN = 4;
 const U_CLS = 5;
 const U_WIN = 6;
-/** ts of the newest entry, after the epoch: the eviction sweep reads only the record. */
+/** ts of the newest entry, after the base: the eviction sweep reads only the record. */
 const U_NEWEST = 7;
 
 interface Entries {
@@ -200,7 +200,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const shared = this.u32[u + U_WIN]!;
     if (n > 0 && shared !== MIXED) {
       // Uniform: the newest entry expires last; a live key costs one look at its record.
-      if (this.epoch + this.u32[u + U_NEWEST]! + shared > ts) return false;
+      if (this.baseOf(slot) + this.u32[u + U_NEWEST]! + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
       if (this.u32[u + U_LEN]! > 0) return false;
@@ -313,7 +313,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       this.u32[u + U_WIN] = windowMs;
       this.u32[u + U_START] = 0;
       this.u32[u + U_LEN] = 1;
-      this.u32[u + U_NEWEST] = ts - this.epoch;
+      this.u32[u + U_NEWEST] = 0;
       this.writeEntry(slot, 0, 0, cost);
       return;
     }
@@ -341,7 +341,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
     this.u32[u + U_LEN] = n + 1;
-    this.u32[u + U_NEWEST] = ts - this.epoch;
+    this.u32[u + U_NEWEST] = offset;
     this.u32[u + U_SUM]! += cost;
     mixed?.push(windowMs);
     if (this.slab.wantsCompaction()) this.compact();
@@ -410,7 +410,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     this.u32[slot * U32_STRIDE + U_START] = 0;
     for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
     this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
-    if (tss.length > 0) this.u32[slot * U32_STRIDE + U_NEWEST] = tss[tss.length - 1]! - this.epoch;
+    if (tss.length > 0) this.u32[slot * U32_STRIDE + U_NEWEST] = tss[tss.length - 1]! - base;
   }
 
   /** The slot's entries in order, with absolute timestamps and each entry's window. */

@@ -51,6 +51,8 @@ const dt = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0, max: 40 }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 3000 }) },
   { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 100_000_000 }) },
+  // Past 32-bit ms offsets: per-key rebases and epoch moves.
+  { weight: 1, arbitrary: fc.integer({ min: 1_000_000_000, max: 3_000_000_000 }) },
 );
 /** Allows come in quick succession (to reach the limits); other steps carry the long gaps. */
 const dtAllow = fc.oneof(
@@ -67,6 +69,7 @@ const limit = fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constantFrom(10, 100))
 const windowMs = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 60 }) },
   { weight: 2, arbitrary: fc.constantFrom(100, 1000, 2500) },
+  { weight: 1, arbitrary: fc.constantFrom(1_000_000_000, 31 * 86_400_000) },
 );
 const cost = fc.oneof(
   { weight: 10, arbitrary: fc.constant(1) },

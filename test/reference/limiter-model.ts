@@ -403,22 +403,22 @@ function counterDecide(
   const allowed = cost <= limit && held + cost <= limit;
   const after = allowed ? { ...s, curr: s.curr + cost } : s;
   const heldAfter = allowed ? held + cost : held;
+  // held never rises while no grant happens: the first instant a condition holds is found by
+  // bisection over [lo, 2 x windowMs] (by then everything has decayed).
+  const firstFrom = (lo: number, ok: (d: number) => boolean): number => {
+    let hi = 2 * windowMs;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (ok(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
   let retryAfterMs: number | null = allowed ? 0 : null;
   if (!allowed && cost <= limit) {
-    for (let d = 1; d <= 2 * windowMs; d++) {
-      if (counterHeld(s, ts + d) + cost <= limit) {
-        retryAfterMs = d;
-        break;
-      }
-    }
+    retryAfterMs = firstFrom(1, (d) => counterHeld(s, ts + d) + cost <= limit);
   }
-  let resetMs = 0;
-  for (let d = 0; d <= 2 * windowMs; d++) {
-    if (counterHeld(after, ts + d) === 0) {
-      resetMs = d;
-      break;
-    }
-  }
+  const resetMs = firstFrom(0, (d) => counterHeld(after, ts + d) === 0);
   return [
     { allowed, limit, remaining: Math.max(0, limit - heldAfter), resetMs, retryAfterMs },
     after,
