@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { runScript, scriptArb } from '../reference/engine-harness.js';
 
-const RUNS = Number(process.env.DRL_PROPERTY_RUNS ?? 300);
+const RUNS = Number(process.env.DRL_PROPERTY_RUNS ?? 200);
 
 for (const algorithms of [
   ['sliding-log'],
