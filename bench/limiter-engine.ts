@@ -34,7 +34,7 @@ function manyKeys(keys: number, passes: number): void {
   let sum = 0;
   for (let i = 0; i < keys; i++) sum += floor.get(`user:${i}`)! + Date.now();
   console.log(
-    `floor (Map.get + Date.now, ${keys} keys): ${rates(keys, performance.now() - t0, process.cpuUsage(c0))}`,
+    `floor (Map.get + Date.now, ${keys} keys): ${rates(keys, performance.now() - t0, process.cpuUsage(c0))} (checksum ${sum % 997})`,
   );
   floor.clear();
   global.gc?.();
