@@ -29,7 +29,8 @@ function runAndKill(path: string, snapshotEvery: number): Promise<string[]> {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       lines.push(...parts);
-      if (!killed && lines.length >= LINES_BEFORE_KILL) {
+      // One more than LINES_BEFORE_KILL: the first line is "ready", not a decision.
+      if (!killed && lines.length > LINES_BEFORE_KILL) {
         killed = true;
         child.kill('SIGKILL');
       }
