@@ -4,7 +4,7 @@ import {
   REQUESTS_MAX_DEFAULT,
   SWEEP_SLOTS_PER_COMMAND,
 } from './bounds.js';
-import { RequestTable } from './request-table.js';
+import { type RequestEntry, RequestTable } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
 import { SlidingLogStore } from './sliding-log-store.js';
 import { TokenBucketStore } from './token-bucket-store.js';
@@ -427,8 +427,9 @@ export class Limiter implements LimiterStateMachine {
         this.sweepRules ??= this.rules.values();
         const next = this.sweepRules.next();
         if (next.done) {
+          // One pass over every rule ended: the next pass starts at the next sweep.
           this.sweepRules = undefined;
-          continue;
+          return;
         }
         const rule = next.value;
         if (rule.spec === undefined && rule.store.keys.size === 0) {
@@ -536,17 +537,20 @@ export class Limiter implements LimiterStateMachine {
     this.requests.startTracking();
   }
 
-  /** Fills an empty engine from records in any order. */
+  /**
+   * Fills an empty engine from records in any order. Windows are loaded as of lastTs (parts
+   * expired by then are left out), so window records that come before the meta record wait.
+   */
   private load(records: Iterable<StateRecord>): void {
     const overrides: Array<Extract<StateRecord, { kind: 'override' }>> = [];
-    const requests: Array<
-      [string, { fingerprint: string; ts: number; decision: Decision; seq: number }]
-    > = [];
+    const early: Array<Extract<StateRecord, { kind: 'window' }>> = [];
+    const requests: Array<[string, RequestEntry]> = [];
     let nextSeq = 0;
+    let lastTs: number | undefined;
     for (const record of records) {
       switch (record.kind) {
         case 'meta':
-          if (record.name === 'lastTs') this.ts = record.value;
+          if (record.name === 'lastTs') lastTs = this.ts = record.value;
           else if (record.name === 'requestSeq') nextSeq = record.value;
           break;
         case 'rule': {
@@ -560,14 +564,10 @@ export class Limiter implements LimiterStateMachine {
         case 'override':
           overrides.push(record);
           break;
-        case 'window': {
-          const algorithm = algorithmOfWindow(record.data);
-          const state =
-            this.rules.get(record.rule) ?? this.createRuleState(record.rule, undefined, algorithm);
-          if (state.store.algorithm !== algorithm) throw corrupt('window algorithm');
-          state.store.load(record.key, record.data);
+        case 'window':
+          if (lastTs === undefined) early.push(record);
+          else this.loadWindow(record, lastTs);
           break;
-        }
         case 'request':
           requests.push([
             record.id,
@@ -583,6 +583,10 @@ export class Limiter implements LimiterStateMachine {
           throw corrupt('record kind');
       }
     }
+    if (lastTs === undefined && (early.length > 0 || requests.length > 0)) {
+      throw corrupt('snapshot without a lastTs meta record');
+    }
+    for (const record of early) this.loadWindow(record, this.ts);
     for (const record of overrides) {
       const state = this.rules.get(record.rule);
       if (state?.spec === undefined) throw corrupt(`override of unknown rule ${record.rule}`);
@@ -590,6 +594,14 @@ export class Limiter implements LimiterStateMachine {
     }
     this.requests.restore(requests);
     this.requests.setNextSeq(nextSeq);
+  }
+
+  private loadWindow(record: Extract<StateRecord, { kind: 'window' }>, ts: number): void {
+    const algorithm = algorithmOfWindow(record.data);
+    const state =
+      this.rules.get(record.rule) ?? this.createRuleState(record.rule, undefined, algorithm);
+    if (state.store.algorithm !== algorithm) throw corrupt('window algorithm');
+    state.store.load(record.key, record.data, ts);
   }
 }
 

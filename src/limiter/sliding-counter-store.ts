@@ -64,17 +64,8 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     }
     const heldAfter = allowed ? held + cost : held;
     let retryAfterMs: number | null = allowed ? 0 : null;
-    if (!allowed && cost <= limit) {
-      // held only falls as time passes: binary search the first ms where the cost fits.
-      let lo = 1;
-      let hi = 2 * windowMs;
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (heldAt(prev, curr, start, windowMs, ts + mid) + cost <= limit) hi = mid;
-        else lo = mid + 1;
-      }
-      retryAfterMs = lo;
-    }
+    if (!allowed && cost <= limit)
+      retryAfterMs = retryOf(prev, curr, start, windowMs, ts, limit - cost);
     return {
       allowed,
       limit,
@@ -116,7 +107,7 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     return bytes;
   }
 
-  load(key: string, data: Uint8Array): void {
+  load(key: string, data: Uint8Array, ts: number): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data.byteLength !== 29 || view.getUint8(0) !== ALGORITHM_CODES['sliding-counter']) {
       throw new DrlError(
@@ -131,6 +122,9 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     this.prev[slot] = view.getFloat64(13);
     this.curr[slot] = view.getFloat64(21);
     this.markDirty(key, slot);
+    if (this.win[slot] === 0)
+      throw new DrlError('storage_corrupt', 'sliding-counter window of 0 ms');
+    this.sweepSlot(key, slot, ts);
   }
 
   private store(
@@ -167,6 +161,50 @@ export function heldAt(
   }
   const elapsed = t - aligned;
   return p === 0 ? c : c + Math.ceil((p * (windowMs - elapsed)) / windowMs);
+}
+
+/**
+ * The first d >= 1 with heldAt(ts + d) <= room. held only falls as time passes (no grants), so
+ * the answer is where it first dips under: solved in closed form per bucket, confirmed with
+ * heldAt itself (floating-point ceil), else found by binary search.
+ */
+function retryOf(
+  prev: number,
+  curr: number,
+  start: number,
+  windowMs: number,
+  ts: number,
+  room: number,
+): number {
+  // No closure here: allocating one per denial costs more than the arithmetic.
+  const elapsed = ts - start;
+  let guess: number;
+  if (prev > 0 && curr <= room) {
+    // Within this bucket: prev * (W - e) / W <= room - curr.
+    const e = Math.ceil(windowMs - ((room - curr) * windowMs) / prev);
+    guess = Math.max(1, e - elapsed);
+  } else guess = windowMs - elapsed;
+  if (guess >= windowMs - elapsed) {
+    // In the next bucket, where curr has become prev: curr * (W - e) / W <= room.
+    const e = curr === 0 ? 0 : Math.max(0, Math.ceil(windowMs - (room * windowMs) / curr));
+    guess = windowMs - elapsed + e;
+  }
+  for (let d = guess; d >= 1 && d <= 2 * windowMs && d < guess + 3; d++) {
+    if (
+      heldAt(prev, curr, start, windowMs, ts + d) <= room &&
+      (d === 1 || heldAt(prev, curr, start, windowMs, ts + d - 1) > room)
+    ) {
+      return d;
+    }
+  }
+  let lo = 1;
+  let hi = 2 * windowMs;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (heldAt(prev, curr, start, windowMs, ts + mid) <= room) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** ms from ts until held reaches 0 with no further grants. */

@@ -1,4 +1,5 @@
 import { DrlError } from '../errors.js';
+import { WINDOW_MS_MAX } from './bounds.js';
 import { CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
@@ -11,27 +12,29 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  * not bring back grants expired under theirs. An entry with ts' + W' <= ts can never count again
  * (ts never decreases) and is dropped.
  *
- * Per key, one 40-byte record in a shared buffer (one cache line for the whole decision):
- * base ts and running cost sum (f64), then the entry segment (chunk, pos, ring start, length,
- * size class) and, while every entry shares one window, that window ("uniform"). Entries live
- * in an EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. Keys whose entries have
+ * Per key, one 32-byte record (8 Uint32s) in a shared buffer, read in one cache line: base ts
+ * (ms after the store's epoch), running cost sum, entry segment handle, ring start, length, size
+ * class, while every entry shares one window that window ("uniform"), and the newest entry's ts. Entries live in an
+ * EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. The sum fits 32 bits: in a
+ * uniform key every stored entry counted when the newest was granted, so it is <= LIMIT_MAX.
+ * The epoch trails ts by WINDOW_MS_MAX and moves (all keys rebased, O(keys)) every ~18 days. Keys whose entries have
  * different windows ("mixed", rare: only after a rule's or override's window changed) keep the
  * per-entry windows in a side Map and take a slower path.
  */
 
 const MIXED = 0;
 const OFFSET_MAX = 0xffffffff;
-/** Record layout: f64 index slot * F64_STRIDE + field; u32 index slot * U32_STRIDE + field. */
-const F64_STRIDE = 5;
-const U32_STRIDE = 10;
-const F_BASE = 0;
-const F_SUM = 1;
-const U_CHUNK = 4;
-const U_POS = 5;
-const U_START = 6;
-const U_LEN = 7;
-const U_CLS = 8;
-const U_WIN = 9;
+/** Record layout: u32 index slot * U32_STRIDE + field. */
+const U32_STRIDE = 8;
+const U_BASE = 0;
+const U_SUM = 1;
+const U_SEG = 2;
+const U_START = 3;
+const U_LEN = 4;
+const U_CLS = 5;
+const U_WIN = 6;
+/** ts of the newest entry, after the base: the eviction sweep reads only the record. */
+const U_NEWEST = 7;
 
 interface Entries {
   ts: number[];
@@ -42,15 +45,35 @@ interface Entries {
 export class SlidingLogStore extends SlotTable implements WindowStore {
   readonly algorithm = 'sliding-log' as const;
   private slab = new EntrySlab();
-  private f64 = new Float64Array(0);
   private u32 = new Uint32Array(0);
+  /** Bases are stored relative to this (set at the first entry). */
+  private epoch = -1;
   private readonly mixedWindows = new Map<number, number[]>();
 
   protected resize(capacity: number, used: number): void {
-    const buffer = new ArrayBuffer(capacity * F64_STRIDE * 8);
-    new Uint8Array(buffer).set(new Uint8Array(this.f64.buffer, 0, used * F64_STRIDE * 8));
-    this.f64 = new Float64Array(buffer);
-    this.u32 = new Uint32Array(buffer);
+    const next = new Uint32Array(capacity * U32_STRIDE);
+    next.set(this.u32.subarray(0, used * U32_STRIDE));
+    this.u32 = next;
+  }
+
+  /** The chunk array holding the slot's segment, and the segment's first entry index. */
+  private chunkOf(slot: number): Uint32Array {
+    return this.slab.chunks[this.u32[slot * U32_STRIDE + U_SEG]! >>> 16]!;
+  }
+
+  private posOf(slot: number): number {
+    return this.u32[slot * U32_STRIDE + U_SEG]! & 0xffff;
+  }
+
+  private baseOf(slot: number): number {
+    return this.epoch + this.u32[slot * U32_STRIDE + U_BASE]!;
+  }
+
+  /** Stores an absolute base, moving the epoch first if it is out of a Uint32's reach. */
+  private setBase(slot: number, base: number): void {
+    if (this.epoch < 0) this.epoch = Math.max(0, base - WINDOW_MS_MAX);
+    if (base - this.epoch > OFFSET_MAX) this.moveEpoch(base);
+    this.u32[slot * U32_STRIDE + U_BASE] = base - this.epoch;
   }
 
   decide(
@@ -74,21 +97,39 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       }
       return { allowed: true, limit, remaining: limit - cost, resetMs: windowMs, retryAfterMs: 0 };
     }
-    if (record) this.dropExpired(slot, ts);
     const u = slot * U32_STRIDE;
     const shared = this.u32[u + U_WIN]!;
-    if (shared === MIXED) return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
-    const weff = windowMs < shared ? windowMs : shared;
-    const n = this.u32[u + U_LEN]!;
-    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    if (shared === MIXED) {
+      if (record) this.dropExpiredMixed(slot, ts);
+      return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
+    }
+    const u32 = this.u32;
+    const seg = u32[u + U_SEG]!;
+    const entries = this.slab.chunks[seg >>> 16]!;
+    const pos = seg & 0xffff;
+    const cap = CLASS_CAPACITIES[u32[u + U_CLS]!]!;
+    const base = this.epoch + u32[u + U_BASE]!;
+    let n = u32[u + U_LEN]!;
+    let p = u32[u + U_START]!;
+    let held = u32[u + U_SUM]!;
+    if (record && n > 0 && entries[(pos + p) * 2]! <= ts - shared - base) {
+      // Drop what can never count again (inline dropExpired: this is the hot path).
+      const expired = ts - shared - base;
+      do {
+        held -= entries[(pos + p) * 2 + 1]!;
+        n--;
+        p = p + 1 === cap ? 0 : p + 1;
+      } while (n > 0 && entries[(pos + p) * 2]! <= expired);
+      if (n === 0) p = 0;
+      u32[u + U_LEN] = n;
+      u32[u + U_START] = p;
+      u32[u + U_SUM] = held;
+    }
+    const weff = Math.min(windowMs, shared);
+    const start = p;
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
     const cutoff = ts - weff - base;
-    let held = this.f64[slot * F64_STRIDE + F_SUM]!;
     let first = 0;
-    let p = this.u32[u + U_START]!;
     while (first < n && entries[(pos + p) * 2]! <= cutoff) {
       held -= entries[(pos + p) * 2 + 1]!;
       first++;
@@ -109,7 +150,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     let resetMs = 0;
     if (held > 0) {
-      let last = this.u32[u + U_START]! + n - 1;
+      let last = start + n - 1;
       if (last >= cap) last -= cap;
       resetMs = base + entries[(pos + last) * 2]! + weff - ts;
     }
@@ -158,13 +199,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const n = this.u32[u + U_LEN]!;
     const shared = this.u32[u + U_WIN]!;
     if (n > 0 && shared !== MIXED) {
-      // Uniform: the newest entry expires last; skip live keys after one read.
-      const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-      let last = this.u32[u + U_START]! + n - 1;
-      if (last >= cap) last -= cap;
-      const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-      const newest = this.f64[slot * F64_STRIDE + F_BASE]! + entries[(this.u32[u + U_POS]! + last) * 2]!;
-      if (newest + shared > ts) return false;
+      // Uniform: the newest entry expires last; a live key costs one look at its record.
+      if (this.baseOf(slot) + this.u32[u + U_NEWEST]! + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
       if (this.u32[u + U_LEN]! > 0) return false;
@@ -195,45 +231,48 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     return bytes;
   }
 
-  load(key: string, data: Uint8Array): void {
+  load(key: string, data: Uint8Array, now: number): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const count = data.byteLength >= 5 ? view.getUint32(1) : -1;
     if (view.getUint8(0) !== ALGORITHM_CODES['sliding-log'] || data.byteLength !== 5 + count * 16) {
-      throw new DrlError('storage_corrupt', `bad sliding-log window for key ${JSON.stringify(key)}`);
+      throw new DrlError(
+        'storage_corrupt',
+        `bad sliding-log window for key ${JSON.stringify(key)}`,
+      );
     }
     if (this.keys.has(key)) throw new DrlError('storage_corrupt', 'duplicate window record');
     let previous = Number.NEGATIVE_INFINITY;
-    const slot = this.createSlot(key);
+    let slot = -1;
     for (let i = 0, at = 5; i < count; i++, at += 16) {
       const ts = view.getFloat64(at);
       const cost = view.getUint32(at + 8);
       const windowMs = view.getUint32(at + 12);
-      if (!(ts >= previous) || cost === 0 || windowMs === 0) {
+      if (!(ts >= previous) || ts > now || cost === 0 || windowMs === 0) {
         throw new DrlError('storage_corrupt', `bad sliding-log entry for ${JSON.stringify(key)}`);
       }
       previous = ts;
+      if (ts + windowMs <= now) continue;
+      if (slot < 0) slot = this.createSlot(key);
       this.append(slot, ts, cost, windowMs);
     }
-    this.markDirty(key, slot);
+    if (slot >= 0) this.markDirty(key, slot);
   }
 
   private createSlot(key: string): number {
     const slot = this.allocSlot(key);
-    this.slab.alloc(0);
     const u = slot * U32_STRIDE;
-    this.u32[u + U_CHUNK] = this.slab.outChunk;
-    this.u32[u + U_POS] = this.slab.outPos;
+    this.u32[u + U_SEG] = this.slab.alloc(0);
     this.u32[u + U_CLS] = 0;
     this.u32[u + U_START] = 0;
     this.u32[u + U_LEN] = 0;
     this.u32[u + U_WIN] = 1;
-    this.f64[slot * F64_STRIDE + F_SUM] = 0;
+    this.u32[u + U_SUM] = 0;
     return slot;
   }
 
   private freeSlot(key: string, slot: number): void {
     const u = slot * U32_STRIDE;
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
+    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_SEG]!);
     this.mixedWindows.delete(slot);
     this.releaseSlot(key, slot);
   }
@@ -249,12 +288,11 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     let n = this.u32[u + U_LEN]!;
     let p = this.u32[u + U_START]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const f = slot * F64_STRIDE;
-    const cutoff = ts - shared - this.f64[f + F_BASE]!;
+    const pos = this.posOf(slot);
+    const entries = this.chunkOf(slot);
+    const cutoff = ts - shared - this.baseOf(slot);
     if (n === 0 || entries[(pos + p) * 2]! > cutoff) return;
-    let sum = this.f64[f + F_SUM]!;
+    let sum = this.u32[u + U_SUM]!;
     while (n > 0 && entries[(pos + p) * 2]! <= cutoff) {
       sum -= entries[(pos + p) * 2 + 1]!;
       n--;
@@ -262,20 +300,20 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     this.u32[u + U_LEN] = n;
     this.u32[u + U_START] = n === 0 ? 0 : p;
-    this.f64[f + F_SUM] = sum;
+    this.u32[u + U_SUM] = sum;
   }
 
   private append(slot: number, ts: number, cost: number, windowMs: number): void {
     const u = slot * U32_STRIDE;
-    const f = slot * F64_STRIDE;
     const n = this.u32[u + U_LEN]!;
     if (n === 0) {
       this.mixedWindows.delete(slot);
-      this.f64[f + F_BASE] = ts;
-      this.f64[f + F_SUM] = cost;
+      this.setBase(slot, ts);
+      this.u32[u + U_SUM] = cost;
       this.u32[u + U_WIN] = windowMs;
       this.u32[u + U_START] = 0;
       this.u32[u + U_LEN] = 1;
+      this.u32[u + U_NEWEST] = 0;
       this.writeEntry(slot, 0, 0, cost);
       return;
     }
@@ -288,12 +326,12 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
     let last = this.u32[u + U_START]! + n - 1;
     if (last >= cap) last -= cap;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const at = (this.u32[u + U_POS]! + last) * 2;
-    let offset = ts - this.f64[f + F_BASE]!;
+    const entries = this.chunkOf(slot);
+    const at = (this.posOf(slot) + last) * 2;
+    let offset = ts - this.baseOf(slot);
     if (offset === entries[at] && (mixed === undefined || mixed[n - 1] === windowMs)) {
       entries[at + 1]! += cost;
-      this.f64[f + F_SUM]! += cost;
+      this.u32[u + U_SUM]! += cost;
       return;
     }
     if (offset > OFFSET_MAX) offset = this.rebase(slot, ts);
@@ -303,15 +341,15 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
     this.u32[u + U_LEN] = n + 1;
-    this.f64[f + F_SUM]! += cost;
+    this.u32[u + U_NEWEST] = offset;
+    this.u32[u + U_SUM]! += cost;
     mixed?.push(windowMs);
     if (this.slab.wantsCompaction()) this.compact();
   }
 
   private writeEntry(slot: number, p: number, offset: number, cost: number): void {
-    const u = slot * U32_STRIDE;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const at = (this.u32[u + U_POS]! + p) * 2;
+    const entries = this.chunkOf(slot);
+    const at = (this.posOf(slot) + p) * 2;
     entries[at] = offset;
     entries[at + 1] = cost;
   }
@@ -322,29 +360,57 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const newBase = entries.ts[0]!;
     const offset = ts - newBase;
     if (offset > OFFSET_MAX) throw new Error('sliding-log: live entries span more than 2^32 ms');
-    this.f64[slot * F64_STRIDE + F_BASE] = newBase;
+    this.setBase(slot, newBase);
     this.writeEntries(slot, entries.ts, entries.cost);
     return offset;
   }
 
+  /** The epoch moves to WINDOW_MS_MAX before `ts`; every key's base and offsets follow. */
+  private moveEpoch(ts: number): void {
+    const epoch = ts - WINDOW_MS_MAX;
+    const moved: Array<[number, Entries]> = [];
+    for (const slot of this.keys.values()) {
+      this.dropExpired(slot, ts);
+      moved.push([slot, this.readEntries(slot)]);
+    }
+    this.epoch = epoch;
+    for (const [slot, entries] of moved) {
+      this.u32[slot * U32_STRIDE + U_BASE] = entries.ts.length === 0 ? 0 : entries.ts[0]! - epoch;
+      this.writeEntries(slot, entries.ts, entries.cost);
+    }
+  }
+
+  /** Moves the entries to a segment of the next class (copied typed array to typed array). */
   private growSegment(slot: number): void {
     const u = slot * U32_STRIDE;
-    const entries = this.readEntries(slot);
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_CHUNK]!, this.u32[u + U_POS]!);
-    const cls = this.u32[u + U_CLS]! + 1;
-    this.slab.alloc(cls);
-    this.u32[u + U_CLS] = cls;
-    this.u32[u + U_CHUNK] = this.slab.outChunk;
-    this.u32[u + U_POS] = this.slab.outPos;
-    this.writeEntries(slot, entries.ts, entries.cost);
+    const oldSeg = this.u32[u + U_SEG]!;
+    const oldCls = this.u32[u + U_CLS]!;
+    const oldCap = CLASS_CAPACITIES[oldCls]!;
+    const n = this.u32[u + U_LEN]!;
+    const seg = this.slab.alloc(oldCls + 1);
+    const from = this.slab.chunks[oldSeg >>> 16]!;
+    const fromPos = oldSeg & 0xffff;
+    const to = this.slab.chunks[seg >>> 16]!;
+    const toPos = seg & 0xffff;
+    for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
+      to[(toPos + i) * 2] = from[(fromPos + p) * 2]!;
+      to[(toPos + i) * 2 + 1] = from[(fromPos + p) * 2 + 1]!;
+      p = p + 1 === oldCap ? 0 : p + 1;
+    }
+    // Released after the copy: a free segment's first word becomes a free-list link.
+    this.slab.release(oldCls, oldSeg);
+    this.u32[u + U_SEG] = seg;
+    this.u32[u + U_CLS] = oldCls + 1;
+    this.u32[u + U_START] = 0;
   }
 
   /** Rewrites the slot's entries from logical index 0 (ring start reset to 0). */
   private writeEntries(slot: number, tss: number[], costs: number[]): void {
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const base = this.baseOf(slot);
     this.u32[slot * U32_STRIDE + U_START] = 0;
     for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
     this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
+    if (tss.length > 0) this.u32[slot * U32_STRIDE + U_NEWEST] = tss[tss.length - 1]! - base;
   }
 
   /** The slot's entries in order, with absolute timestamps and each entry's window. */
@@ -352,9 +418,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const u = slot * U32_STRIDE;
     const n = this.u32[u + U_LEN]!;
     const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    const pos = this.u32[u + U_POS]!;
-    const entries = this.slab.chunks[this.u32[u + U_CHUNK]!]!;
-    const base = this.f64[slot * F64_STRIDE + F_BASE]!;
+    const pos = this.posOf(slot);
+    const entries = this.chunkOf(slot);
+    const base = this.baseOf(slot);
     const shared = this.u32[u + U_WIN]!;
     const mixed = this.mixedWindows.get(slot);
     const out: Entries = { ts: [], cost: [], win: [] };
@@ -377,9 +443,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const tss = keep.map((i) => entries.ts[i]!);
     const costs = keep.map((i) => entries.cost[i]!);
     const wins = keep.map((i) => entries.win[i]!);
-    if (tss.length > 0) this.f64[slot * F64_STRIDE + F_BASE] = tss[0]!;
+    if (tss.length > 0) this.setBase(slot, tss[0]!);
     this.writeEntries(slot, tss, costs);
-    this.f64[slot * F64_STRIDE + F_SUM] = costs.reduce((a, b) => a + b, 0);
+    this.u32[slot * U32_STRIDE + U_SUM] = costs.reduce((a, b) => a + b, 0);
     if (wins.every((w) => w === wins[0])) {
       this.mixedWindows.delete(slot);
       this.u32[slot * U32_STRIDE + U_WIN] = wins[0] ?? 1;
@@ -445,24 +511,23 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   /** Moves every live segment into fresh chunks, right-sized, dropping free-listed garbage. */
   private compact(): void {
-    const old = this.slab;
     const slab = new EntrySlab();
     for (const slot of this.keys.values()) {
       const u = slot * U32_STRIDE;
       const n = this.u32[u + U_LEN]!;
       const cls = classFor(n);
       const oldCap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-      slab.alloc(cls);
-      const from = old.chunks[this.u32[u + U_CHUNK]!]!;
-      const to = slab.chunks[slab.outChunk]!;
-      const pos = this.u32[u + U_POS]!;
+      const handle = slab.alloc(cls);
+      const from = this.chunkOf(slot);
+      const pos = this.posOf(slot);
+      const to = slab.chunks[handle >>> 16]!;
+      const toPos = handle & 0xffff;
       for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
-        to[(slab.outPos + i) * 2] = from[(pos + p) * 2]!;
-        to[(slab.outPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
+        to[(toPos + i) * 2] = from[(pos + p) * 2]!;
+        to[(toPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
         p = p + 1 === oldCap ? 0 : p + 1;
       }
-      this.u32[u + U_CHUNK] = slab.outChunk;
-      this.u32[u + U_POS] = slab.outPos;
+      this.u32[u + U_SEG] = handle;
       this.u32[u + U_CLS] = cls;
       this.u32[u + U_START] = 0;
     }

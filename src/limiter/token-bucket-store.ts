@@ -117,7 +117,7 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
     return bytes;
   }
 
-  load(key: string, data: Uint8Array): void {
+  load(key: string, data: Uint8Array, ts: number): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data.byteLength !== 29 || view.getUint8(0) !== ALGORITHM_CODES['token-bucket']) {
       throw new DrlError('storage_corrupt', `bad token-bucket window for ${JSON.stringify(key)}`);
@@ -130,5 +130,9 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
     this.tatMs[slot] = view.getFloat64(13);
     this.tatFrac[slot] = view.getFloat64(21);
     this.markDirty(key, slot);
+    if (this.lim[slot] === 0 || this.win[slot] === 0) {
+      throw new DrlError('storage_corrupt', 'token-bucket window with a zero limit or window');
+    }
+    this.sweepSlot(key, slot, ts);
   }
 }

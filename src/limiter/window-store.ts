@@ -26,8 +26,11 @@ export interface WindowStore {
   sweepSlot(key: string, slot: number, ts: number): boolean;
   /** The slot's state as of `ts` (expired parts left out), or undefined when nothing is live. */
   encode(slot: number, ts: number): Uint8Array | undefined;
-  /** Rebuilds a key from `encode`'s bytes (throws storage_corrupt on bad bytes). */
-  load(key: string, data: Uint8Array): void;
+  /**
+   * Rebuilds a key from `encode`'s bytes as of `ts` (what expired by then is left out; a key
+   * with nothing left is not created). Throws storage_corrupt on bad bytes.
+   */
+  load(key: string, data: Uint8Array, ts: number): void;
   /** Incremental snapshots: start noting changed and evicted keys. */
   startTracking(): void;
   /** Keys granted to since the last take, and keys evicted since then; resets both. */

@@ -50,22 +50,37 @@ export class LimiterJournal {
 
   append(seq: number, command: Command): void {
     if (command.type === 'allow') {
-      this.insert.run(
-        seq,
-        command.ts,
-        'allow',
-        command.rule ?? null,
-        command.key,
-        command.cost ?? null,
-        command.limit ?? null,
-        command.windowMs ?? null,
-        command.requestId ?? null,
-        null,
-      );
+      const { ts, key, rule, cost, limit, windowMs, requestId } = command;
+      this.appendAllow(seq, ts, key, rule, cost, limit, windowMs, requestId);
     } else {
       const body = JSON.stringify(command);
       this.insert.run(seq, command.ts, command.type, null, null, null, null, null, null, body);
     }
+  }
+
+  /** `append` of an allow without building a command object (the embedded hot path). */
+  appendAllow(
+    seq: number,
+    ts: number,
+    key: string,
+    rule: string | undefined,
+    cost: number | undefined,
+    limit: number | undefined,
+    windowMs: number | undefined,
+    requestId: string | undefined,
+  ): void {
+    this.insert.run(
+      seq,
+      ts,
+      'allow',
+      rule ?? null,
+      key,
+      cost ?? null,
+      limit ?? null,
+      windowMs ?? null,
+      requestId ?? null,
+      null,
+    );
   }
 
   /** Entries with seq greater than `seq`, in order (streamed). */

@@ -35,6 +35,7 @@ export interface RequestRow {
   remaining: number;
   reset_ms: number;
   retry_after_ms: number | null;
+  seq: number | null;
 }
 
 export function* mapRows<Row>(
@@ -69,7 +70,7 @@ export function windowRecord(row: WindowRow): StateRecord {
 }
 
 export function requestRecord(row: RequestRow): StateRecord {
-  return {
+  const record: StateRecord = {
     kind: 'request',
     id: row.id,
     fingerprint: row.fingerprint,
@@ -82,4 +83,6 @@ export function requestRecord(row: RequestRow): StateRecord {
       retryAfterMs: row.retry_after_ms,
     },
   };
+  if (row.seq !== null) record.seq = row.seq;
+  return record;
 }

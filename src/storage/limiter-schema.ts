@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS limiter_windows (
 CREATE TABLE IF NOT EXISTS limiter_requests (
   id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, ts INTEGER NOT NULL,
   allowed INTEGER NOT NULL, lim INTEGER NOT NULL, remaining INTEGER NOT NULL,
-  reset_ms INTEGER NOT NULL, retry_after_ms INTEGER) WITHOUT ROWID;
+  reset_ms INTEGER NOT NULL, retry_after_ms INTEGER, seq INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS limiter_journal (
   seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL,
   rule TEXT, key TEXT, cost INTEGER, lim INTEGER, window_ms INTEGER, request_id TEXT, body TEXT);

@@ -92,6 +92,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
           d.remaining,
           d.resetMs,
           d.retryAfterMs,
+          record.seq ?? null,
         );
         return;
       }

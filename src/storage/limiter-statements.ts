@@ -25,12 +25,12 @@ export function prepareLimiterStatements(db: Database.Database): LimiterStatemen
     allWindows: db.prepare('SELECT rule, key, data FROM limiter_windows'),
     putRequest: db.prepare(
       `INSERT OR REPLACE INTO limiter_requests
-       (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+       (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteRequest: db.prepare('DELETE FROM limiter_requests WHERE id = ?'),
     allRequests: db.prepare(
-      'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms FROM limiter_requests',
+      'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq FROM limiter_requests',
     ),
   };
 }

@@ -1,9 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
 import type { ConfState, Entry, HardState, LogView, SnapshotMeta } from '../raft/types.js';
 import { entryChecksum } from './raft-crc32.js';
 import { rowToEntry, scanLog, stateChecksum, verifyStateRow } from './raft-log-recovery.js';
 import { applySchema, SCHEMA_VERSION, type StateRow } from './raft-log-schema.js';
+import { loadSqlite } from './sqlite-open.js';
 
 /** What one group commit writes: the durable part of a Ready. */
 export interface PersistBatch {
@@ -54,7 +55,7 @@ export class RaftLogStore implements LogView {
     this.path = path;
     this.onSync = options.onSync;
     this.cacheEntriesMax = options.cacheEntriesMax ?? 8192;
-    this.db = new Database(path);
+    this.db = new (loadSqlite())(path);
     try {
       applySchema(this.db);
       this.stmts = prepare(this.db);

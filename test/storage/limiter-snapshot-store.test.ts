@@ -28,6 +28,7 @@ const records: StateRecord[] = [
     fingerprint: 'fp2',
     ts: 1_700_000_000_001,
     decision: { allowed: true, limit: 10, remaining: 9, resetMs: 60_000, retryAfterMs: 0 },
+    seq: 4,
   },
 ];
 

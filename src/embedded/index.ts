@@ -1,0 +1,2 @@
+export type { AllowOptions, RateLimiterOptions } from './options.js';
+export { RateLimiter } from './rate-limiter.js';
