@@ -2,8 +2,9 @@
 import t from 'tap';
 import { Cluster } from './cluster-harness.js';
 
+// Generous: 300 concurrent requests on a loaded 2-core machine queue for a while.
 const allow = (c: Cluster, id: string, body: Record<string, unknown>) =>
-  c.request(id, 'POST', '/allow', body);
+  c.request(id, 'POST', '/allow', body, 30_000);
 
 t.test('a 3-node group linearizes decisions through the log', async (t) => {
   const c = await Cluster.create();
