@@ -4,10 +4,11 @@
  * stopped by the test's teardown; a watchdog kills leftovers if a test hangs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const cliPath = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -23,6 +24,10 @@ export interface ClusterOptions {
   extraArgs?: (id: string) => string[];
   /** Nodes started with --join instead of --peers (ids beyond the initial group). */
   joiners?: number;
+  /** The nodes serve https: requests go over https trusting this CA (PEM file). */
+  tlsCa?: string;
+  /** Sent as a bearer token on every harness request. */
+  token?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -128,11 +133,22 @@ export class Cluster {
 
   async stopAll(): Promise<void> {
     await Promise.all(this.alive().map((id) => this.kill(id, 'SIGKILL')));
+    await this.dispatcher?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 
   url(id: string, path: string): string {
-    return `http://${this.spec(id).http}${path}`;
+    return `${this.o.tlsCa ? 'https' : 'http'}://${this.spec(id).http}${path}`;
+  }
+
+  private dispatcher: Agent | undefined;
+
+  private fetcher(): (url: string, init: RequestInit) => Promise<Response> {
+    if (this.o.tlsCa === undefined) return fetch;
+    this.dispatcher ??= new Agent({ connect: { ca: readFileSync(this.o.tlsCa) } });
+    const dispatcher = this.dispatcher;
+    return (url, init) =>
+      undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
   }
 
   async request(
@@ -142,12 +158,14 @@ export class Cluster {
     body?: unknown,
     timeoutMs = 5000,
   ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-    const init: RequestInit = { method, signal: AbortSignal.timeout(timeoutMs) };
+    const headers: Record<string, string> = {};
+    if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
+    const init: RequestInit = { method, signal: AbortSignal.timeout(timeoutMs), headers };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
-    const res = await fetch(this.url(id, path), init);
+    const res = await this.fetcher()(this.url(id, path), init);
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
   }

@@ -164,9 +164,11 @@ export class ReplicatedService implements RateLimitService {
     await this.waitUntil(() => this.o.node.status().leader === to, 'leadership transfer');
   }
 
+  /** In the group (voter or learner), a leader known, and applied close to commit. */
   ready(): boolean {
     const s = this.o.node.status();
-    return s.leader !== null && s.commit - s.applied < 1000;
+    const member = s.conf.voters.includes(this.o.id) || s.conf.learners.includes(this.o.id);
+    return member && s.leader !== null && s.commit - s.applied < 1000;
   }
 
   private validateAllow(req: AllowRequest): AllowCommand {
