@@ -164,10 +164,15 @@ function addServe(program: Command, io: CliIo): void {
         .default(10000),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
-    // `--token` is also the program's global option (which takes it wherever it appears).
-    .action((flags: ServeFlags, command: Command) =>
-      serve({ ...flags, token: flags.token ?? command.optsWithGlobals().token }, io),
-    );
+    // `--token` and `--tls-ca` are also the program's global options, which take them
+    // wherever they appear on the line.
+    .action((flags: ServeFlags, command: Command) => {
+      const globals = command.optsWithGlobals() as ServeFlags;
+      return serve(
+        { ...flags, token: flags.token ?? globals.token, tlsCa: flags.tlsCa ?? globals.tlsCa },
+        io,
+      );
+    });
 }
 
 function addDev(program: Command): void {
