@@ -154,6 +154,10 @@ export class ReplicatedService implements RateLimitService {
 
   async removeMember(id: string): Promise<MutationResult> {
     this.requireLeader();
+    const { voters, learners } = this.o.node.status().conf;
+    if (!voters.includes(id) && !learners.includes(id)) {
+      throw new DrlError('not_found', `no member ${id}`);
+    }
     const index = await this.o.node.proposeConfChange({ type: 'remove', id });
     return { index };
   }

@@ -1,0 +1,195 @@
+// Every `drl` command against a real 3-node group (spawned `node dist/src/cli/main.js`):
+// human and --json output, and each error path: one line on stderr and a non-zero exit.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import t, { type Test } from 'tap';
+import { Cluster, cliPath, freePort } from './cluster-harness.js';
+
+const run = promisify(execFile);
+
+interface Ran {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function drl(args: string[]): Promise<Ran> {
+  try {
+    const r = await run(process.execPath, [cliPath, ...args], { timeout: 30_000 });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout, err: err.stderr };
+  }
+}
+
+function failsWith(t: Test, r: Ran, code: number, pattern: RegExp): void {
+  t.equal(r.code, code, `exit ${code} (${r.err.trim()})`);
+  t.equal(r.err.trim().split('\n').length, 1, 'exactly one line on stderr');
+  t.match(r.err, pattern);
+  t.equal(r.out, '', 'nothing on stdout');
+}
+
+t.test('drl commands on a real group', async (t) => {
+  const c = await Cluster.create();
+  t.teardown(() => c.stopAll());
+  const leader = await c.waitLeader();
+  const g = ['--endpoints', c.specs.map((s) => s.http).join(',')];
+
+  await t.test('rules set | get | delete', async (t) => {
+    const set = await drl([
+      ...g,
+      'rules',
+      'set',
+      'default',
+      '--limit',
+      '3',
+      '--window-ms',
+      '60000',
+    ]);
+    t.equal(set.code, 0, set.err);
+    t.match(set.out, /^rule default set \(index \d+\)\n$/);
+    const setJson = await drl([
+      ...g,
+      '--json',
+      'rules',
+      'set',
+      'tmp',
+      '--limit',
+      '9',
+      '--window-ms',
+      '1000',
+      '--algorithm',
+      'sliding-counter',
+    ]);
+    t.match(JSON.parse(setJson.out), { index: Number });
+    const [all, one, oneJson] = await Promise.all([
+      drl([...g, 'rules', 'get']),
+      drl([...g, 'rules', 'get', 'default']),
+      drl([...g, '--json', 'rules', 'get', 'tmp']),
+    ]);
+    t.match(all.out, /NAME\s+LIMIT\s+WINDOW_MS\s+ALGORITHM/);
+    t.match(all.out, /\ndefault\s+3\s+60000\s+sliding-log/);
+    t.match(all.out, /\ntmp\s+9\s+1000\s+sliding-counter/);
+    t.equal(one.out.trim().split('\n').length, 2, 'one rule: header + row');
+    t.match(JSON.parse(oneJson.out), { name: 'tmp', limit: 9, windowMs: 1000 });
+    const del = await drl([...g, 'rules', 'delete', 'tmp']);
+    t.match(del.out, /^rule tmp deleted/);
+    const [gone, delAgain] = await Promise.all([
+      drl([...g, 'rules', 'get', 'tmp']),
+      drl([...g, 'rules', 'delete', 'tmp']),
+    ]);
+    failsWith(t, gone, 1, /^error: not_found: /);
+    failsWith(t, delAgain, 1, /^error: not_found: /);
+    const bad = await drl([...g, 'rules', 'set', 'x', '--limit', '0', '--window-ms', '1000']);
+    failsWith(t, bad, 1, /^error: invalid_limit: /);
+  });
+
+  await t.test('allow and keys get', async (t) => {
+    const runs: Ran[] = [];
+    for (let i = 0; i < 4; i++) runs.push(await drl([...g, 'allow', 'user-1']));
+    t.same(
+      runs.map((r) => r.code),
+      [0, 0, 0, 0],
+      'a denial exits 0 too',
+    );
+    t.match(runs[0]!.out, /^allowed {2}remaining=2\/3 .*index=\d+/);
+    t.match(runs[3]!.out, /^denied {2}remaining=0\/3 .*retryAfterMs=\d+/);
+    const json = JSON.parse((await drl([...g, '--json', 'allow', 'user-2', '--cost', '2'])).out);
+    t.match(json, { allowed: true, limit: 3, remaining: 1, index: Number, ts: Number });
+    const inline = await drl([
+      ...g,
+      '--json',
+      'allow',
+      'user-3',
+      '--limit',
+      '1',
+      '--window-ms',
+      '5000',
+      '--request-id',
+      'rq-1',
+    ]);
+    const again = await drl([
+      ...g,
+      '--json',
+      'allow',
+      'user-3',
+      '--limit',
+      '1',
+      '--window-ms',
+      '5000',
+      '--request-id',
+      'rq-1',
+    ]);
+    t.match(JSON.parse(inline.out), { allowed: true, remaining: 0 });
+    t.match(JSON.parse(again.out), { allowed: true, remaining: 0 }, 'the retry: same decision');
+    const used3 = JSON.parse((await drl([...g, '--json', 'keys', 'get', 'default', 'user-3'])).out);
+    t.equal(used3.used, 1, 'the retry was not counted again');
+    const [keys, keysJson] = await Promise.all([
+      drl([...g, 'keys', 'get', 'default', 'user-1']),
+      drl([...g, '--json', 'keys', 'get', 'default', 'user-2']),
+    ]);
+    t.match(keys.out, /^used=3 {2}limit=3 {2}remaining=0/);
+    t.match(JSON.parse(keysJson.out), { used: 2, limit: 3, remaining: 1 });
+    const [noRule, badCost, badKey, noKey, halfInline] = await Promise.all([
+      drl([...g, 'allow', 'k', '--rule', 'nope']),
+      drl([...g, 'allow', 'k', '--cost', '0']),
+      drl([...g, 'allow', 'x'.repeat(513)]),
+      drl([...g, 'allow']),
+      drl([...g, 'allow', 'k', '--limit', '5']),
+    ]);
+    failsWith(t, noRule, 1, /^error: unknown_rule: /);
+    failsWith(t, badCost, 1, /^error: invalid_cost: /);
+    failsWith(t, badKey, 1, /^error: invalid_key: /);
+    failsWith(t, noKey, 2, /^error: missing required argument/);
+    failsWith(t, halfInline, 1, /^error: invalid_window: /);
+  });
+
+  await t.test('status: a table of every node, and --json', async (t) => {
+    const [table, json] = await Promise.all([
+      drl([...g, 'status']),
+      drl([...g, '--json', 'status']),
+    ]);
+    t.equal(table.code, 0, table.err);
+    const lines = table.out.trim().split('\n');
+    t.match(lines[0], /^ID\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+LEADER\s+HTTP$/);
+    t.equal(lines.length, 4, 'header + 3 nodes');
+    t.equal(lines.filter((l) => / leader /.test(l)).length, 1, 'one leader');
+    for (const l of lines.slice(1))
+      t.match(l, new RegExp(`\\s${leader}\\s`), 'all name the leader');
+    const nodes = JSON.parse(json.out) as Array<{ status: { id: string; role: string } }>;
+    t.same(nodes.map((n) => n.status.id).sort(), ['n1', 'n2', 'n3']);
+  });
+
+  await t.test('cluster transfer and the error paths of cluster', async (t) => {
+    const to = c.specs.map((s) => s.id).find((id) => id !== leader)!;
+    const moved = await drl([...g, 'cluster', 'transfer', to]);
+    t.equal(moved.code, 0, moved.err);
+    t.equal(moved.out.trim(), `leader is now ${to}`);
+    t.equal(await c.waitLeader(), to, 'the group agrees');
+    const [unknownRemove, unknownTransfer, badAdd, bare] = await Promise.all([
+      drl([...g, 'cluster', 'remove', 'n9']),
+      drl([...g, '--json', 'cluster', 'transfer', 'n9']),
+      drl([...g, 'cluster', 'add', 'n4']),
+      drl([...g, 'cluster']),
+    ]);
+    failsWith(t, unknownRemove, 1, /^error: not_found: /);
+    failsWith(t, unknownTransfer, 1, /^error: invalid_argument: n9 is not a voter/);
+    failsWith(t, badAdd, 2, /^error: required option '--raft/);
+    failsWith(t, bare, 2, /^error: missing or unknown subcommand/);
+  });
+
+  await t.test('usage errors and an unreachable group', async (t) => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const [unknownOpt, unknownCmd, down, downStatus] = await Promise.all([
+      drl([...g, 'allow', 'k', '--nope']),
+      drl([...g, 'frobnicate']),
+      drl(['--endpoints', dead, '--timeout-ms', '500', 'allow', 'k']),
+      drl(['--endpoints', dead, '--timeout-ms', '500', 'status']),
+    ]);
+    failsWith(t, unknownOpt, 2, /^error: unknown option '--nope'/);
+    failsWith(t, unknownCmd, 2, /^error: unknown command 'frobnicate'/);
+    failsWith(t, down, 1, /^error: unavailable: /);
+    failsWith(t, downStatus, 1, /^error: unavailable: /);
+  });
+});
