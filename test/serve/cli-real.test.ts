@@ -167,12 +167,14 @@ t.test('drl commands on a real group', async (t) => {
     t.equal(moved.code, 0, moved.err);
     t.equal(moved.out.trim(), `leader is now ${to}`);
     t.equal(await c.waitLeader(), to, 'the group agrees');
-    const [unknownRemove, unknownTransfer, badAdd, bare] = await Promise.all([
+    const [existingAdd, unknownRemove, unknownTransfer, badAdd, bare] = await Promise.all([
+      drl([...g, 'cluster', 'add', 'n1', '--raft', c.spec('n1').raft]),
       drl([...g, 'cluster', 'remove', 'n9']),
       drl([...g, '--json', 'cluster', 'transfer', 'n9']),
       drl([...g, 'cluster', 'add', 'n4']),
       drl([...g, 'cluster']),
     ]);
+    failsWith(t, existingAdd, 1, /^error: invalid_argument: invalid addLearner of n1/);
     failsWith(t, unknownRemove, 1, /^error: not_found: /);
     failsWith(t, unknownTransfer, 1, /^error: invalid_argument: n9 is not a voter/);
     failsWith(t, badAdd, 2, /^error: required option '--raft/);
