@@ -171,7 +171,7 @@ export class Cluster {
   }
 
   /** Polls until some live node reports itself leader (and the others agree) or time runs out. */
-  async waitLeader(timeoutMs = 15_000, among = this.alive()): Promise<string> {
+  async waitLeader(timeoutMs = 30_000, among = this.alive()): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       for (const id of among) {

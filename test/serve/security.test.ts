@@ -50,7 +50,7 @@ t.test('token, --protect-ops and a member with the wrong cluster secret', async 
     ],
   });
   t.teardown(() => c.stopAll());
-  const leader = await c.waitLeader(15_000, ['n1', 'n2']);
+  const leader = await c.waitLeader(30_000, ['n1', 'n2']);
   const follower = leader === 'n1' ? 'n2' : 'n1';
 
   await t.test('no token or a wrong one: 401 unauthorized on every API route', async (t) => {
