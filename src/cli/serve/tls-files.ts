@@ -3,6 +3,7 @@
  * API and the Raft links (mutual TLS against the CA), so all three are required together.
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { DrlError } from '../../errors.js';
 
 export interface TlsFiles {
@@ -39,9 +40,19 @@ export function readTlsFiles(files: TlsFiles): TlsPem {
       throw new DrlError('invalid_argument', `${flag} ${path}: ${(err as Error).message}`);
     }
   };
-  return {
+  const pem = {
     cert: read(files.cert, '--tls-cert'),
     key: read(files.key, '--tls-key'),
     ca: read(files.ca, '--tls-ca'),
   };
+  try {
+    // Parses all three now, so a bad file is one clear line at start, not a failed listen.
+    createSecureContext(pem);
+  } catch (err) {
+    throw new DrlError(
+      'invalid_argument',
+      `--tls-cert/--tls-key/--tls-ca: ${(err as Error).message}`,
+    );
+  }
+  return pem;
 }
