@@ -30,16 +30,26 @@ export interface ClusterOptions {
   token?: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+function canBind(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => res(port));
-    });
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
+}
+
+/**
+ * A free port BELOW the kernel's ephemeral range (32768+): a port the kernel handed out for
+ * port 0 can be taken again by any outgoing connection (or another test file) before the node
+ * binds it, and a node that fails to bind leaves its port to a stranger. Random, so parallel
+ * test files rarely meet; checked bindable.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free port below 32000');
 }
 
 export class Cluster {
