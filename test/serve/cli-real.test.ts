@@ -36,33 +36,18 @@ t.test('drl commands on a real group', async (t) => {
   const leader = await c.waitLeader();
   const g = ['--endpoints', c.specs.map((s) => s.http).join(',')];
 
+  const set = (name: string, ...flags: string[]) => drl([...g, 'rules', 'set', name, ...flags]);
+
   await t.test('rules set | get | delete', async (t) => {
-    const set = await drl([
-      ...g,
-      'rules',
-      'set',
-      'default',
-      '--limit',
-      '3',
-      '--window-ms',
-      '600000',
+    const [plain, json, bad] = await Promise.all([
+      set('default', '--limit', '3', '--window-ms', '600000'),
+      set('tmp', '--limit', '9', '--window-ms', '1000', '--algorithm', 'sliding-counter', '--json'),
+      set('x', '--limit', '0', '--window-ms', '1000'),
     ]);
-    t.equal(set.code, 0, set.err);
-    t.match(set.out, /^rule default set \(index \d+\)\n$/);
-    const setJson = await drl([
-      ...g,
-      '--json',
-      'rules',
-      'set',
-      'tmp',
-      '--limit',
-      '9',
-      '--window-ms',
-      '1000',
-      '--algorithm',
-      'sliding-counter',
-    ]);
-    t.match(JSON.parse(setJson.out), { index: Number });
+    t.equal(plain.code, 0, plain.err);
+    t.match(plain.out, /^rule default set \(index \d+\)\n$/);
+    t.match(JSON.parse(json.out), { index: Number });
+    failsWith(t, bad, 1, /^error: invalid_limit: /);
     const [all, one, oneJson] = await Promise.all([
       drl([...g, 'rules', 'get']),
       drl([...g, 'rules', 'get', 'default']),
@@ -71,6 +56,7 @@ t.test('drl commands on a real group', async (t) => {
     t.match(all.out, /NAME\s+LIMIT\s+WINDOW_MS\s+ALGORITHM/);
     t.match(all.out, /\ndefault\s+3\s+600000\s+sliding-log/);
     t.match(all.out, /\ntmp\s+9\s+1000\s+sliding-counter/);
+    t.notMatch(all.out, /\nx\s/, 'the refused rule was not applied');
     t.equal(one.out.trim().split('\n').length, 2, 'one rule: header + row');
     t.match(JSON.parse(oneJson.out), { name: 'tmp', limit: 9, windowMs: 1000 });
     const del = await drl([...g, 'rules', 'delete', 'tmp']);
@@ -81,45 +67,46 @@ t.test('drl commands on a real group', async (t) => {
     ]);
     failsWith(t, gone, 1, /^error: not_found: /);
     failsWith(t, delAgain, 1, /^error: not_found: /);
-    const bad = await drl([...g, 'rules', 'set', 'x', '--limit', '0', '--window-ms', '1000']);
-    failsWith(t, bad, 1, /^error: invalid_limit: /);
   });
 
   await t.test('allow and keys get', async (t) => {
-    const runs: Ran[] = [];
-    for (let i = 0; i < 4; i++) runs.push(await drl([...g, 'allow', 'user-1']));
+    const allow = (...args: string[]) => drl([...g, 'allow', ...args]);
+    const [a1, a2, a3, a4, cost2, inline, first] = await Promise.all([
+      allow('user-1'),
+      allow('user-1'),
+      allow('user-1'),
+      allow('user-1'),
+      allow('user-2', '--cost', '2', '--json'),
+      allow('user-4', '--limit', '1', '--window-ms', '600000', '--json'),
+      allow('user-3', '--request-id', 'rq-1', '--json'),
+    ]);
+    const four = [a1!, a2!, a3!, a4!];
     t.same(
-      runs.map((r) => r.code),
+      four.map((r) => r.code),
       [0, 0, 0, 0],
       'a denial exits 0 too',
     );
-    t.match(runs[0]!.out, /^allowed {2}remaining=2\/3 .*index=\d+/);
-    t.match(runs[3]!.out, /^denied {2}remaining=0\/3 .*retryAfterMs=\d+/);
-    const json = JSON.parse((await drl([...g, '--json', 'allow', 'user-2', '--cost', '2'])).out);
-    t.match(json, { allowed: true, limit: 3, remaining: 1, index: Number, ts: Number });
-    const [inline, first] = await Promise.all([
-      drl([...g, '--json', 'allow', 'user-4', '--limit', '1', '--window-ms', '600000']),
-      drl([...g, '--json', 'allow', 'user-3', '--request-id', 'rq-1']),
-    ]);
+    const outs = four.map((r) => r.out).sort();
+    t.equal(outs.filter((o) => /^allowed {2}remaining=[0-2]\/3 .*index=\d+/.test(o)).length, 3);
+    t.match(outs[3], /^denied {2}remaining=0\/3 .*retryAfterMs=\d+/);
+    t.match(JSON.parse(cost2.out), { allowed: true, limit: 3, remaining: 1, index: Number });
     t.match(JSON.parse(inline.out), { allowed: true, limit: 1, remaining: 0 }, 'inline limit');
     t.match(JSON.parse(first.out), { allowed: true, remaining: 2 });
-    const again = await drl([...g, '--json', 'allow', 'user-3', '--request-id', 'rq-1']);
+    const again = await allow('user-3', '--request-id', 'rq-1', '--json');
     t.match(JSON.parse(again.out), { allowed: true, remaining: 2 }, 'the retry: same decision');
-    const [used3, keys, keysJson] = await Promise.all([
+    const [used3, keys, keysJson, noRule, badCost, badKey, noKey, halfInline] = await Promise.all([
       drl([...g, '--json', 'keys', 'get', 'default', 'user-3']),
       drl([...g, 'keys', 'get', 'default', 'user-1']),
       drl([...g, '--json', 'keys', 'get', 'default', 'user-2']),
+      allow('k', '--rule', 'nope'),
+      allow('k', '--cost', '0'),
+      allow('x'.repeat(513)),
+      drl([...g, 'allow']),
+      allow('k', '--limit', '5'),
     ]);
     t.equal(JSON.parse(used3.out).used, 1, 'the retry was not counted again');
     t.match(keys.out, /^used=3 {2}limit=3 {2}remaining=0/);
     t.match(JSON.parse(keysJson.out), { used: 2, limit: 3, remaining: 1 });
-    const [noRule, badCost, badKey, noKey, halfInline] = await Promise.all([
-      drl([...g, 'allow', 'k', '--rule', 'nope']),
-      drl([...g, 'allow', 'k', '--cost', '0']),
-      drl([...g, 'allow', 'x'.repeat(513)]),
-      drl([...g, 'allow']),
-      drl([...g, 'allow', 'k', '--limit', '5']),
-    ]);
     failsWith(t, noRule, 1, /^error: unknown_rule: /);
     failsWith(t, badCost, 1, /^error: invalid_cost: /);
     failsWith(t, badKey, 1, /^error: invalid_key: /);
