@@ -180,18 +180,25 @@ export class Cluster {
     return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
   }
 
-  /** Polls until some live node reports itself leader (and the others agree) or time runs out. */
+  /**
+   * Polls until some live node reports itself leader and every node in `among` answers HTTP
+   * (a node votes as soon as its Raft port is up, before its HTTP listens), or time runs out.
+   */
   async waitLeader(timeoutMs = 30_000, among = this.alive()): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      let leader: string | null = null;
+      let answered = 0;
       for (const id of among) {
         try {
           const r = await this.request(id, 'GET', '/cluster', undefined, 500);
-          if (r.body.role === 'leader' && among.includes(r.body.id as string)) return id;
+          answered++;
+          if (r.body.role === 'leader' && among.includes(r.body.id as string)) leader = id;
         } catch {
           // not up yet
         }
       }
+      if (leader !== null && answered === among.length) return leader;
       await sleep(100);
     }
     throw new Error(
