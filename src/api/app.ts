@@ -40,6 +40,11 @@ export interface ApiOptions {
   loggerInstance?: FastifyBaseLogger;
   /** Connections kept alive to the leader for forwarding. Default 16. */
   forwardConnections?: number;
+  /**
+   * Serve HTTPS (node:tls) instead of plain HTTP. `ca` is also what the node trusts when it
+   * forwards to the leader, which it then reaches over https.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
 }
 
 /** Request start/end lines only at debug: at info a node answering thousands of decisions a second would log each. */
@@ -71,8 +76,12 @@ export function buildApi(service: RateLimitService, options: ApiOptions = {}): F
   const timeoutMs = options.requestTimeoutMs ?? 5000;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const metrics = options.metrics ?? createMetrics();
-  const forwarder = new LeaderForwarder(options.forwardConnections ?? 16);
+  const forwarder = new LeaderForwarder(
+    options.forwardConnections ?? 16,
+    options.tls ? { ca: options.tls.ca } : null,
+  );
   const app = Fastify({
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     bodyLimit: bodyLimitBytes,
     // A 512-byte key percent-encodes to at most 1536 characters.
     routerOptions: { maxParamLength: 2048 },

@@ -34,16 +34,24 @@ export interface ForwardedAnswer {
   body: Buffer;
 }
 
-export function toOrigin(address: string): string {
+export function toOrigin(address: string, scheme: 'http' | 'https' = 'http'): string {
   return address.startsWith('http://') || address.startsWith('https://')
     ? address.replace(/\/+$/, '')
-    : `http://${address}`;
+    : `${scheme}://${address}`;
+}
+
+/** With TLS the group's HTTP is https only: forwards go over https, trusting `ca`. */
+export interface ForwardTls {
+  ca?: string | Buffer | undefined;
 }
 
 export class LeaderForwarder {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly connectionsPerLeader = 16) {}
+  constructor(
+    private readonly connectionsPerLeader = 16,
+    private readonly tls: ForwardTls | null = null,
+  ) {}
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -54,7 +62,11 @@ export class LeaderForwarder {
       this.pools.delete(oldest);
       void old.close();
     }
-    pool = new Pool(origin, { connections: this.connectionsPerLeader, pipelining: 1 });
+    pool = new Pool(origin, {
+      connections: this.connectionsPerLeader,
+      pipelining: 1,
+      ...(this.tls?.ca !== undefined ? { connect: { ca: this.tls.ca } } : {}),
+    });
     this.pools.set(origin, pool);
     return pool;
   }
@@ -71,7 +83,7 @@ export class LeaderForwarder {
       body = JSON.stringify(input.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await this.pool(toOrigin(leaderHttp)).request({
+    const res = await this.pool(toOrigin(leaderHttp, this.tls ? 'https' : 'http')).request({
       method: input.method as 'GET',
       path: input.url,
       headers,

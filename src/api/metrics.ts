@@ -21,6 +21,10 @@ export interface DrlMetrics {
   readonly batchSize: Histogram<string>;
   readonly snapshotSizeBytes: Gauge<string>;
   readonly snapshotDuration: Histogram<string>;
+  readonly peerAuthFailures: Counter<string>;
+  readonly peerConnects: Counter<string>;
+  /** Set by the node: refreshes the Raft gauges just before a scrape, so they are never stale. */
+  onScrape?: () => void;
 }
 
 export interface MetricsOptions {
@@ -107,6 +111,16 @@ export function createMetrics(options: MetricsOptions = {}): DrlMetrics {
       name: 'drl_snapshot_duration_seconds',
       help: 'Time to write a snapshot.',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    }),
+    peerAuthFailures: new Counter({
+      name: 'drl_raft_peer_auth_failures_total',
+      help: 'Raft peer handshakes refused (wrong cluster secret, wrong peer id, malformed).',
+      registers,
+    }),
+    peerConnects: new Counter({
+      name: 'drl_raft_peer_connects_total',
+      help: 'Outbound Raft peer connections that completed the handshake.',
       registers,
     }),
   };

@@ -15,6 +15,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
   });
 
   app.get('/metrics', async (_request, reply) => {
+    ctx.metrics.onScrape?.();
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });

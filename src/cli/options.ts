@@ -1,6 +1,8 @@
 /** Shared option parsing: integers, endpoints, and the Client built from global options. */
+
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { Client } from '../client/index.js';
+import { Client, DrlError } from '../client/index.js';
 import type { CliIo } from './io.js';
 
 export const defaultEndpoints = '127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003';
@@ -14,6 +16,7 @@ export function integer(value: string): number {
 export interface GlobalOptions {
   endpoints?: string;
   token?: string;
+  tlsCa?: string;
   json?: boolean;
   timeoutMs?: number;
 }
@@ -38,15 +41,25 @@ export async function withClient<T>(
 ): Promise<T> {
   const opts = globals(command);
   const token = opts.token ?? io.env.DRL_TOKEN;
+  const caFile = opts.tlsCa ?? io.env.DRL_TLS_CA;
   const client = new Client({
     endpoints: endpointsOf(opts, io),
     ...(token ? { token } : {}),
+    ...(caFile ? { ca: readCa(caFile) } : {}),
     timeoutMs: opts.timeoutMs ?? 3000,
   });
   try {
     return await work(client, opts);
   } finally {
     await client.close();
+  }
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new DrlError('invalid_argument', `--tls-ca ${path}: ${(err as Error).message}`);
   }
 }
 

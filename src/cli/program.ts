@@ -25,6 +25,9 @@ export function buildProgram(io: CliIo, extensions: readonly CommandExtension[] 
       new Option('--endpoints <list>', 'node HTTP addresses, comma-separated').env('DRL_ENDPOINTS'),
     )
     .addOption(new Option('--token <token>', 'bearer token').env('DRL_TOKEN'))
+    .addOption(
+      new Option('--tls-ca <file>', 'PEM CA trusted for https endpoints').env('DRL_TLS_CA'),
+    )
     .option('--json', 'machine-readable output (one JSON document)')
     .option('--timeout-ms <ms>', 'bound on each call, retries included (default 3000)', integer)
     .showSuggestionAfterError(false);

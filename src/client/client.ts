@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DrlError, isDrlError } from '../errors.js';
 import { DegradedMode } from './degraded.js';
 import { errorFromReply } from './error-from-reply.js';
-import { HttpTransport, toOrigin } from './http-transport.js';
+import { HttpTransport, type Scheme, toOrigin } from './http-transport.js';
 import type {
   AllowOptions,
   ClientDecision,
@@ -29,20 +29,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function parseEndpoints(endpoints: string[] | string): string[] {
+/** Origins of the endpoints; a bare host:port gets https when any endpoint is https. */
+function parseEndpoints(endpoints: string[] | string): { origins: string[]; scheme: Scheme } {
   const list = (Array.isArray(endpoints) ? endpoints : endpoints.split(','))
     .map((e) => e.trim())
-    .filter((e) => e.length > 0)
-    .map(toOrigin);
+    .filter((e) => e.length > 0);
   if (list.length === 0)
     throw new DrlError('invalid_argument', 'at least one endpoint is required');
-  return [...new Set(list)];
+  const scheme: Scheme = list.some((e) => e.startsWith('https://')) ? 'https' : 'http';
+  return { origins: [...new Set(list.map((e) => toOrigin(e, scheme)))], scheme };
 }
 
 const seg = encodeURIComponent;
 
 export class Client {
   readonly endpoints: readonly string[];
+  /** Scheme of addresses learned from the group: https when any endpoint is https. */
+  private readonly scheme: Scheme;
   private readonly transport: HttpTransport;
   private readonly timeoutMs: number;
   private readonly degraded: DegradedMode | null;
@@ -55,8 +58,10 @@ export class Client {
   private closed = false;
 
   constructor(options: ClientOptions) {
-    this.endpoints = parseEndpoints(options.endpoints);
-    this.transport = new HttpTransport(options.token);
+    const { origins, scheme } = parseEndpoints(options.endpoints);
+    this.endpoints = origins;
+    this.scheme = scheme;
+    this.transport = new HttpTransport(options.token, { ca: options.ca });
     this.timeoutMs = options.timeoutMs ?? 3000;
     if (!(this.timeoutMs > 0)) throw new DrlError('invalid_argument', 'timeoutMs must be > 0');
     const mode = options.onUnavailable ?? 'throw';
@@ -138,7 +143,7 @@ export class Client {
   async cluster(endpoint?: string): Promise<ClusterStatus> {
     if (endpoint === undefined) return this.call('GET', '/cluster');
     return this.once<ClusterStatus>(
-      toOrigin(endpoint),
+      toOrigin(endpoint, this.scheme),
       'GET',
       '/cluster',
       undefined,
@@ -239,7 +244,9 @@ export class Client {
         );
         const leader = s.leader === null ? undefined : s.members.find((m) => m.id === s.leader);
         if (s.leader !== null && s.leader === s.id) return this.remember(origin, true);
-        if (leader?.http !== undefined) return this.remember(toOrigin(leader.http), true);
+        if (leader?.http !== undefined) {
+          return this.remember(toOrigin(leader.http, this.scheme), true);
+        }
         this.nextEndpoint = (this.nextEndpoint + i) % n;
         return this.remember(origin, false);
       } catch {

@@ -11,16 +11,26 @@ export interface RawAnswer {
   body: unknown;
 }
 
-export function toOrigin(address: string): string {
+export type Scheme = 'http' | 'https';
+
+/** `host:port` gets `scheme`; an address with its own scheme keeps it. */
+export function toOrigin(address: string, scheme: Scheme = 'http'): string {
   const trimmed = address.trim().replace(/\/+$/, '');
-  return /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
+  return /^https?:\/\//.test(trimmed) ? trimmed : `${scheme}://${trimmed}`;
+}
+
+export interface TransportTls {
+  ca?: string | Buffer | Array<string | Buffer> | undefined;
 }
 
 export class HttpTransport {
   private readonly pools = new Map<string, Pool>();
   private readonly authorization: string | undefined;
 
-  constructor(token: string | undefined) {
+  constructor(
+    token: string | undefined,
+    private readonly tls: TransportTls = {},
+  ) {
     this.authorization = token === undefined ? undefined : `Bearer ${token}`;
   }
 
@@ -32,7 +42,11 @@ export class HttpTransport {
       this.pools.delete(oldest);
       void old.close();
     }
-    pool = new Pool(origin, { connections: 16, keepAliveTimeout: 30_000 });
+    pool = new Pool(origin, {
+      connections: 16,
+      keepAliveTimeout: 30_000,
+      ...(this.tls.ca !== undefined ? { connect: { ca: this.tls.ca } } : {}),
+    });
     this.pools.set(origin, pool);
     return pool;
   }

@@ -11,9 +11,14 @@ export interface ClientLogger {
 }
 
 export interface ClientOptions {
-  /** Node HTTP addresses: `host:port` or `http://host:port`, as an array or comma-separated. */
+  /**
+   * Node HTTP addresses: `host:port`, `http://host:port` or `https://host:port`, as an array or
+   * comma-separated. When any is https, addresses learned from the group (the leader's) are too.
+   */
   endpoints: string[] | string;
   token?: string;
+  /** PEM CA(s) trusted for https endpoints (default: Node's bundled roots). */
+  ca?: string | Buffer | Array<string | Buffer>;
   /** Bound on one call, retries and failover included. Default 3000. */
   timeoutMs?: number;
   /** What allow/check do when no node answers in time. Default 'throw'. */

@@ -4,10 +4,11 @@
  * stopped by the test's teardown; a watchdog kills leftovers if a test hangs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const cliPath = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -23,18 +24,32 @@ export interface ClusterOptions {
   extraArgs?: (id: string) => string[];
   /** Nodes started with --join instead of --peers (ids beyond the initial group). */
   joiners?: number;
+  /** The nodes serve https: requests go over https trusting this CA (PEM file). */
+  tlsCa?: string;
+  /** Sent as a bearer token on every harness request. */
+  token?: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+function canBind(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => res(port));
-    });
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
+}
+
+/**
+ * A free port BELOW the kernel's ephemeral range (32768+): a port the kernel handed out for
+ * port 0 can be taken again by any outgoing connection (or another test file) before the node
+ * binds it, and a node that fails to bind leaves its port to a stranger. Random, so parallel
+ * test files rarely meet; checked bindable.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free port below 32000');
 }
 
 export class Cluster {
@@ -128,11 +143,22 @@ export class Cluster {
 
   async stopAll(): Promise<void> {
     await Promise.all(this.alive().map((id) => this.kill(id, 'SIGKILL')));
+    await this.dispatcher?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 
   url(id: string, path: string): string {
-    return `http://${this.spec(id).http}${path}`;
+    return `${this.o.tlsCa ? 'https' : 'http'}://${this.spec(id).http}${path}`;
+  }
+
+  private dispatcher: Agent | undefined;
+
+  private fetcher(): (url: string, init: RequestInit) => Promise<Response> {
+    if (this.o.tlsCa === undefined) return fetch;
+    this.dispatcher ??= new Agent({ connect: { ca: readFileSync(this.o.tlsCa) } });
+    const dispatcher = this.dispatcher;
+    return (url, init) =>
+      undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
   }
 
   async request(
@@ -142,28 +168,37 @@ export class Cluster {
     body?: unknown,
     timeoutMs = 5000,
   ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-    const init: RequestInit = { method, signal: AbortSignal.timeout(timeoutMs) };
+    const headers: Record<string, string> = {};
+    if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
+    const init: RequestInit = { method, signal: AbortSignal.timeout(timeoutMs), headers };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
-    const res = await fetch(this.url(id, path), init);
+    const res = await this.fetcher()(this.url(id, path), init);
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
   }
 
-  /** Polls until some live node reports itself leader (and the others agree) or time runs out. */
-  async waitLeader(timeoutMs = 15_000, among = this.alive()): Promise<string> {
+  /**
+   * Polls until some live node reports itself leader and every node in `among` answers HTTP
+   * (a node votes as soon as its Raft port is up, before its HTTP listens), or time runs out.
+   */
+  async waitLeader(timeoutMs = 30_000, among = this.alive()): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      let leader: string | null = null;
+      let answered = 0;
       for (const id of among) {
         try {
           const r = await this.request(id, 'GET', '/cluster', undefined, 500);
-          if (r.body.role === 'leader' && among.includes(r.body.id as string)) return id;
+          answered++;
+          if (r.body.role === 'leader' && among.includes(r.body.id as string)) leader = id;
         } catch {
           // not up yet
         }
       }
+      if (leader !== null && answered === among.length) return leader;
       await sleep(100);
     }
     throw new Error(

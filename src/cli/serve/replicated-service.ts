@@ -154,6 +154,10 @@ export class ReplicatedService implements RateLimitService {
 
   async removeMember(id: string): Promise<MutationResult> {
     this.requireLeader();
+    const { voters, learners } = this.o.node.status().conf;
+    if (!voters.includes(id) && !learners.includes(id)) {
+      throw new DrlError('not_found', `no member ${id}`);
+    }
     const index = await this.o.node.proposeConfChange({ type: 'remove', id });
     return { index };
   }
@@ -164,9 +168,11 @@ export class ReplicatedService implements RateLimitService {
     await this.waitUntil(() => this.o.node.status().leader === to, 'leadership transfer');
   }
 
+  /** In the group (voter or learner), a leader known, and applied close to commit. */
   ready(): boolean {
     const s = this.o.node.status();
-    return s.leader !== null && s.commit - s.applied < 1000;
+    const member = s.conf.voters.includes(this.o.id) || s.conf.learners.includes(this.o.id);
+    return member && s.leader !== null && s.commit - s.applied < 1000;
   }
 
   private validateAllow(req: AllowRequest): AllowCommand {

@@ -8,6 +8,7 @@ import { DrlError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { integer } from '../options.js';
 import type { CommandExtension } from '../program.js';
+import { tlsFilesFrom } from './tls-files.js';
 
 const idPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -45,7 +46,11 @@ interface ServeFlags {
   peers?: string;
   join?: boolean;
   token?: string;
+  protectOps?: boolean;
   clusterSecretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
   testMode?: boolean;
   testClock?: string;
   testBugs?: string;
@@ -85,6 +90,10 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
       );
     }
   }
+  const token = flags.token ?? io.env.DRL_TOKEN;
+  if (flags.protectOps === true && token === undefined) {
+    throw new DrlError('invalid_argument', '--protect-ops needs --token (or DRL_TOKEN)');
+  }
   const node = await startNode({
     id,
     data: required(flags.data, '--data'),
@@ -92,8 +101,10 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     raft: parseHostPort(required(flags.raft, '--raft'), '--raft'),
     peers,
     join: flags.join === true,
-    token: flags.token ?? io.env.DRL_TOKEN,
+    token,
+    protectOps: flags.protectOps === true,
     clusterSecretFile: flags.clusterSecretFile,
+    tls: tlsFilesFrom(flags),
     testMode: flags.testMode === true,
     testClockFile: flags.testClock,
     testBugs,
@@ -130,7 +141,11 @@ function addServe(program: Command, io: CliIo): void {
     .option('--peers <list>', 'ID=HOST:PORT of every initial member, itself included')
     .option('--join', 'start empty and wait to be added by a membership change')
     .option('--token <token>', 'bearer token required by the HTTP API (or DRL_TOKEN)')
+    .option('--protect-ops', 'also require the token on /healthz, /readyz and /metrics')
     .option('--cluster-secret-file <file>', 'shared secret authenticating Raft peers')
+    .option('--tls-cert <file>', 'PEM certificate: HTTPS API and mutual-TLS Raft links')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-ca <file>', 'PEM CA that signs every member certificate')
     .option('--test-mode', 'allow the test hooks below')
     .option('--test-clock <file>', 'JSON {offsetMs, rate} applied to this node clocks')
     .option('--test-bugs <list>', 'named switches that break one safety rule each')
@@ -149,7 +164,15 @@ function addServe(program: Command, io: CliIo): void {
         .default(10000),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
-    .action((flags: ServeFlags) => serve(flags, io));
+    // `--token` and `--tls-ca` are also the program's global options, which take them
+    // wherever they appear on the line.
+    .action((flags: ServeFlags, command: Command) => {
+      const globals = command.optsWithGlobals() as ServeFlags;
+      return serve(
+        { ...flags, token: flags.token ?? globals.token, tlsCa: flags.tlsCa ?? globals.tlsCa },
+        io,
+      );
+    });
 }
 
 function addDev(program: Command): void {

@@ -5,10 +5,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { buildApi, createMetrics } from '../../api/index.js';
+import { buildApi, createMetrics, type DrlMetrics } from '../../api/index.js';
 import { DrlError } from '../../errors.js';
 import { createLimiter } from '../../limiter/index.js';
 import { RaftNode } from '../../raft/driver/raft-node.js';
+import { tlsSocketFactory } from '../../raft/transport/tls-socket-factory.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
 import type { ConfChange } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
@@ -18,6 +19,7 @@ import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.
 import { MemberDirectory } from './member-directory.js';
 import { ReplicatedService } from './replicated-service.js';
 import { createNodeClock } from './test-clock.js';
+import { readTlsFiles, type TlsFiles } from './tls-files.js';
 
 export interface ServeOptions {
   id: string;
@@ -28,7 +30,11 @@ export interface ServeOptions {
   peers: Record<string, string>;
   join: boolean;
   token?: string | undefined;
+  /** Also require the token on /healthz, /readyz and /metrics. */
+  protectOps?: boolean;
   clusterSecretFile?: string | undefined;
+  /** PEM files: HTTPS for the API and mutual TLS (against `ca`) for Raft links. */
+  tls?: TlsFiles | undefined;
   testMode: boolean;
   testClockFile?: string | undefined;
   testBugs: string[];
@@ -59,6 +65,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const logger = pino({ level: o.logLevel, base: { node: o.id } });
   mkdirSync(o.data, { recursive: true });
   const secret = readSecret(o, logger);
+  const tls = o.tls === undefined ? null : readTlsFiles(o.tls);
   const db = openExclusiveDatabase(join(o.data, 'limiter-state.db'));
   const store = new LimiterSnapshotStore(db);
   const engine = createLimiter();
@@ -93,12 +100,16 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
     raft: { testBugs: raftBugs },
+    ...(tls ? { transport: { socketFactory: tlsSocketFactory(tls) } } : {}),
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
       metrics.batchSize.observe(entries);
     },
   });
-  node.on('conf-change', (c: ConfChange) => members.onConfChange(c));
+  node.on('conf-change', (c: ConfChange) => {
+    members.onConfChange(c);
+    logger.info({ change: c.type, member: c.id }, 'membership change');
+  });
   node.on('leader', () => metrics.leaderChanges.inc());
   const service = new ReplicatedService({
     id: o.id,
@@ -110,7 +121,8 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     leaseWithoutCheck: o.testBugs.includes('lease-denial-without-lease'),
   });
   const app = buildApi(service, {
-    ...(o.token !== undefined ? { token: o.token } : {}),
+    ...(o.token !== undefined ? { token: o.token, protectOps: o.protectOps === true } : {}),
+    ...(tls ? { tls } : {}),
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     loggerInstance: logger,
@@ -118,14 +130,10 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   await node.start();
   const http = parseAddress(o.http);
   await app.listen({ host: http.host, port: http.port });
-  const gauges = setInterval(() => {
-    const s = node.status();
-    metrics.raftTerm.set(s.term);
-    metrics.commitIndex.set(s.commit);
-    metrics.appliedIndex.set(s.applied);
-  }, 1000);
+  metrics.onScrape = raftGauges(node, metrics);
+  const gauges = setInterval(metrics.onScrape, 1000);
   gauges.unref();
-  logger.info({ http: o.http, raft: o.raft, peers: o.peers }, 'node started');
+  logger.info({ http: o.http, raft: o.raft, peers: o.peers, tls: tls !== null }, 'node started');
   let stopped = false;
   return {
     httpAddress: o.http,
@@ -140,6 +148,22 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       clock.close();
       logger.info('node stopped');
     },
+  };
+}
+
+/** Copies the node's Raft state into the gauges (and transport counters into counters). */
+function raftGauges(node: RaftNode<ApplyOutcome>, metrics: DrlMetrics): () => void {
+  let seen = { authFailures: 0, connects: 0 };
+  return () => {
+    const s = node.status();
+    metrics.raftTerm.set(s.term);
+    metrics.commitIndex.set(s.commit);
+    metrics.appliedIndex.set(s.applied);
+    metrics.proposalsInFlight.set(node.pendingCount());
+    const t = node.transportStats();
+    metrics.peerAuthFailures.inc(t.authFailures - seen.authFailures);
+    metrics.peerConnects.inc(t.connects - seen.connects);
+    seen = { authFailures: t.authFailures, connects: t.connects };
   };
 }
 

@@ -184,6 +184,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     return { ...this.transport.peerAddresses(), [this.id]: this.transport.advertisedAddress() };
   }
 
+  /** Proposals and reads waiting for commit/apply (the in-flight gauge). */
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
   transportStats(): Readonly<TransportStats> {
     return this.transport.getStats();
   }
