@@ -53,6 +53,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly leaderSendsBeforePersist: boolean;
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
+  /** A leader's Ready whose persist waits one turn (see answerBeforePersist). */
+  private deferredReady: Ready | null = null;
   private leader: NodeId | null = null;
   private role: RaftStatus['role'] = 'follower';
   private applied: number;
@@ -174,6 +176,47 @@ export class RaftNode<R = unknown> extends EventEmitter {
     return { ...this.core.status(), applied: this.applied };
   }
 
+  // Cheap per-request reads: status() builds two objects and copies the configuration.
+  isLeader(): boolean {
+    return this.state === 'running' && this.core.isLeader();
+  }
+
+  leaderId(): NodeId | null {
+    return this.core.leaderId();
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  commitIndex(): number {
+    return this.core.commitIndex();
+  }
+
+  lastIndex(): number {
+    return this.core.lastIndex();
+  }
+
+  voters(): readonly NodeId[] {
+    return this.core.voters();
+  }
+
+  /**
+   * Resolves once the state machine has applied `index` (at once if it has), woken by the
+   * apply itself rather than by polling; 'unavailable' after the request timeout.
+   */
+  waitApplied(index: number): Promise<number> {
+    if (index <= this.applied) return Promise.resolve(this.applied);
+    try {
+      this.checkRunning();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { id, promise } = this.pending.newRead(this.env.nowMs() + this.requestTimeoutMs);
+    this.pending.readIndexKnown(id, index, this.applied);
+    return promise;
+  }
+
   /** Where peers are dialed; a replicated address change calls this. */
   setPeerAddress(id: NodeId, address: string): void {
     this.transport.setPeer(id, address);
@@ -192,7 +235,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
-    if (wasRunning) this.processReadies();
+    if (wasRunning) {
+      this.finishDeferredReady();
+      this.processReadies();
+    }
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
     this.pending.rejectAll(new DrlError('closed', 'raft node stopped'));
@@ -234,22 +280,59 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private processReadies(): void {
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
       const rd = this.core.ready();
-      this.handleReady(rd);
+      const early = this.earlySendAllowed(rd);
+      if (early) this.sendMessages(rd.messages, 'replication');
+      if (early && this.answerBeforePersist(rd)) {
+        // The answers go out (microtasks, socket writes) before this turn blocks on the fsync.
+        this.deferredReady = rd;
+        setImmediate(() => {
+          if (this.state !== 'running') return;
+          this.finishDeferredReady();
+          this.processReadies();
+        });
+        return;
+      }
+      this.handleReady(rd, early);
       this.core.advance(rd);
     }
     if (this.core.hasReady()) this.scheduleReady();
   }
 
   /**
+   * A leader applies the committed entries it already holds durably (from earlier Readies)
+   * before fsyncing this Ready's new entries, so their answers do not wait for an unrelated
+   * fsync; true if it applied any. Entries committed by followers alone and not yet durable
+   * here still apply only after the persist. A Ready that changes the role is not split.
+   */
+  private answerBeforePersist(rd: Ready): boolean {
+    if (rd.softState || rd.snapshot || rd.entries.length === 0) return false;
+    const durableLast = this.store.lastIndex();
+    const first = rd.committedEntries[0];
+    if (first === undefined || first.index > durableLast) return false;
+    let n = 0;
+    while (n < rd.committedEntries.length && rd.committedEntries[n]!.index <= durableLast) n++;
+    this.applyEntries(
+      n === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, n),
+    );
+    return true;
+  }
+
+  private finishDeferredReady(): void {
+    const rd = this.deferredReady;
+    if (rd === null) return;
+    this.deferredReady = null;
+    this.handleReady(rd, true);
+    this.core.advance(rd);
+  }
+
+  /**
    * Persist, then send, then apply. One exception (Raft thesis 10.2.1, as etcd does): a
    * leader's App and Heartbeat messages depend on no state this Ready persists (its term and
    * vote are already durable, and the core counts the leader's own entries toward commit only
-   * after advance() reports them durable), so they leave before the fsync and the followers'
-   * fsyncs overlap the leader's.
+   * after advance() reports them durable), so they leave before the fsync (`early`, already
+   * sent by the caller) and the followers' fsyncs overlap the leader's.
    */
-  private handleReady(rd: Ready): void {
-    const early = this.earlySendAllowed(rd);
-    if (early) this.sendMessages(rd.messages, 'replication');
+  private handleReady(rd: Ready, early: boolean): void {
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
     for (const send of rd.snapshotSends) {
