@@ -53,8 +53,6 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly leaderSendsBeforePersist: boolean;
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
-  /** A leader's Ready whose persist waits one turn (see answerBeforePersist). */
-  private deferredReady: Ready | null = null;
   private leader: NodeId | null = null;
   private role: RaftStatus['role'] = 'follower';
   private applied: number;
@@ -235,10 +233,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
-    if (wasRunning) {
-      this.finishDeferredReady();
-      this.processReadies();
-    }
+    if (wasRunning) this.processReadies();
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
     this.pending.rejectAll(new DrlError('closed', 'raft node stopped'));
@@ -280,59 +275,22 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private processReadies(): void {
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
       const rd = this.core.ready();
-      const early = this.earlySendAllowed(rd);
-      if (early) this.sendMessages(rd.messages, 'replication');
-      if (early && this.answerBeforePersist(rd)) {
-        // The answers go out (microtasks, socket writes) before this turn blocks on the fsync.
-        this.deferredReady = rd;
-        setImmediate(() => {
-          if (this.state !== 'running') return;
-          this.finishDeferredReady();
-          this.processReadies();
-        });
-        return;
-      }
-      this.handleReady(rd, early);
+      this.handleReady(rd);
       this.core.advance(rd);
     }
     if (this.core.hasReady()) this.scheduleReady();
   }
 
   /**
-   * A leader applies the committed entries it already holds durably (from earlier Readies)
-   * before fsyncing this Ready's new entries, so their answers do not wait for an unrelated
-   * fsync; true if it applied any. Entries committed by followers alone and not yet durable
-   * here still apply only after the persist. A Ready that changes the role is not split.
-   */
-  private answerBeforePersist(rd: Ready): boolean {
-    if (rd.softState || rd.snapshot || rd.entries.length === 0) return false;
-    const durableLast = this.store.lastIndex();
-    const first = rd.committedEntries[0];
-    if (first === undefined || first.index > durableLast) return false;
-    let n = 0;
-    while (n < rd.committedEntries.length && rd.committedEntries[n]!.index <= durableLast) n++;
-    this.applyEntries(
-      n === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, n),
-    );
-    return true;
-  }
-
-  private finishDeferredReady(): void {
-    const rd = this.deferredReady;
-    if (rd === null) return;
-    this.deferredReady = null;
-    this.handleReady(rd, true);
-    this.core.advance(rd);
-  }
-
-  /**
    * Persist, then send, then apply. One exception (Raft thesis 10.2.1, as etcd does): a
    * leader's App and Heartbeat messages depend on no state this Ready persists (its term and
    * vote are already durable, and the core counts the leader's own entries toward commit only
-   * after advance() reports them durable), so they leave before the fsync (`early`, already
-   * sent by the caller) and the followers' fsyncs overlap the leader's.
+   * after advance() reports them durable), so they leave before the fsync and the followers'
+   * fsyncs overlap the leader's.
    */
-  private handleReady(rd: Ready, early: boolean): void {
+  private handleReady(rd: Ready): void {
+    const early = this.earlySendAllowed(rd);
+    if (early) this.sendMessages(rd.messages, 'replication');
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
     for (const send of rd.snapshotSends) {
