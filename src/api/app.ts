@@ -65,6 +65,21 @@ class DebugRequestLogs extends LogController {
   }
 }
 
+/**
+ * A per-request child logger (its reqId binding) costs a pino child per decision; only debug
+ * logs per request, so below debug every request shares the node's logger.
+ */
+type ChildArgs = Parameters<FastifyBaseLogger['child']>;
+function sharedBelowDebug(
+  logger: FastifyBaseLogger,
+  bindings: ChildArgs[0],
+  opts: ChildArgs[1],
+): FastifyBaseLogger {
+  return logger.level === 'debug' || logger.level === 'trace'
+    ? logger.child(bindings, opts)
+    : logger;
+}
+
 const opsPaths = new Set(['/healthz', '/readyz', '/metrics']);
 
 function pathOf(url: string): string {
@@ -88,7 +103,7 @@ export function buildApi(service: RateLimitService, options: ApiOptions = {}): F
     logController: new DebugRequestLogs(),
     forceCloseConnections: true,
     ...(options.loggerInstance
-      ? { loggerInstance: options.loggerInstance }
+      ? { loggerInstance: options.loggerInstance, childLoggerFactory: sharedBelowDebug }
       : { logger: options.logger ?? false }),
     // Bodies are typed JSON: "5" is not a cost. Strings stay strings.
     ajv: { customOptions: { coerceTypes: false } },

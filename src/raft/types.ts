@@ -241,4 +241,11 @@ export interface RaftCore {
   ready(): Ready;
   advance(ready: Ready): void;
   status(): RaftStatus;
+  /** Cheap reads for per-request paths: status() builds a fresh object each call. */
+  isLeader(): boolean;
+  leaderId(): NodeId | null;
+  commitIndex(): number;
+  lastIndex(): number;
+  /** The current voters; the array is replaced, never mutated, on a change. */
+  voters(): readonly NodeId[];
 }

@@ -18,6 +18,8 @@ export interface PeerClockSample {
 export class DecisionClock {
   private readonly samples = new Map<string, PeerClockSample>();
   private lastTsMs = 0;
+  /** Reused by next(): it runs once per request. */
+  private readonly estimates: number[] = [];
 
   constructor(
     private readonly selfId: string,
@@ -50,7 +52,8 @@ export class DecisionClock {
   /** The ts to stamp into the next entry. Never decreases. */
   next(voters: readonly string[]): number {
     const mono = this.monoMs();
-    const estimates: number[] = [];
+    const estimates = this.estimates;
+    estimates.length = 0;
     for (const id of voters) {
       if (id === this.selfId) {
         estimates.push(this.nowMs());
@@ -67,9 +70,11 @@ export class DecisionClock {
   }
 }
 
+const ascending = (a: number, b: number): number => a - b;
+
 /** Median; with an even count the lower middle (conservative: time advances slower). */
 export function median(values: number[]): number {
   if (values.length === 0) throw new Error('median of nothing');
-  values.sort((a, b) => a - b);
+  values.sort(ascending);
   return values[(values.length - 1) >> 1]!;
 }

@@ -212,6 +212,26 @@ export class Core extends ReadsCore implements RaftCore {
     };
   }
 
+  isLeader(): boolean {
+    return this.state === 'leader';
+  }
+
+  leaderId(): NodeId | null {
+    return this.lead;
+  }
+
+  commitIndex(): number {
+    return this.log.committed;
+  }
+
+  lastIndex(): number {
+    return this.log.lastIndex();
+  }
+
+  voters(): readonly NodeId[] {
+    return this.conf.voters;
+  }
+
   // ---- leader ticks --------------------------------------------------------------------
 
   protected tickHeartbeat(): void {

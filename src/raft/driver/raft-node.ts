@@ -174,6 +174,47 @@ export class RaftNode<R = unknown> extends EventEmitter {
     return { ...this.core.status(), applied: this.applied };
   }
 
+  // Cheap per-request reads: status() builds two objects and copies the configuration.
+  isLeader(): boolean {
+    return this.state === 'running' && this.core.isLeader();
+  }
+
+  leaderId(): NodeId | null {
+    return this.core.leaderId();
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  commitIndex(): number {
+    return this.core.commitIndex();
+  }
+
+  lastIndex(): number {
+    return this.core.lastIndex();
+  }
+
+  voters(): readonly NodeId[] {
+    return this.core.voters();
+  }
+
+  /**
+   * Resolves once the state machine has applied `index` (at once if it has), woken by the
+   * apply itself rather than by polling; 'unavailable' after the request timeout.
+   */
+  waitApplied(index: number): Promise<number> {
+    if (index <= this.applied) return Promise.resolve(this.applied);
+    try {
+      this.checkRunning();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { id, promise } = this.pending.newRead(this.env.nowMs() + this.requestTimeoutMs);
+    this.pending.readIndexKnown(id, index, this.applied);
+    return promise;
+  }
+
   /** Where peers are dialed; a replicated address change calls this. */
   setPeerAddress(id: NodeId, address: string): void {
     this.transport.setPeer(id, address);
