@@ -73,6 +73,7 @@ export class ReplicatedService implements RateLimitService {
   async allow(req: AllowRequest): Promise<AllowResponse> {
     const command = this.validateAllow(req);
     if (!this.leadsReady()) await this.leaderReady();
+    this.checkRuleKnown(command);
     command.ts = this.stamp();
     if (command.requestId === undefined && (this.o.leaseWithoutCheck || this.o.node.hasLease())) {
       const denial = this.leaseDenial(command);
@@ -96,6 +97,7 @@ export class ReplicatedService implements RateLimitService {
   }
 
   async listRules(): Promise<Record<string, RuleSpec>> {
+    await this.linearizableRead();
     const out: Record<string, RuleSpec> = {};
     for (const { name, spec } of this.o.engine.listRules()) out[name] = spec;
     return out;
@@ -189,16 +191,17 @@ export class ReplicatedService implements RateLimitService {
       command.windowMs = req.windowMs!;
     }
     if (req.requestId !== undefined) command.requestId = validateRequestId(req.requestId);
-    if (
-      command.limit === undefined &&
-      this.o.engine.getRule(command.rule ?? 'default') === undefined
-    ) {
-      throw new DrlError(
-        'unknown_rule',
-        `no rule named ${command.rule ?? 'default'} and no inline limit`,
-      );
-    }
     return command;
+  }
+
+  /** On the leader only: a follower's rules may lag behind a rule just written. */
+  private checkRuleKnown(command: AllowCommand): void {
+    if (command.limit !== undefined) return;
+    if (this.o.engine.getRule(command.rule ?? 'default') !== undefined) return;
+    throw new DrlError(
+      'unknown_rule',
+      `no rule named ${command.rule ?? 'default'} and no inline limit`,
+    );
   }
 
   /**
