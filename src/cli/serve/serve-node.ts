@@ -10,7 +10,7 @@ import { DrlError } from '../../errors.js';
 import { createLimiter } from '../../limiter/index.js';
 import { RaftNode } from '../../raft/driver/raft-node.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
-import type { ConfChange } from '../../raft/types.js';
+import type { ConfChange, SnapshotMeta } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { openExclusiveDatabase } from '../../storage/sqlite-open.js';
 import { DecisionClock } from './decision-clock.js';
@@ -71,6 +71,8 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const members = new MemberDirectory(o.peers, { id: o.id, http: o.http });
   const sm = new LimiterStateMachine(engine, store, {
     onAnnounce: (a) => members.setHttp(a.id, a.http),
+    directory: members,
+    ...snapshotTestHooks(o),
     snapshotEveryEntries: o.snapshotEveryEntries,
     onTs: (ts) => decisionClock.witness(ts),
     onSnapshot: (index, ms) => {
@@ -99,6 +101,13 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     },
   });
   node.on('conf-change', (c: ConfChange) => members.onConfChange(c));
+  node.on('snapshot-installed', (meta: SnapshotMeta) => {
+    // Members added in entries this node never saw: dial them at their replicated addresses.
+    for (const id of [...meta.conf.voters, ...meta.conf.learners]) {
+      const raft = members.raftOf(id);
+      if (id !== o.id && raft !== null && !(id in o.peers)) node.setPeerAddress(id, raft);
+    }
+  });
   node.on('leader', () => metrics.leaderChanges.inc());
   const service = new ReplicatedService({
     id: o.id,
@@ -108,6 +117,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     members,
     requestTimeoutMs: o.requestTimeoutMs,
     leaseWithoutCheck: o.testBugs.includes('lease-denial-without-lease'),
+    onWarn: (m) => logger.warn(m),
   });
   const app = buildApi(service, {
     ...(o.token !== undefined ? { token: o.token } : {}),
@@ -141,6 +151,14 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       logger.info('node stopped');
     },
   };
+}
+
+/** DRL_TEST_CRASH_IN_RESTORE=N (with --test-mode): die after N records of a snapshot install. */
+function snapshotTestHooks(o: ServeOptions): { crashDuringRestoreAfterRecords?: number } {
+  const raw = process.env.DRL_TEST_CRASH_IN_RESTORE;
+  const n = Number(raw);
+  if (!o.testMode || raw === undefined || raw === '' || !Number.isInteger(n) || n < 0) return {};
+  return { crashDuringRestoreAfterRecords: n };
 }
 
 function readSecret(o: ServeOptions, logger: Logger): string | Uint8Array {
