@@ -53,6 +53,7 @@ interface ServeFlags {
   electionTicks: number;
   requestTimeoutMs: number;
   snapshotEvery: number;
+  snapshotTail: number;
   logLevel: string;
 }
 
@@ -101,6 +102,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     electionTicks: flags.electionTicks,
     requestTimeoutMs: flags.requestTimeoutMs,
     snapshotEveryEntries: flags.snapshotEvery,
+    snapshotTailEntries: flags.snapshotTail,
     logLevel: flags.logLevel,
   });
   await new Promise<void>((resolve) => {
@@ -147,6 +149,11 @@ function addServe(program: Command, io: CliIo): void {
       new Option('--snapshot-every <entries>', 'entries between snapshots')
         .argParser(integer)
         .default(10000),
+    )
+    .addOption(
+      new Option('--snapshot-tail <entries>', 'log entries kept behind a snapshot for slow peers')
+        .argParser(integer)
+        .default(1024),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
     .action((flags: ServeFlags) => serve(flags, io));

@@ -36,6 +36,8 @@ export interface ServeOptions {
   electionTicks: number;
   requestTimeoutMs: number;
   snapshotEveryEntries: number;
+  /** Log entries kept behind a snapshot (a peer further behind gets a snapshot). */
+  snapshotTailEntries?: number;
   logLevel: string;
 }
 
@@ -94,7 +96,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     requestTimeoutMs: o.requestTimeoutMs,
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
-    raft: { testBugs: raftBugs },
+    raft: { testBugs: raftBugs, snapshotTailEntries: o.snapshotTailEntries ?? 1024 },
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
       metrics.batchSize.observe(entries);
