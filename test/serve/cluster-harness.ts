@@ -118,9 +118,13 @@ export class Cluster {
     this.logs.set(id, log);
     const marks = this.marks.get(id) ?? new Set<string>();
     this.marks.set(id, marks);
+    let carry = '';
     const keep = (b: Buffer) => {
       const text = b.toString();
-      for (const m of logMarkers) if (text.includes(m)) marks.add(m);
+      // A line may be split between two chunks: scan with the end of the previous one.
+      const scan = carry + text;
+      carry = text.slice(-200);
+      for (const m of logMarkers) if (scan.includes(m)) marks.add(m);
       log.push(text);
       if (log.length > 200) log.shift();
     };

@@ -21,6 +21,10 @@ t.test('a follower behind the compaction point catches up by snapshot', async (t
     30_000,
   );
   t.ok(caughtUp, `${lagging} applied up to ${target}\n${caughtUp ? '' : c.dumpLogs()}`);
-  t.ok(c.logged(lagging, 'raft: snapshot installed'), `${lagging} installed a snapshot`);
+  const senders = c.specs.filter((s) => c.logged(s.id, 'raft: sending snapshot')).map((s) => s.id);
+  t.ok(
+    c.logged(lagging, 'raft: snapshot installed'),
+    `${lagging} installed a snapshot (sent by: ${senders.join(',') || 'none'})`,
+  );
   await agreesAsLeader(t, c, lagging, granted);
 });

@@ -49,8 +49,9 @@ export class SnapshotReceiver {
       p.length += copy.length;
       p.crc = crc32Update(p.crc, copy);
       if (c.done) return this.finish(m, p);
+      return { reply: this.reply(m, p.length, false), complete: null };
     }
-    return { reply: this.reply(m, p.length, false), complete: null };
+    return { reply: this.reply(m, p.length, false, true), complete: null };
   }
 
   private finish(m: Message, p: Partial): { reply: Message; complete: ReceivedSnapshot | null } {
@@ -64,11 +65,13 @@ export class SnapshotReceiver {
     };
   }
 
-  private reply(m: Message, expected: number, reject: boolean): Message {
+  /** misfit: the chunk was not at the expected offset (lost chunk before it, or a resume). */
+  private reply(m: Message, expected: number, reject: boolean, misfit = false): Message {
     return newMessage(MessageType.SnapResp, this.id, m.from, m.term, {
       index: m.snapshot!.meta.index,
       context: expected,
       reject,
+      rejectHint: misfit ? 1 : 0,
     });
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Leader side of snapshot streaming: the state machine's bytes go to one peer as Snap messages
  * of at most chunkBytes, with at most windowChunks unacknowledged (flow control). The receiver
- * answers every chunk with SnapResp {index: meta.index, context: the offset it expects next};
- * an answer below what was sent rewinds the stream there (a lost chunk, or a resume: a receiver
- * that already holds a prefix of the same snapshot answers the first chunk with its length).
+ * answers every chunk with SnapResp {index: meta.index, context: the offset it expects next,
+ * rejectHint: 1 when the chunk did not fit there}. A misfit moves the stream to that offset:
+ * back after a lost chunk, forward on a resume (a receiver that already holds a prefix of the
+ * same snapshot answers the first chunk with its length). Without any answer for
+ * retransmitMs the unacknowledged chunks are sent again (the last chunk may have been lost).
  * context == length means received, verified and handed to the receiver's core.
  */
 import { crc32 } from '../../storage/raft-crc32.js';
@@ -32,9 +34,12 @@ interface Stream {
   acked: number;
   progressAtMs: number;
   rewoundAtMs: number;
+  rewoundTo: number;
 }
 
-const rewindGapMs = 200;
+/** Misfit answers to the same offset within this long are answers to chunks already resent. */
+const rewindGapMs = 1000;
+const retransmitMs = 1000;
 
 export class SnapshotSender {
   private readonly streams = new Map<NodeId, Stream>();
@@ -63,7 +68,8 @@ export class SnapshotSender {
       sent: 0,
       acked: 0,
       progressAtMs: nowMs,
-      rewoundAtMs: 0,
+      rewoundAtMs: nowMs,
+      rewoundTo: -1,
     };
     this.streams.set(to, s);
     this.pump(to, s);
@@ -85,19 +91,32 @@ export class SnapshotSender {
       s.acked = expected;
       s.progressAtMs = nowMs;
     }
-    if (expected > s.sent) s.sent = expected;
-    else if (expected < s.sent && nowMs - s.rewoundAtMs >= rewindGapMs) {
-      // A chunk was lost or the receiver resumes elsewhere: send again from where it is.
+    const misfit = m.rejectHint === 1;
+    if (expected > s.sent) {
+      // A resume: answers to the other chunks already in flight will name the same offset.
       s.sent = expected;
+      s.rewoundTo = expected;
       s.rewoundAtMs = nowMs;
+    } else if (misfit && expected < s.sent) {
+      // A chunk was lost: send again from where the receiver is, once per gap.
+      if (expected !== s.rewoundTo || nowMs - s.rewoundAtMs >= rewindGapMs) {
+        s.sent = expected;
+        s.rewoundTo = expected;
+        s.rewoundAtMs = nowMs;
+      }
     }
     this.pump(m.from, s);
   }
 
-  /** Gives up stalled streams; returns nothing, reports through the callback. */
+  /** Gives up stalled streams (reported through the callback), resends silent windows. */
   tick(nowMs: number): void {
     for (const [to, s] of this.streams) {
       if (nowMs - s.progressAtMs > this.stallTimeoutMs) this.finish(to, false);
+      else if (nowMs - Math.max(s.progressAtMs, s.rewoundAtMs) > retransmitMs && s.sent > s.acked) {
+        s.sent = s.acked;
+        s.rewoundAtMs = nowMs;
+        this.pump(to, s);
+      }
     }
   }
 
