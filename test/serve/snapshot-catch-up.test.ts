@@ -2,7 +2,7 @@
 // compacted past it, catches up by snapshot and then agrees on the windows (read through it as
 // leader).
 import t from 'tap';
-import { until, view } from './load-helpers.js';
+import { decide, until, used, view } from './load-helpers.js';
 import { agreesAsLeader, applyWhileDown, entries, hotLimit, setUp } from './snapshot-helpers.js';
 
 t.test('a follower behind the compaction point catches up by snapshot', async (t) => {
@@ -27,4 +27,25 @@ t.test('a follower behind the compaction point catches up by snapshot', async (t
     `${lagging} installed a snapshot (sent by: ${senders.join(',') || 'none'})`,
   );
   await agreesAsLeader(t, c, lagging, granted);
+
+  // Every node restarts from a compacted log (snapshot meta + configuration + tail) and its
+  // limiter snapshot: the windows survive and the hot key stays full.
+  for (const s of c.specs) await c.kill(s.id, 'SIGKILL');
+  for (const s of c.specs) c.start(s.id);
+  await c.waitLeader(20_000);
+  t.equal(
+    await used(c, 'hot', 'hot'),
+    hotLimit,
+    'after a full restart the hot key holds the limit',
+  );
+  t.equal(
+    await decide(c, { key: 'hot', rule: 'hot' }),
+    false,
+    'and the next hot request is denied',
+  );
+  t.equal(
+    await used(c, 'default', 'k1'),
+    granted.get('default/k1') ?? 0,
+    'k1 survives the restart',
+  );
 });
