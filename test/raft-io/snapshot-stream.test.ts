@@ -39,7 +39,10 @@ function link(o: { drop?: (m: Message, n: number) => boolean; chunkBytes?: numbe
         toA.push(reply);
       }
       const r = toA.shift();
-      if (r) sender.onResponse(r, (now += 300));
+      if (r) {
+        now += 300;
+        sender.onResponse(r, now);
+      }
     }
     return now;
   };
