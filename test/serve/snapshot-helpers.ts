@@ -14,6 +14,8 @@ export const hotLimit = 40;
 // follower behind the compaction point. ENTRIES=100000 runs the issue's figure (slow here:
 // see docs/notes/snapshots.md).
 export const entries = Number(process.env.ENTRIES ?? 600);
+/** Clients in flight while the follower is down (CONCURRENCY=128 for the big runs). */
+export const concurrency = Number(process.env.CONCURRENCY ?? 16);
 
 export async function setUp(
   t: Test,
@@ -53,7 +55,7 @@ export function appliedOnDisk(dataDir: string): number {
 
 /** Drives the group while `lagging` is down: `entries` decisions, hotLimit + 20 on the hot key. */
 export async function applyWhileDown(c: Cluster) {
-  return load(c, entries, 16, (i) =>
+  return load(c, entries, concurrency, (i) =>
     i % 10 === 0 && i / 10 < hotLimit + 20 ? { key: 'hot', rule: 'hot' } : { key: `k${i % 300}` },
   );
 }
