@@ -237,6 +237,8 @@ export interface RaftCore {
   snapshotTaken(index: number): void;
   /** The driver finished (ok) or gave up on streaming a snapshot to `to`. */
   reportSnapshot(to: NodeId, ok: boolean): void;
+  /** The latest snapshot the core knows of (from snapshotTaken, an install or the log view). */
+  snapshotMeta(): SnapshotMeta | null;
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;

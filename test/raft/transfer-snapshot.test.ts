@@ -168,3 +168,23 @@ t.test(
     t.equal(net.core('c').status().commit, a.status().commit);
   },
 );
+
+t.test(
+  'snapshotMeta: null before any snapshot, then the latest taken with its configuration',
+  async (t) => {
+    const net = new Network(['a', 'b', 'c']);
+    net.elect('a');
+    const a = net.core('a');
+    t.equal(a.snapshotMeta(), null);
+    a.propose(data('x'));
+    net.stabilize();
+    const applied = a.status().applied;
+    a.snapshotTaken(applied);
+    const meta = a.snapshotMeta();
+    t.equal(meta?.index, applied);
+    t.equal(meta?.term, a.status().term);
+    t.same(meta?.conf.voters.sort(), ['a', 'b', 'c']);
+    meta?.conf.voters.push('z');
+    t.same(a.snapshotMeta()?.conf.voters.sort(), ['a', 'b', 'c'], 'a copy, not the live state');
+  },
+);

@@ -30,6 +30,13 @@ export interface ClusterOptions {
   token?: string;
 }
 
+/** Log lines tests look for (the snapshot path), remembered per node. */
+export const logMarkers = [
+  'raft: snapshot installed',
+  'raft: sending snapshot',
+  'raft: completing an interrupted snapshot install',
+];
+
 function canBind(port: number): Promise<boolean> {
   return new Promise((res) => {
     const srv = createServer();
@@ -56,6 +63,8 @@ export class Cluster {
   readonly specs: NodeSpec[] = [];
   readonly procs = new Map<string, ChildProcess>();
   readonly logs = new Map<string, string[]>();
+  /** Which of logMarkers each node has logged (kept even when the log ring drops the line). */
+  readonly marks = new Map<string, Set<string>>();
   readonly root: string;
   private readonly peers: string;
 
@@ -99,7 +108,8 @@ export class Cluster {
     return s;
   }
 
-  start(id: string, join = false): void {
+  /** Starts (or restarts) a node; `env` is added to this process's environment. */
+  start(id: string, join = false, env?: Record<string, string>): void {
     const s = this.spec(id);
     const args = [
       cliPath,
@@ -115,11 +125,22 @@ export class Cluster {
     ];
     args.push(...(join ? ['--join'] : ['--peers', this.peers]));
     args.push('--log-level', 'warn', ...(this.o.extraArgs?.(id) ?? []));
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     const log = this.logs.get(id) ?? [];
     this.logs.set(id, log);
+    const marks = this.marks.get(id) ?? new Set<string>();
+    this.marks.set(id, marks);
+    let carry = '';
     const keep = (b: Buffer) => {
-      log.push(b.toString());
+      const text = b.toString();
+      // A line may be split between two chunks: scan with the end of the previous one.
+      const scan = carry + text;
+      carry = text.slice(-200);
+      for (const m of logMarkers) if (scan.includes(m)) marks.add(m);
+      log.push(text);
       if (log.length > 200) log.shift();
     };
     p.stdout?.on('data', keep);
@@ -135,6 +156,26 @@ export class Cluster {
     const code = await exited;
     this.procs.delete(id);
     return code;
+  }
+
+  /** Resolves with the exit code / signal of a node that is expected to die by itself. */
+  async exited(id: string, timeoutMs: number): Promise<string> {
+    const p = this.procs.get(id);
+    if (!p) throw new Error(`${id} is not running`);
+    const done =
+      p.exitCode !== null || p.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((r) => p.once('exit', () => r()));
+    await Promise.race([done, sleep(timeoutMs)]);
+    if (p.exitCode === null && p.signalCode === null) throw new Error(`${id} still running`);
+    this.procs.delete(id);
+    return String(p.signalCode ?? p.exitCode);
+  }
+
+  /** Whether `id` ever logged `text` (one of logMarkers, or a line still in the ring). */
+  logged(id: string, text: string): boolean {
+    if (this.marks.get(id)?.has(text)) return true;
+    return (this.logs.get(id) ?? []).some((l) => l.includes(text));
   }
 
   alive(): string[] {

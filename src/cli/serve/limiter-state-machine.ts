@@ -10,9 +10,11 @@ import { decodeCommand } from '../../limiter/command-codec.js';
 import type { Limiter } from '../../limiter/index.js';
 import type { ApplyResult, Command } from '../../limiter/types.js';
 import type { StateMachine } from '../../raft/driver/state-machine.js';
-import { type Entry, EntryType } from '../../raft/types.js';
+import { type Entry, EntryType, type SnapshotMeta } from '../../raft/types.js';
 import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
+import { decodeImage, encodeImage } from './limiter-snapshot-image.js';
 import { type Announce, decodeAnnounce, isAnnounce } from './member-announce.js';
+import type { DirectoryImage } from './member-directory.js';
 
 export type ApplyOutcome =
   | { kind: 'result'; result: ApplyResult; ts: number }
@@ -31,6 +33,13 @@ export interface LimiterStateMachineOptions {
   onTs?: (ts: number) => void;
   /** Called when a leader's address announcement applies. */
   onAnnounce?: (a: Announce) => void;
+  /** The member directory, carried in snapshots sent to lagging peers. */
+  directory?: { export(): DirectoryImage; import(image: DirectoryImage): void };
+  /**
+   * Test hook (--test-mode only): during a restore, SIGKILL this process after writing this
+   * many records of the new state (the install's transaction must leave the old state).
+   */
+  crashDuringRestoreAfterRecords?: number;
 }
 
 export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
@@ -48,6 +57,41 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
 
   appliedIndex(): number {
     return this.snapshotIndex;
+  }
+
+  durableIndex(): number {
+    return this.snapshotIndex;
+  }
+
+  /** The engine's full state after the last applied entry, plus the member directory. */
+  snapshotData(): Uint8Array {
+    const members = this.o.directory?.export() ?? {};
+    return encodeImage({ index: this.applied, members }, this.engine.records());
+  }
+
+  /**
+   * Replaces the state with a leader's snapshot: the engine from its records, then one full
+   * SQLite transaction at meta.index (a crash midway rolls back to the old state).
+   */
+  restore(meta: SnapshotMeta, data: Uint8Array): void {
+    const { header, records } = decodeImage(data);
+    if (header.index !== meta.index) {
+      throw new DrlError(
+        'storage_corrupt',
+        `snapshot ${meta.index} holds state at ${header.index}`,
+      );
+    }
+    this.engine.restore(records);
+    const crashAfter = this.o.crashDuringRestoreAfterRecords;
+    this.engine.writeSnapshot(
+      crashAfter === undefined ? this.store : crashingWriter(this.store, crashAfter),
+      meta.index,
+      'full',
+    );
+    this.applied = meta.index;
+    this.snapshotIndex = meta.index;
+    this.o.directory?.import(header.members);
+    this.o.onTs?.(this.engine.lastTs);
   }
 
   apply(entry: Entry): ApplyOutcome {
@@ -101,4 +145,21 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       throw err;
     }
   }
+}
+
+/** Test hook: a writer that kills the process after `n` records (mid-transaction). */
+function crashingWriter(store: LimiterSnapshotStore, n: number): LimiterSnapshotStore {
+  let written = 0;
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'put') {
+        return (record: Parameters<LimiterSnapshotStore['put']>[0]) => {
+          if (++written > n) process.kill(process.pid, 'SIGKILL');
+          target.put(record);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }

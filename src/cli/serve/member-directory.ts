@@ -6,6 +6,9 @@
 import type { MemberInfo } from '../../api/service.js';
 import type { ConfChange } from '../../raft/types.js';
 
+/** What a snapshot carries of the directory: id -> addresses. */
+export type DirectoryImage = Record<string, { raft?: string; http?: string }>;
+
 export class MemberDirectory {
   private readonly raft = new Map<string, string>();
   private readonly http = new Map<string, string>();
@@ -21,6 +24,25 @@ export class MemberDirectory {
     const ctx = parseContext(change.context);
     if (ctx.raft !== undefined && !this.raft.has(change.id)) this.raft.set(change.id, ctx.raft);
     if (ctx.http !== undefined) this.http.set(change.id, ctx.http);
+  }
+
+  export(): DirectoryImage {
+    const out: DirectoryImage = {};
+    for (const [id, raft] of this.raft) out[id] = { raft };
+    for (const [id, http] of this.http) out[id] = { ...out[id], http };
+    return out;
+  }
+
+  /** Learns from a snapshot; addresses this node already has (its flags) are kept. */
+  import(image: DirectoryImage): void {
+    for (const [id, a] of Object.entries(image)) {
+      if (a.raft !== undefined && !this.raft.has(id)) this.raft.set(id, a.raft);
+      if (a.http !== undefined && !this.http.has(id)) this.http.set(id, a.http);
+    }
+  }
+
+  raftOf(id: string): string | null {
+    return this.raft.get(id) ?? null;
   }
 
   setHttp(id: string, http: string): void {

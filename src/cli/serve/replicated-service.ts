@@ -39,6 +39,7 @@ import type {
   Usage,
 } from '../../limiter/types.js';
 import type { RaftNode } from '../../raft/driver/raft-node.js';
+import type { ConfChange } from '../../raft/types.js';
 import type { DecisionClock } from './decision-clock.js';
 import type { ApplyOutcome } from './limiter-state-machine.js';
 import { encodeAnnounce } from './member-announce.js';
@@ -52,11 +53,20 @@ export interface ReplicatedServiceOptions {
   members: MemberDirectory;
   /** Bound on waiting for the leader to be ready or applied to catch up. */
   requestTimeoutMs: number;
+  /** Where background membership work reports failures (promotion gave up). */
+  onWarn?: (message: string) => void;
   /** Test-only: serve lease denials without checking the lease (jepsen-lite must catch it). */
   leaseWithoutCheck?: boolean;
 }
 
 const waitStepMs = 2;
+const membershipRetryMs = 50;
+/** Bound on promoting a learner that is still catching up after POST /cluster/members returned. */
+const promoteBackgroundMs = 120_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 export class ReplicatedService implements RateLimitService {
   /** Index of the no-op of the current leadership; stamping waits until it applies. */
@@ -146,25 +156,66 @@ export class ReplicatedService implements RateLimitService {
     };
   }
 
+  /**
+   * Adds a learner, then promotes it once it holds everything committed (the core refuses
+   * earlier). Answers when promoted, or with the learner's index when catching up takes longer
+   * than most of the request timeout; promotion then goes on in the background (bounded).
+   */
   async addMember(member: MemberInfo): Promise<MutationResult> {
     this.requireLeader();
-    const context = encodeMemberContext(member);
-    const index = await this.o.node.proposeConfChange({
-      type: 'addLearner',
-      id: member.id,
-      context,
-    });
-    return { index };
+    const conf = this.o.node.status().conf;
+    if (conf.voters.includes(member.id)) return { index: this.o.node.status().applied };
+    let index = this.o.node.status().applied;
+    if (!conf.learners.includes(member.id)) {
+      const context = encodeMemberContext(member);
+      const deadline = performance.now() + this.o.requestTimeoutMs * 0.5;
+      index = await this.changeMembership({ type: 'addLearner', id: member.id, context }, deadline);
+    }
+    const promotion = this.changeMembership(
+      { type: 'promote', id: member.id },
+      performance.now() + promoteBackgroundMs,
+    );
+    promotion.catch((err) => this.o.onWarn?.(`promotion of ${member.id} failed: ${String(err)}`));
+    const waitMs = this.o.requestTimeoutMs * 0.7;
+    const promoted = await Promise.race([promotion, sleep(waitMs).then(() => null)]);
+    return { index: promoted ?? index };
   }
 
   async removeMember(id: string): Promise<MutationResult> {
     this.requireLeader();
-    const { voters, learners } = this.o.node.status().conf;
-    if (!voters.includes(id) && !learners.includes(id)) {
-      throw new DrlError('not_found', `no member ${id}`);
+    const s = this.o.node.status();
+    if (!s.conf.voters.includes(id) && !s.conf.learners.includes(id)) {
+      throw new DrlError('not_found', `${id} is not a member`);
     }
-    const index = await this.o.node.proposeConfChange({ type: 'remove', id });
+    const index = await this.changeMembership(
+      { type: 'remove', id },
+      performance.now() + this.o.requestTimeoutMs * 0.8,
+    );
     return { index };
+  }
+
+  /**
+   * Proposes one membership change, retrying while the core says 'unavailable' (another change
+   * pending, the leader's no-op not committed, a learner still catching up) until `deadline`;
+   * resolves with its index once applied here.
+   */
+  private async changeMembership(change: ConfChange, deadline: number): Promise<number> {
+    for (;;) {
+      this.requireLeader();
+      if (this.changeInEffect(change)) return this.o.node.status().applied;
+      try {
+        const index = await this.o.node.proposeConfChange(change);
+        await this.waitUntil(
+          () => this.o.node.status().applied >= index,
+          `${change.type} to apply`,
+        );
+        return index;
+      } catch (err) {
+        const retry = isDrlError(err) && err.code === 'unavailable';
+        if (!retry || performance.now() > deadline) throw this.translate(err);
+      }
+      await sleep(membershipRetryMs);
+    }
   }
 
   async transferLeader(to: string): Promise<void> {
@@ -178,6 +229,14 @@ export class ReplicatedService implements RateLimitService {
     const s = this.o.node.status();
     const member = s.conf.voters.includes(this.o.id) || s.conf.learners.includes(this.o.id);
     return member && s.leader !== null && s.commit - s.applied < 1000;
+  }
+
+  /** True when the configuration already reflects `change` (a retry after a timed-out wait). */
+  private changeInEffect(change: ConfChange): boolean {
+    const { voters, learners } = this.o.node.status().conf;
+    if (change.type === 'promote') return voters.includes(change.id);
+    const member = voters.includes(change.id) || learners.includes(change.id);
+    return change.type === 'remove' ? !member : member;
   }
 
   private validateAllow(req: AllowRequest): AllowCommand {

@@ -11,7 +11,7 @@ import { createLimiter } from '../../limiter/index.js';
 import { RaftNode } from '../../raft/driver/raft-node.js';
 import { tlsSocketFactory } from '../../raft/transport/tls-socket-factory.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
-import type { ConfChange } from '../../raft/types.js';
+import type { ConfChange, SnapshotMeta } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { openExclusiveDatabase } from '../../storage/sqlite-open.js';
 import { DecisionClock } from './decision-clock.js';
@@ -42,6 +42,8 @@ export interface ServeOptions {
   electionTicks: number;
   requestTimeoutMs: number;
   snapshotEveryEntries: number;
+  /** Log entries kept behind a snapshot (a peer further behind gets a snapshot). */
+  snapshotTailEntries?: number;
   logLevel: string;
 }
 
@@ -78,6 +80,8 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const members = new MemberDirectory(o.peers, { id: o.id, http: o.http });
   const sm = new LimiterStateMachine(engine, store, {
     onAnnounce: (a) => members.setHttp(a.id, a.http),
+    directory: members,
+    ...snapshotTestHooks(o),
     snapshotEveryEntries: o.snapshotEveryEntries,
     onTs: (ts) => decisionClock.witness(ts),
     onSnapshot: (index, ms) => {
@@ -99,7 +103,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     requestTimeoutMs: o.requestTimeoutMs,
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
-    raft: { testBugs: raftBugs },
+    raft: { testBugs: raftBugs, snapshotTailEntries: o.snapshotTailEntries ?? 1024 },
     ...(tls ? { transport: { socketFactory: tlsSocketFactory(tls) } } : {}),
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
@@ -110,6 +114,13 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     members.onConfChange(c);
     logger.info({ change: c.type, member: c.id }, 'membership change');
   });
+  node.on('snapshot-installed', (meta: SnapshotMeta) => {
+    // Members added in entries this node never saw: dial them at their replicated addresses.
+    for (const id of [...meta.conf.voters, ...meta.conf.learners]) {
+      const raft = members.raftOf(id);
+      if (id !== o.id && raft !== null && !(id in o.peers)) node.setPeerAddress(id, raft);
+    }
+  });
   node.on('leader', () => metrics.leaderChanges.inc());
   const service = new ReplicatedService({
     id: o.id,
@@ -119,6 +130,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     members,
     requestTimeoutMs: o.requestTimeoutMs,
     leaseWithoutCheck: o.testBugs.includes('lease-denial-without-lease'),
+    onWarn: (m) => logger.warn(m),
   });
   const app = buildApi(service, {
     ...(o.token !== undefined ? { token: o.token, protectOps: o.protectOps === true } : {}),
@@ -165,6 +177,14 @@ function raftGauges(node: RaftNode<ApplyOutcome>, metrics: DrlMetrics): () => vo
     metrics.peerConnects.inc(t.connects - seen.connects);
     seen = { authFailures: t.authFailures, connects: t.connects };
   };
+}
+
+/** DRL_TEST_CRASH_IN_RESTORE=N (with --test-mode): die after N records of a snapshot install. */
+function snapshotTestHooks(o: ServeOptions): { crashDuringRestoreAfterRecords?: number } {
+  const raw = process.env.DRL_TEST_CRASH_IN_RESTORE;
+  const n = Number(raw);
+  if (!o.testMode || raw === undefined || raw === '' || !Number.isInteger(n) || n < 0) return {};
+  return { crashDuringRestoreAfterRecords: n };
 }
 
 function readSecret(o: ServeOptions, logger: Logger): string | Uint8Array {

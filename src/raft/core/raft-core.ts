@@ -9,6 +9,7 @@ import type {
   RaftEnv,
   RaftStatus,
   Ready,
+  SnapshotMeta,
   SoftState,
 } from '../types.js';
 import { EntryType, MessageType } from '../types.js';
@@ -124,6 +125,17 @@ export class Core extends ReadsCore implements RaftCore {
       this.confs.compactedTo(compactTo);
       this.log.compactTo(compactTo);
     }
+  }
+
+  snapshotMeta(): SnapshotMeta | null {
+    const m = this.log.snapshot;
+    return m
+      ? {
+          index: m.index,
+          term: m.term,
+          conf: { voters: [...m.conf.voters], learners: [...m.conf.learners] },
+        }
+      : null;
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {

@@ -44,6 +44,8 @@ export interface RaftNodeOptions<R> {
    * every message received reports the sender's reading to onPeer (the decision clock).
    */
   peerClock?: { readMs(): number; onPeer(from: NodeId, clockMs: number): void };
+  /** Snapshot streaming tuning (chunk size, chunks in flight, stall timeout). */
+  snapshotStream?: { chunkBytes?: number; windowChunks?: number; stallTimeoutMs?: number };
   /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
   onSync?: (durationMs: number, entries: number) => void;
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrlError, isDrlError } from '../../errors.js';
 import { RaftLogStore } from '../../storage/raft-log-store.js';
-import { createRaftCore, decodeConfChange } from '../core/index.js';
+import { createRaftCore, decodeConfChange, newMessage } from '../core/index.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { TransportStats } from '../transport/transport-types.js';
 import {
@@ -16,10 +16,20 @@ import {
   type RaftCore,
   type RaftStatus,
   type Ready,
+  type SnapshotMeta,
+  type SnapshotSend,
 } from '../types.js';
+import { LogCompactor } from './log-compactor.js';
 import { type RaftNodeOptions, type ResolvedEnv, raftConfig, resolveEnv } from './node-options.js';
 import { NotLeaderError } from './not-leader-error.js';
 import { PendingRequests } from './pending-requests.js';
+import { type ReceivedSnapshot, SnapshotReceiver } from './snapshot-receiver.js';
+import { SnapshotSender } from './snapshot-sender.js';
+import {
+  readStagedSnapshot,
+  removeStagedSnapshot,
+  writeStagedSnapshot,
+} from './staged-snapshot.js';
 import type { Proposed } from './state-machine.js';
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
@@ -38,7 +48,12 @@ export interface LeaderChange {
  * whatever arrived while a persist ran is batched into the next one (group commit).
  *
  * Events: 'leader' (LeaderChange) when the known leader or this node's role changes;
- * 'conf-change' (ConfChange) when a membership change is applied.
+ * 'conf-change' (ConfChange) when a membership change is applied; 'snapshot-installed'
+ * (SnapshotMeta) when a snapshot from the leader replaced the state machine.
+ *
+ * Snapshots: a peer behind the compaction point gets the state machine's bytes (snapshotData)
+ * streamed in chunks (SnapshotSender / SnapshotReceiver); the receiver stages them on disk,
+ * records the snapshot in the log, restores the state machine, then drops the staged copy.
  */
 export class RaftNode<R = unknown> extends EventEmitter {
   readonly id: NodeId;
@@ -57,6 +72,15 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private role: RaftStatus['role'] = 'follower';
   private applied: number;
   private state: 'new' | 'running' | 'stopped' = 'new';
+  private readonly sender: SnapshotSender;
+  private readonly receiver: SnapshotReceiver;
+  private readonly compactor: LogCompactor;
+  /** A verified snapshot stepped into the core; installed if the next Ready asks for it. */
+  private staged: ReceivedSnapshot | null = null;
+  /** Snapshot sends asked for by the last Readies; started after advance(). */
+  private sendsQueued: SnapshotSend[] = [];
+  /** The state machine's bytes at an index, reused while several peers need them. */
+  private snapshotCache: { meta: SnapshotMeta; data: Uint8Array } | null = null;
 
   constructor(options: RaftNodeOptions<R>) {
     super();
@@ -71,10 +95,19 @@ export class RaftNode<R = unknown> extends EventEmitter {
       warn: (m) => options.logger.warn(m),
     });
     try {
+      this.recoverStagedSnapshot();
       this.applied = options.stateMachine.appliedIndex?.() ?? 0;
       const config = raftConfig(options, this.applied);
       this.tickMs = config.tickMs;
       this.core = createRaftCore(config, this.store, this.env);
+      this.compactor = new LogCompactor(this.core, this.store, config.snapshotTailEntries ?? 1024);
+      this.sender = new SnapshotSender({
+        id: options.id,
+        send: (m) => this.transport.send(m),
+        report: (to, ok) => this.onSnapshotReport(to, ok),
+        ...options.snapshotStream,
+      });
+      this.receiver = new SnapshotReceiver(options.id);
       const peers = { ...options.peers };
       delete peers[options.id];
       this.transport = new TcpTransport({
@@ -257,6 +290,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private onTick(): void {
     this.core.tick();
+    this.sender.tick(this.env.nowMs());
     this.pending.expire(this.env.nowMs());
     this.scheduleReady();
   }
@@ -264,7 +298,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private onMessage(m: Message): void {
     if (this.state !== 'running' || m.to !== this.id) return;
     if (m.clockMs !== undefined && this.o.peerClock) this.o.peerClock.onPeer(m.from, m.clockMs);
-    this.core.step(m);
+    if (m.type === MessageType.Snap) this.onSnapshotChunk(m);
+    else if (m.type === MessageType.SnapResp) this.sender.onResponse(m, this.env.nowMs());
+    else this.core.step(m);
     this.scheduleReady();
   }
 
@@ -282,7 +318,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const rd = this.core.ready();
       this.handleReady(rd);
       this.core.advance(rd);
+      this.afterAdvance();
     }
+    // A staged snapshot the core did not ask to install was stale.
+    this.staged = null;
     if (this.core.hasReady()) this.scheduleReady();
   }
 
@@ -296,17 +335,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private handleReady(rd: Ready): void {
     const early = this.earlySendAllowed(rd);
     if (early) this.sendMessages(rd.messages, 'replication');
+    const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
-    for (const send of rd.snapshotSends) {
-      // Streaming state machine snapshots is not built yet; the core retries later.
-      this.o.logger.warn(
-        { to: send.to, index: send.meta.index },
-        'raft: snapshot send unsupported',
-      );
-      this.core.reportSnapshot(send.to, false);
-    }
+    for (const send of rd.snapshotSends) this.sendsQueued.push(send);
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
+    if (install) this.installSnapshot(install);
     this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates)
       this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
@@ -348,10 +382,123 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.pending.appliedUpTo(this.applied);
   }
 
+  /** A restart after the log recorded a snapshot the state machine had not restored yet. */
+  private recoverStagedSnapshot(): void {
+    const snap = this.store.snapshot;
+    const sm = this.o.stateMachine;
+    const smIndex = sm.appliedIndex?.() ?? 0;
+    if (!snap || smIndex >= snap.index) {
+      removeStagedSnapshot(this.o.dataDir);
+      return;
+    }
+    if (!sm.restore) return;
+    const staged = readStagedSnapshot(this.o.dataDir);
+    if (!staged || staged.meta.index !== snap.index) {
+      throw new DrlError(
+        'storage_corrupt',
+        `raft log starts after snapshot ${snap.index} but the state machine is at ${smIndex} and no staged snapshot matches`,
+      );
+    }
+    this.o.logger.warn({ index: snap.index }, 'raft: completing an interrupted snapshot install');
+    sm.restore(staged.meta, staged.data);
+    removeStagedSnapshot(this.o.dataDir);
+  }
+
+  private onSnapshotChunk(m: Message): void {
+    if (!m.snapshot || m.term < this.core.status().term) return;
+    const { reply, complete } = this.receiver.onChunk(m);
+    if (complete) {
+      this.staged = complete;
+      const meta = complete.meta;
+      this.core.step(
+        newMessage(MessageType.Snap, m.from, this.id, m.term, {
+          snapshot: { meta, offset: 0, data: new Uint8Array(0), done: true, checksum: 0 },
+        }),
+      );
+      this.scheduleReady();
+    }
+    this.transport.send(reply);
+  }
+
+  /** Before the log store records the snapshot, its bytes are durable in the staged file. */
+  private stageForInstall(meta: SnapshotMeta): ReceivedSnapshot {
+    const staged = this.staged;
+    if (!staged || staged.meta.index !== meta.index || staged.meta.term !== meta.term) {
+      throw new Error(`raft driver invariant: install of snapshot ${meta.index} without its data`);
+    }
+    if (this.o.stateMachine.restore) writeStagedSnapshot(this.o.dataDir, meta, staged.data);
+    this.staged = null;
+    return staged;
+  }
+
+  private installSnapshot(s: ReceivedSnapshot): void {
+    const startMs = this.env.nowMs();
+    const sm = this.o.stateMachine;
+    if (!sm.restore)
+      throw new Error('raft driver: a snapshot arrived but the state machine cannot restore');
+    sm.restore(s.meta, s.data);
+    removeStagedSnapshot(this.o.dataDir);
+    this.applied = s.meta.index;
+    this.snapshotCache = null;
+    this.pending.appliedUpTo(this.applied);
+    const ms = Math.round(this.env.nowMs() - startMs);
+    this.o.logger.info(
+      { index: s.meta.index, bytes: s.data.length, ms },
+      'raft: snapshot installed',
+    );
+    this.emit('snapshot-installed', s.meta);
+  }
+
+  private afterAdvance(): void {
+    const durable = this.o.stateMachine.durableIndex?.();
+    if (durable !== undefined && durable > 0)
+      this.compactor.onDurable(Math.min(durable, this.applied));
+    if (this.sendsQueued.length === 0) return;
+    const sends = this.sendsQueued;
+    this.sendsQueued = [];
+    for (const send of sends) this.startSnapshotSend(send.to);
+  }
+
+  private startSnapshotSend(to: NodeId): void {
+    const sm = this.o.stateMachine;
+    if (this.sender.has(to)) return;
+    if (!sm.snapshotData || this.role !== 'leader') {
+      this.core.reportSnapshot(to, false);
+      return;
+    }
+    let cache = this.snapshotCache;
+    if (!cache || cache.meta.index !== this.applied) {
+      const current = this.core.snapshotMeta();
+      if (!current || current.index < this.applied) this.core.snapshotTaken(this.applied);
+      const meta = this.core.snapshotMeta();
+      if (!meta || meta.index !== this.applied) {
+        this.core.reportSnapshot(to, false);
+        return;
+      }
+      cache = { meta, data: sm.snapshotData() };
+      this.snapshotCache = cache;
+    }
+    this.o.logger.info(
+      { to, index: cache.meta.index, bytes: cache.data.length },
+      'raft: sending snapshot',
+    );
+    this.sender.start(to, cache.meta, this.core.status().term, cache.data, this.env.nowMs());
+  }
+
+  private onSnapshotReport(to: NodeId, ok: boolean): void {
+    if (!ok) this.o.logger.warn({ to }, 'raft: snapshot send failed');
+    if (this.state !== 'running') return;
+    this.core.reportSnapshot(to, ok);
+    this.scheduleReady();
+  }
+
   private onConfChange(e: Entry): void {
     const change = decodeConfChange(e.data);
     if (!change) return;
-    if (change.type === 'remove' && change.id !== this.id) this.transport.removePeer(change.id);
+    if (change.type === 'remove' && change.id !== this.id) {
+      this.transport.removePeer(change.id);
+      this.sender.clear(change.id);
+    }
     const address = replicatedRaftAddress(change);
     // --peers wins over the replicated address (contract: dial at the configured address first).
     if (address && change.type !== 'remove' && !(change.id in this.o.peers)) {
@@ -366,8 +513,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leader = leader;
     this.role = role;
     // A deposed leader's core forgets queued reads: fail them now rather than at the timeout.
-    if (wasLeader && role !== 'leader')
+    if (wasLeader && role !== 'leader') {
       this.pending.rejectUnansweredReads(() => new NotLeaderError(leader));
+      this.sender.clear();
+    }
     const term = this.store.hardState.term;
     this.o.logger.info({ leader, role, term }, 'raft: leader change');
     this.emit('leader', { leader, term, role } satisfies LeaderChange);

@@ -13,8 +13,21 @@ export interface StateMachine<R = unknown> {
    * the same transaction as its effects); entries up to it are not applied again. Default 0.
    */
   appliedIndex?(): number;
-  /** Snapshot hooks, for log compaction and catching up peers (not streamed yet). */
-  snapshot?(): { meta: SnapshotMeta; data: Uint8Array };
+  /**
+   * Last index the state machine holds durably now (it moves as it writes snapshots): the log
+   * may be compacted up to it. Without it the log is never compacted.
+   */
+  durableIndex?(): number;
+  /**
+   * The whole current state as bytes (the state after the last entry applied): the driver
+   * streams them to a peer whose log is behind the compaction point. Without this hook lagging
+   * peers cannot be caught up once the log is compacted.
+   */
+  snapshotData?(): Uint8Array;
+  /**
+   * Replaces the whole state with a snapshot's bytes, durably and atomically: a crash during
+   * restore leaves the old state (the driver then restores again from its staged copy).
+   */
   restore?(meta: SnapshotMeta, data: Uint8Array): void;
 }
 

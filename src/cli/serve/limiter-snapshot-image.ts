@@ -1,0 +1,50 @@
+/**
+ * The bytes a lagging follower receives: a small header (magic, applied index, the member
+ * directory: addresses learned from log entries the receiver will never see) followed by the
+ * limiter engine's own snapshot stream (src/limiter/snapshot-codec.ts: rules, overrides,
+ * windows and the request-id table, with its own CRC per frame and an end record).
+ * Layout: u32 magic "DRLS" | u32 version (1) | f64 index | u32 header JSON length | JSON | engine.
+ */
+import { DrlError } from '../../errors.js';
+import { decodeSnapshot, encodeSnapshot } from '../../limiter/snapshot-codec.js';
+import type { StateRecord } from '../../limiter/types.js';
+import type { DirectoryImage } from './member-directory.js';
+
+const MAGIC = 0x44524c53;
+const VERSION = 1;
+const FIXED_BYTES = 20;
+
+export interface SnapshotHeader {
+  index: number;
+  members: DirectoryImage;
+}
+
+export function encodeImage(header: SnapshotHeader, records: Iterable<StateRecord>): Uint8Array {
+  const json = Buffer.from(JSON.stringify({ members: header.members }), 'utf8');
+  const head = Buffer.allocUnsafe(FIXED_BYTES + json.length);
+  head.writeUInt32BE(MAGIC, 0);
+  head.writeUInt32BE(VERSION, 4);
+  head.writeDoubleBE(header.index, 8);
+  head.writeUInt32BE(json.length, 16);
+  json.copy(head, FIXED_BYTES);
+  const parts: Uint8Array[] = [head];
+  for (const chunk of encodeSnapshot(records)) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+export function decodeImage(data: Uint8Array): {
+  header: SnapshotHeader;
+  records: Iterable<StateRecord>;
+} {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const bad = (why: string) => new DrlError('storage_corrupt', `limiter snapshot: ${why}`);
+  if (buf.length < FIXED_BYTES || buf.readUInt32BE(0) !== MAGIC) throw bad('bad magic');
+  if (buf.readUInt32BE(4) !== VERSION) throw bad(`unknown version ${buf.readUInt32BE(4)}`);
+  const index = buf.readDoubleBE(8);
+  const jsonLength = buf.readUInt32BE(16);
+  if (FIXED_BYTES + jsonLength > buf.length) throw bad('truncated header');
+  const json = JSON.parse(buf.subarray(FIXED_BYTES, FIXED_BYTES + jsonLength).toString('utf8'));
+  const members = (json as { members?: DirectoryImage }).members ?? {};
+  const body = buf.subarray(FIXED_BYTES + jsonLength);
+  return { header: { index, members }, records: decodeSnapshot([body]) };
+}
