@@ -1,8 +1,9 @@
 // Benchmark of the embedded limiter (not a test): `npm run bench:limiter`.
 // Alternates ours and rate-limiter-flexible's RateLimiterMemory in one process, three rounds,
 // and prints medians. Options: --rounds N, --keys N (workload b), --hot-calls N (workload a),
-// --only a|b|persist|memory (one part, e.g. under --cpu-prof), --memory ALGORITHM (internal:
-// bytes per key in a fresh child process).
+// --only a|b|persist|memory (one part, e.g. under --cpu-prof), --algorithms a,b (a subset of
+// sliding-log,sliding-counter,token-bucket), --memory ALGORITHM (internal: bytes per key in a
+// fresh child process).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     'persist-ms': { type: 'string', default: '2000' },
     memory: { type: 'string' },
     only: { type: 'string' },
+    algorithms: { type: 'string', default: 'sliding-log,sliding-counter,token-bucket' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -27,7 +29,7 @@ const KEYS = Number(args.keys);
 const HOT_CALLS = Number(args['hot-calls']);
 const PERSIST_MS = Number(args['persist-ms']);
 const GRANTS_PER_KEY = 5;
-const ALGORITHMS: Algorithm[] = ['sliding-log', 'sliding-counter', 'token-bucket'];
+const ALGORITHMS = (args.algorithms ?? '').split(',') as Algorithm[];
 const HOT = { limit: 100, windowMs: 1000 };
 const MANY = { limit: 10, windowMs: 10 * 60 * 1000 };
 const RLF_BATCH = 1000;
@@ -35,7 +37,19 @@ const RLF_BATCH = 1000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench:limiter)');
 
+/** The CPU time at the last startClock (this process: ours and RLF alike run in it). */
+let cpuAtStart = process.cpuUsage();
+/** Decisions per CPU-second of the last perSecond call: steadier than wall time on a shared box. */
+let lastCpuRate = Number.NaN;
+
+function startClock(): bigint {
+  cpuAtStart = process.cpuUsage();
+  return process.hrtime.bigint();
+}
+
 function perSecond(calls: number, startNs: bigint): number {
+  const cpu = process.cpuUsage(cpuAtStart);
+  lastCpuRate = calls / ((cpu.user + cpu.system) / 1e6);
   return calls / (Number(process.hrtime.bigint() - startNs) / 1e9);
 }
 
@@ -48,7 +62,7 @@ function median(xs: number[]): number {
 function oursHot(algorithm: Algorithm, path?: string, durability?: 'normal' | 'fsync'): number {
   const limiter = new RateLimiter({ path, durability, rules: { default: { ...HOT, algorithm } } });
   let granted = 0;
-  const start = process.hrtime.bigint();
+  const start = startClock();
   for (let i = 0; i < HOT_CALLS; i++) if (limiter.allow('hot')) granted++;
   const rate = perSecond(HOT_CALLS, start);
   limiter.close();
@@ -60,7 +74,7 @@ function oursHot(algorithm: Algorithm, path?: string, durability?: 'normal' | 'f
 function oursMany(algorithm: Algorithm, keep?: (l: RateLimiter) => void): number {
   const limiter = new RateLimiter({ rules: { default: { ...MANY, algorithm } } });
   let granted = 0;
-  const start = process.hrtime.bigint();
+  const start = startClock();
   for (let round = 0; round < GRANTS_PER_KEY; round++) {
     for (let i = 0; i < KEYS; i++) if (limiter.allow(`user:${i}`)) granted++;
   }
@@ -84,7 +98,7 @@ async function rlfRun(
     granted++;
   };
   const no = () => {};
-  const start = process.hrtime.bigint();
+  const start = startClock();
   for (let i = 0; i < calls; i += RLF_BATCH) {
     const end = Math.min(calls, i + RLF_BATCH);
     let last: Promise<void> | undefined;
@@ -103,7 +117,7 @@ const rlfMany = () =>
 /** Grants only (a new key per call) for PERSIST_MS: one SQLite commit per decision. */
 function persistedGrants(path: string, durability: 'normal' | 'fsync'): number {
   const limiter = new RateLimiter({ path, durability, rules: { default: MANY } });
-  const start = process.hrtime.bigint();
+  const start = startClock();
   const deadlineNs = start + BigInt(PERSIST_MS) * 1_000_000n;
   let calls = 0;
   while (process.hrtime.bigint() < deadlineNs) {
@@ -193,6 +207,7 @@ async function main(): Promise<void> {
   const samples = new Map<string, number[]>();
   const add = (name: string, value: number) => {
     samples.set(name, [...(samples.get(name) ?? []), value]);
+    samples.set(`${name} /cpu-s`, [...(samples.get(`${name} /cpu-s`) ?? []), lastCpuRate]);
   };
   for (let round = 0; round < ROUNDS; round++) {
     for (const algorithm of runs('a') ? ALGORITHMS : []) {
@@ -228,12 +243,17 @@ function persisted(add: (name: string, value: number) => void): void {
 function report(samples: Map<string, number[]>): void {
   const med = new Map([...samples].map(([k, v]) => [k, median(v)]));
   console.log('\nmedians (decisions per second):');
-  for (const [name, value] of med) console.log(`  ${name.padEnd(34)} ${fmt(value)}`);
+  for (const [name, value] of med) console.log(`  ${name.padEnd(42)} ${fmt(value)}`);
   console.log('\nratios vs RateLimiterMemory (same workload, same run):');
   for (const algorithm of runs('a') || runs('b') ? ALGORITHMS : []) {
     const a = (med.get(`a ${algorithm}`) ?? 0) / (med.get('a rlf') ?? 1);
     const b = (med.get(`b ${algorithm}`) ?? 0) / (med.get('b rlf') ?? 1);
-    console.log(`  ${algorithm.padEnd(16)} (a) ${a.toFixed(2)}x   (b) ${b.toFixed(2)}x`);
+    console.log(`  ${algorithm.padEnd(16)} (a) ${a.toFixed(2)}x   (b) ${b.toFixed(2)}x  (wall)`);
+    const cpuRatio = (part: string) =>
+      (med.get(`${part} ${algorithm} /cpu-s`) ?? 0) / (med.get(`${part} rlf /cpu-s`) ?? 1);
+    console.log(
+      `  ${algorithm.padEnd(16)} (a) ${cpuRatio('a').toFixed(2)}x   (b) ${cpuRatio('b').toFixed(2)}x  (per CPU-second)`,
+    );
   }
   console.log('\nbytes per key after (b) (fresh process each; heap+arrayBuffers after GC, RSS):');
   for (const algorithm of runs('memory') ? ([...ALGORITHMS, 'rlf'] as const) : []) {

@@ -1,6 +1,6 @@
 import { DrlError } from '../errors.js';
 import { WINDOW_MS_MAX } from './bounds.js';
-import { CLASS_CAPACITIES, classFor, EntrySlab } from './entry-slab.js';
+import { CLASS_WORDS, classFor, EntrySlab } from './entry-slab.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
 import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
@@ -14,8 +14,12 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  *
  * Per key, one 32-byte record (8 Uint32s) in a shared buffer, read in one cache line: base ts
  * (ms after the store's epoch), running cost sum, entry segment handle, ring start, length, size
- * class, while every entry shares one window that window ("uniform"), and the newest entry's ts. Entries live in an
- * EntrySlab as Uint32 ts offsets from the base plus Uint32 costs. The sum fits 32 bits: in a
+ * class and entry width, while every entry shares one window that window ("uniform"), and the
+ * newest entry's ts. Entries live in an EntrySlab as Uint32 ts offsets from the base; a key whose
+ * entries all cost 1 ("unit", the common case) stores nothing else (4 bytes per entry), others
+ * store a Uint32 cost after each offset (8 bytes). A key's first segment holds min(limit / cost,
+ * INITIAL_ENTRIES_MAX) entries, so keys filling up in lockstep never relocate while under a small
+ * limit; past it segments grow by x1.5. The sum fits 32 bits: in a
  * uniform key every stored entry counted when the newest was granted, so it is <= LIMIT_MAX.
  * The epoch trails ts by WINDOW_MS_MAX and moves (all keys rebased, O(keys)) every ~18 days. Keys whose entries have
  * different windows ("mixed", rare: only after a rule's or override's window changed) keep the
@@ -31,10 +35,25 @@ const U_SUM = 1;
 const U_SEG = 2;
 const U_START = 3;
 const U_LEN = 4;
+/** Size class << 1 | costed (entries 2 words wide: offset, cost) or unit (1 word: offset). */
 const U_CLS = 5;
 const U_WIN = 6;
 /** ts of the newest entry, after the base: the eviction sweep reads only the record. */
 const U_NEWEST = 7;
+/** A new key's segment holds up to this many entries (32 bytes unit, 64 costed). */
+const INITIAL_ENTRIES_MAX = 8;
+/** Read once: under some loaders an imported binding is a getter call per access. */
+const WORDS = CLASS_WORDS;
+
+/** Entries a segment of the packed class/width `cw` holds. */
+function capacityOf(cw: number): number {
+  return (cw & 1) === 0 ? WORDS[cw >>> 1]! : WORDS[cw >>> 1]! >>> 1;
+}
+
+/** Entries a new key's segment gets room for: as many grants of `cost` as the limit admits. */
+function initialEntries(limit: number, cost: number): number {
+  return Math.max(1, Math.min(INITIAL_ENTRIES_MAX, Math.floor(limit / cost)));
+}
 
 interface Entries {
   ts: number[];
@@ -91,7 +110,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         return { allowed: false, limit, remaining: limit, resetMs: 0, retryAfterMs: null };
       }
       if (record) {
-        const created = this.createSlot(key);
+        const created = this.createSlot(key, cost, initialEntries(limit, cost));
         this.append(created, ts, cost, windowMs);
         this.markDirty(key, created);
       }
@@ -107,19 +126,22 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const seg = u32[u + U_SEG]!;
     const entries = this.slab.chunks[seg >>> 16]!;
     const pos = seg & 0xffff;
-    const cap = CLASS_CAPACITIES[u32[u + U_CLS]!]!;
+    const cw = u32[u + U_CLS]!;
+    // Entry i of the ring is at word pos + i * width; a unit key's costs are all 1.
+    const width = (cw & 1) + 1;
+    const cap = capacityOf(cw);
     const base = this.epoch + u32[u + U_BASE]!;
     let n = u32[u + U_LEN]!;
     let p = u32[u + U_START]!;
     let held = u32[u + U_SUM]!;
-    if (record && n > 0 && entries[(pos + p) * 2]! <= ts - shared - base) {
+    if (record && n > 0 && entries[pos + p * width]! <= ts - shared - base) {
       // Drop what can never count again (inline dropExpired: this is the hot path).
       const expired = ts - shared - base;
       do {
-        held -= entries[(pos + p) * 2 + 1]!;
+        held -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
         n--;
         p = p + 1 === cap ? 0 : p + 1;
-      } while (n > 0 && entries[(pos + p) * 2]! <= expired);
+      } while (n > 0 && entries[pos + p * width]! <= expired);
       if (n === 0) p = 0;
       u32[u + U_LEN] = n;
       u32[u + U_START] = p;
@@ -130,8 +152,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
     const cutoff = ts - weff - base;
     let first = 0;
-    while (first < n && entries[(pos + p) * 2]! <= cutoff) {
-      held -= entries[(pos + p) * 2 + 1]!;
+    while (first < n && entries[pos + p * width]! <= cutoff) {
+      held -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
       first++;
       p = p + 1 === cap ? 0 : p + 1;
     }
@@ -152,7 +174,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (held > 0) {
       let last = start + n - 1;
       if (last >= cap) last -= cap;
-      resetMs = base + entries[(pos + last) * 2]! + weff - ts;
+      resetMs = base + entries[pos + last * width]! + weff - ts;
     }
     let retryAfterMs: number | null = null;
     if (cost <= limit) {
@@ -160,9 +182,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       const need = held + cost - limit;
       let freed = 0;
       for (let i = first; i < n; i++) {
-        freed += entries[(pos + p) * 2 + 1]!;
+        freed += width === 1 ? 1 : entries[pos + p * 2 + 1]!;
         if (freed >= need) {
-          retryAfterMs = base + entries[(pos + p) * 2]! + weff - ts;
+          retryAfterMs = base + entries[pos + p * width]! + weff - ts;
           break;
         }
         p = p + 1 === cap ? 0 : p + 1;
@@ -252,17 +274,20 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       }
       previous = ts;
       if (ts + windowMs <= now) continue;
-      if (slot < 0) slot = this.createSlot(key);
+      if (slot < 0) slot = this.createSlot(key, cost, count - i);
       this.append(slot, ts, cost, windowMs);
     }
     if (slot >= 0) this.markDirty(key, slot);
   }
 
-  private createSlot(key: string): number {
+  /** A new key with room for `entries` entries, costed unless its first cost is 1. */
+  private createSlot(key: string, firstCost: number, entries: number): number {
     const slot = this.allocSlot(key);
     const u = slot * U32_STRIDE;
-    this.u32[u + U_SEG] = this.slab.alloc(0);
-    this.u32[u + U_CLS] = 0;
+    const costed = firstCost === 1 ? 0 : 1;
+    const cls = classFor(entries * (costed + 1));
+    this.u32[u + U_SEG] = this.slab.alloc(cls);
+    this.u32[u + U_CLS] = (cls << 1) | costed;
     this.u32[u + U_START] = 0;
     this.u32[u + U_LEN] = 0;
     this.u32[u + U_WIN] = 1;
@@ -272,7 +297,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   private freeSlot(key: string, slot: number): void {
     const u = slot * U32_STRIDE;
-    this.slab.release(this.u32[u + U_CLS]!, this.u32[u + U_SEG]!);
+    this.slab.release(this.u32[u + U_CLS]! >>> 1, this.u32[u + U_SEG]!);
     this.mixedWindows.delete(slot);
     this.releaseSlot(key, slot);
   }
@@ -287,14 +312,16 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     let n = this.u32[u + U_LEN]!;
     let p = this.u32[u + U_START]!;
-    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const cw = this.u32[u + U_CLS]!;
+    const width = (cw & 1) + 1;
+    const cap = capacityOf(cw);
     const pos = this.posOf(slot);
     const entries = this.chunkOf(slot);
     const cutoff = ts - shared - this.baseOf(slot);
-    if (n === 0 || entries[(pos + p) * 2]! > cutoff) return;
+    if (n === 0 || entries[pos + p * width]! > cutoff) return;
     let sum = this.u32[u + U_SUM]!;
-    while (n > 0 && entries[(pos + p) * 2]! <= cutoff) {
-      sum -= entries[(pos + p) * 2 + 1]!;
+    while (n > 0 && entries[pos + p * width]! <= cutoff) {
+      sum -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
       n--;
       p = p + 1 === cap ? 0 : p + 1;
     }
@@ -308,6 +335,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const n = this.u32[u + U_LEN]!;
     if (n === 0) {
       this.mixedWindows.delete(slot);
+      if (cost !== 1 && (this.u32[u + U_CLS]! & 1) === 0) {
+        this.relocate(slot, 1, capacityOf(this.u32[u + U_CLS]!));
+      }
       this.setBase(slot, ts);
       this.u32[u + U_SUM] = cost;
       this.u32[u + U_WIN] = windowMs;
@@ -323,21 +353,26 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       this.mixedWindows.set(slot, mixed);
       this.u32[u + U_WIN] = MIXED;
     }
-    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
-    let last = this.u32[u + U_START]! + n - 1;
-    if (last >= cap) last -= cap;
-    const entries = this.chunkOf(slot);
-    const at = (this.posOf(slot) + last) * 2;
     let offset = ts - this.baseOf(slot);
-    if (offset === entries[at] && (mixed === undefined || mixed[n - 1] === windowMs)) {
-      entries[at + 1]! += cost;
+    const merges =
+      offset === this.u32[u + U_NEWEST] && (mixed === undefined || mixed[n - 1] === windowMs);
+    if ((merges || cost !== 1) && (this.u32[u + U_CLS]! & 1) === 0) {
+      // A cost other than 1 (or a merge, which makes one): entries need their cost word.
+      this.relocate(slot, 1, Math.max(n + 1, capacityOf(this.u32[u + U_CLS]!)));
+    }
+    if (merges) {
+      let last = this.u32[u + U_START]! + n - 1;
+      const cap = capacityOf(this.u32[u + U_CLS]!);
+      if (last >= cap) last -= cap;
+      this.chunkOf(slot)[this.posOf(slot) + last * 2 + 1]! += cost;
       this.u32[u + U_SUM]! += cost;
       return;
     }
     if (offset > OFFSET_MAX) offset = this.rebase(slot, ts);
-    if (n === cap) this.growSegment(slot);
+    const cw = this.u32[u + U_CLS]!;
+    if (n === capacityOf(cw)) this.relocate(slot, cw & 1, Math.max(n + 1, Math.ceil(n * 1.5)));
     let p = this.u32[u + U_START]! + n;
-    const capNow = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const capNow = capacityOf(this.u32[u + U_CLS]!);
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
     this.u32[u + U_LEN] = n + 1;
@@ -349,7 +384,12 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   private writeEntry(slot: number, p: number, offset: number, cost: number): void {
     const entries = this.chunkOf(slot);
-    const at = (this.posOf(slot) + p) * 2;
+    if ((this.u32[slot * U32_STRIDE + U_CLS]! & 1) === 0) {
+      if (cost !== 1) throw new Error('sliding-log: cost other than 1 in a unit segment');
+      entries[this.posOf(slot) + p] = offset;
+      return;
+    }
+    const at = this.posOf(slot) + p * 2;
     entries[at] = offset;
     entries[at + 1] = cost;
   }
@@ -380,27 +420,34 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
   }
 
-  /** Moves the entries to a segment of the next class (copied typed array to typed array). */
-  private growSegment(slot: number): void {
+  /**
+   * Moves the entries to a new segment with room for `entries` entries, `costed` (0 or 1) giving
+   * the new width (a unit key's costs are 1), ring start reset to 0. The old segment is freed.
+   */
+  private relocate(slot: number, costed: number, entries: number): void {
     const u = slot * U32_STRIDE;
     const oldSeg = this.u32[u + U_SEG]!;
-    const oldCls = this.u32[u + U_CLS]!;
-    const oldCap = CLASS_CAPACITIES[oldCls]!;
+    const oldCw = this.u32[u + U_CLS]!;
+    const oldWidth = (oldCw & 1) + 1;
+    const oldCap = capacityOf(oldCw);
     const n = this.u32[u + U_LEN]!;
-    const seg = this.slab.alloc(oldCls + 1);
-    const from = this.slab.chunks[oldSeg >>> 16]!;
-    const fromPos = oldSeg & 0xffff;
-    const to = this.slab.chunks[seg >>> 16]!;
-    const toPos = seg & 0xffff;
-    for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
-      to[(toPos + i) * 2] = from[(fromPos + p) * 2]!;
-      to[(toPos + i) * 2 + 1] = from[(fromPos + p) * 2 + 1]!;
-      p = p + 1 === oldCap ? 0 : p + 1;
-    }
+    const cls = classFor(entries * (costed + 1));
+    const seg = this.slab.alloc(cls);
+    copyEntries(
+      this.slab.chunks,
+      oldSeg,
+      oldWidth,
+      oldCap,
+      this.u32[u + U_START]!,
+      n,
+      this.slab.chunks,
+      seg,
+      costed + 1,
+    );
     // Released after the copy: a free segment's first word becomes a free-list link.
-    this.slab.release(oldCls, oldSeg);
+    this.slab.release(oldCw >>> 1, oldSeg);
     this.u32[u + U_SEG] = seg;
-    this.u32[u + U_CLS] = oldCls + 1;
+    this.u32[u + U_CLS] = (cls << 1) | costed;
     this.u32[u + U_START] = 0;
   }
 
@@ -417,7 +464,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   private readEntries(slot: number): Entries {
     const u = slot * U32_STRIDE;
     const n = this.u32[u + U_LEN]!;
-    const cap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+    const cw = this.u32[u + U_CLS]!;
+    const width = (cw & 1) + 1;
+    const cap = capacityOf(cw);
     const pos = this.posOf(slot);
     const entries = this.chunkOf(slot);
     const base = this.baseOf(slot);
@@ -425,8 +474,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const mixed = this.mixedWindows.get(slot);
     const out: Entries = { ts: [], cost: [], win: [] };
     for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
-      out.ts.push(base + entries[(pos + p) * 2]!);
-      out.cost.push(entries[(pos + p) * 2 + 1]!);
+      out.ts.push(base + entries[pos + p * width]!);
+      out.cost.push(width === 1 ? 1 : entries[pos + p * 2 + 1]!);
       out.win.push(shared === MIXED ? mixed![i]! : shared);
       p = p + 1 === cap ? 0 : p + 1;
     }
@@ -509,28 +558,66 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     };
   }
 
-  /** Moves every live segment into fresh chunks, right-sized, dropping free-listed garbage. */
+  /**
+   * Moves every live segment into fresh chunks, dropping free-listed garbage. Segments of up to
+   * INITIAL_ENTRIES_MAX entries keep their size (room to fill up without relocating); bigger ones
+   * are cut to what they hold.
+   */
   private compact(): void {
     const slab = new EntrySlab();
     for (const slot of this.keys.values()) {
       const u = slot * U32_STRIDE;
       const n = this.u32[u + U_LEN]!;
-      const cls = classFor(n);
-      const oldCap = CLASS_CAPACITIES[this.u32[u + U_CLS]!]!;
+      const cw = this.u32[u + U_CLS]!;
+      const width = (cw & 1) + 1;
+      const oldCap = capacityOf(cw);
+      const cls =
+        oldCap <= INITIAL_ENTRIES_MAX
+          ? cw >>> 1
+          : classFor(Math.max(n, INITIAL_ENTRIES_MAX) * width);
       const handle = slab.alloc(cls);
-      const from = this.chunkOf(slot);
-      const pos = this.posOf(slot);
-      const to = slab.chunks[handle >>> 16]!;
-      const toPos = handle & 0xffff;
-      for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
-        to[(toPos + i) * 2] = from[(pos + p) * 2]!;
-        to[(toPos + i) * 2 + 1] = from[(pos + p) * 2 + 1]!;
-        p = p + 1 === oldCap ? 0 : p + 1;
-      }
+      copyEntries(
+        this.slab.chunks,
+        this.u32[u + U_SEG]!,
+        width,
+        oldCap,
+        this.u32[u + U_START]!,
+        n,
+        slab.chunks,
+        handle,
+        width,
+      );
       this.u32[u + U_SEG] = handle;
-      this.u32[u + U_CLS] = cls;
+      this.u32[u + U_CLS] = (cls << 1) | (cw & 1);
       this.u32[u + U_START] = 0;
     }
     this.slab = slab;
+  }
+}
+
+/**
+ * Copies `n` ring entries starting at ring index `start` of a segment (`fromWidth` words per
+ * entry, `fromCap` entries) to the start of another (`toWidth` words; costs 1 when widening).
+ */
+function copyEntries(
+  fromChunks: Uint32Array[],
+  fromSeg: number,
+  fromWidth: number,
+  fromCap: number,
+  start: number,
+  n: number,
+  toChunks: Uint32Array[],
+  toSeg: number,
+  toWidth: number,
+): void {
+  const from = fromChunks[fromSeg >>> 16]!;
+  const fromPos = fromSeg & 0xffff;
+  const to = toChunks[toSeg >>> 16]!;
+  const toPos = toSeg & 0xffff;
+  for (let i = 0, p = start; i < n; i++) {
+    const at = fromPos + p * fromWidth;
+    to[toPos + i * toWidth] = from[at]!;
+    if (toWidth === 2) to[toPos + i * 2 + 1] = fromWidth === 2 ? from[at + 1]! : 1;
+    p = p + 1 === fromCap ? 0 : p + 1;
   }
 }
