@@ -63,6 +63,8 @@ const waitStepMs = 2;
 const membershipRetryMs = 50;
 /** Bound on promoting a learner that is still catching up after POST /cluster/members returned. */
 const promoteBackgroundMs = 120_000;
+/** How often a leader tries to promote a learner (the core refuses until it has caught up). */
+const promoteEveryMs = 250;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -71,6 +73,7 @@ function sleep(ms: number): Promise<void> {
 export class ReplicatedService implements RateLimitService {
   /** Index of the no-op of the current leadership; stamping waits until it applies. */
   private leaderFloorIndex = Number.POSITIVE_INFINITY;
+  private readonly promoter: NodeJS.Timeout;
 
   constructor(private readonly o: ReplicatedServiceOptions) {
     o.node.on('leader', (change: { leader: string | null; role: string }) => {
@@ -78,6 +81,10 @@ export class ReplicatedService implements RateLimitService {
       this.leaderFloorIndex = leading ? o.node.status().lastIndex : Number.POSITIVE_INFINITY;
       if (leading) this.announce();
     });
+    // Any leader finishes what POST /cluster/members started, even if the leader that added
+    // the learner lost leadership before promoting it: learners exist only on the way in.
+    this.promoter = setInterval(() => this.promoteCaughtUpLearner(), promoteEveryMs);
+    this.promoter.unref();
   }
 
   async allow(req: AllowRequest): Promise<AllowResponse> {
@@ -222,6 +229,18 @@ export class ReplicatedService implements RateLimitService {
     this.requireLeader();
     this.o.node.transferLeader(to);
     await this.waitUntil(() => this.o.node.status().leader === to, 'leadership transfer');
+  }
+
+  close(): void {
+    clearInterval(this.promoter);
+  }
+
+  private promoteCaughtUpLearner(): void {
+    if (!this.o.node.isLeader()) return;
+    const learner = this.o.node.status().conf.learners[0];
+    if (learner === undefined) return;
+    // Refused while it lags, while another change is pending, or before our no-op commits.
+    this.o.node.proposeConfChange({ type: 'promote', id: learner }).catch(() => {});
   }
 
   /** In the group (voter or learner), a leader known, and applied close to commit. */

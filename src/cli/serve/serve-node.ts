@@ -153,6 +153,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       if (stopped) return;
       stopped = true;
       clearInterval(gauges);
+      service.close();
       await app.close();
       await node.stop();
       sm.persistSnapshot();
