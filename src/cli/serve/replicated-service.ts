@@ -171,7 +171,9 @@ export class ReplicatedService implements RateLimitService {
   async addMember(member: MemberInfo): Promise<MutationResult> {
     this.requireLeader();
     const conf = this.o.node.status().conf;
-    if (conf.voters.includes(member.id)) return { index: this.o.node.status().applied };
+    if (conf.voters.includes(member.id)) {
+      throw new DrlError('invalid_argument', `invalid addLearner of ${member.id}: already a voter`);
+    }
     let index = this.o.node.status().applied;
     if (!conf.learners.includes(member.id)) {
       const context = encodeMemberContext(member);
