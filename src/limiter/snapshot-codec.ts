@@ -1,5 +1,5 @@
+import { crc32 } from '../crc32.js';
 import { DrlError } from '../errors.js';
-import { crc32 } from './crc32.js';
 import type { Algorithm, Decision, StateRecord } from './types.js';
 
 /**

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import { crc32 } from '../crc32.js';
 import { DrlError } from '../errors.js';
 import type { Entry, EntryType } from '../raft/types.js';
-import { crc32, entryChecksum } from './raft-crc32.js';
+import { entryChecksum } from './raft-crc32.js';
 import type { StateRow } from './raft-log-schema.js';
 
 /**

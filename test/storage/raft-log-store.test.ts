@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
+import { crc32 } from '../../src/crc32.js';
 import { DrlError } from '../../src/errors.js';
 import { type Entry, EntryType } from '../../src/raft/types.js';
-import { crc32 } from '../../src/storage/raft-crc32.js';
 import { RaftLogStore } from '../../src/storage/raft-log-store.js';
 
 function tempDb(t: Test): string {

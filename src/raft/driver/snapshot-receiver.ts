@@ -4,7 +4,7 @@
  * complete snapshot to the driver. A partial stream is kept, so a new stream of the same
  * snapshot (same index and checksum) resumes where the last one stopped.
  */
-import { crc32Update } from '../../storage/raft-crc32.js';
+import { crc32Update } from '../../crc32.js';
 import { newMessage } from '../core/index.js';
 import { type Message, MessageType, type NodeId, type SnapshotMeta } from '../types.js';
 

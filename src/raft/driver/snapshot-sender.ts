@@ -8,7 +8,7 @@
  * retransmitMs the unacknowledged chunks are sent again (the last chunk may have been lost).
  * context == length means received, verified and handed to the receiver's core.
  */
-import { crc32 } from '../../storage/raft-crc32.js';
+import { crc32 } from '../../crc32.js';
 import { newMessage } from '../core/index.js';
 import { type Message, MessageType, type NodeId, type SnapshotMeta } from '../types.js';
 

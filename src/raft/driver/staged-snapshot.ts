@@ -15,8 +15,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from '../../crc32.js';
 import { DrlError } from '../../errors.js';
-import { crc32 } from '../../storage/raft-crc32.js';
 import type { SnapshotMeta } from '../types.js';
 
 const fileName = 'snapshot-staged.bin';
