@@ -1,0 +1,195 @@
+/**
+ * Wing & Gong / Lowe linearizability search (the algorithm Porcupine implements), generic over
+ * a nondeterministic model: step() returns every possible successor state.
+ *
+ * Call and return events sit in one time-ordered doubly linked list. The search repeatedly tries
+ * to linearize a call that comes before the first pending return; a linearized op is lifted out
+ * of the list. Reaching a return whose call is not linearized means backtracking. Each
+ * (linearized set, state) pair is visited once: the set is hashed with two 32-bit Zobrist
+ * words (collision odds ~n²/2^64, negligible), the state by its canonical key.
+ * Ops with completeUs = Infinity (indeterminate) have no return event: they may be linearized
+ * anywhere after their call, or never.
+ */
+
+export interface SearchOp<S> {
+  invokeUs: number;
+  completeUs: number;
+  step(state: S): S[];
+}
+
+export interface SearchModel<S> {
+  init: S;
+  key(state: S): string;
+}
+
+export interface SearchOptions {
+  /** Model steps before giving up with 'unknown'. */
+  stepsMax: number;
+  /** Absolute Date.now() deadline. */
+  deadlineMs?: number;
+  /** Record the deepest partial linearization (costs a copy per new depth). */
+  trace?: boolean;
+}
+
+export interface TraceStep<S> {
+  op: number;
+  before: S;
+  after: S;
+}
+
+export type SearchOutcome<S> =
+  | { result: 'ok'; steps: number; order: number[] }
+  | { result: 'fail'; steps: number; deepest: TraceStep<S>[] }
+  | { result: 'unknown'; steps: number; reason: string };
+
+interface Frame<S> {
+  op: number;
+  before: S;
+  choices: S[];
+  choice: number;
+}
+
+function zobrist(n: number, seed: number): Uint32Array {
+  const out = new Uint32Array(n);
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x;
+  }
+  return out;
+}
+
+/** Events sorted by time; at equal times calls come first (equal times are concurrent). */
+function buildList(ops: readonly SearchOp<unknown>[]): { next: Int32Array; prev: Int32Array } {
+  const n = ops.length;
+  const events: number[] = [];
+  for (let i = 0; i < n; i++) {
+    events.push(2 * i);
+    if (Number.isFinite(ops[i]!.completeUs)) events.push(2 * i + 1);
+  }
+  const time = (e: number): number => {
+    const op = ops[e >> 1]!;
+    return e & 1 ? op.completeUs : op.invokeUs;
+  };
+  events.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  const head = 2 * n;
+  const next = new Int32Array(2 * n + 1).fill(-1);
+  const prev = new Int32Array(2 * n + 1).fill(-1);
+  let last = head;
+  for (const e of events) {
+    next[last] = e;
+    prev[e] = last;
+    last = e;
+  }
+  return { next, prev };
+}
+
+export function searchLinearization<S>(
+  ops: readonly SearchOp<S>[],
+  model: SearchModel<S>,
+  options: SearchOptions,
+): SearchOutcome<S> {
+  const n = ops.length;
+  const head = 2 * n;
+  const { next, prev } = buildList(ops);
+  const hasReturn = ops.map((op) => Number.isFinite(op.completeUs));
+  const z1 = zobrist(n, 0x1234567);
+  const z2 = zobrist(n, 0x7654321);
+  let h1 = 0;
+  let h2 = 0;
+  let returnsLeft = hasReturn.filter(Boolean).length;
+  const seen = new Set<string>();
+  const stack: Frame<S>[] = [];
+  let deepest: TraceStep<S>[] = [];
+  let state = model.init;
+  let steps = 0;
+
+  const unlink = (x: number): void => {
+    next[prev[x]!] = next[x]!;
+    if (next[x]! !== -1) prev[next[x]!] = prev[x]!;
+  };
+  const relink = (x: number): void => {
+    next[prev[x]!] = x;
+    if (next[x]! !== -1) prev[next[x]!] = x;
+  };
+  const lift = (i: number): void => {
+    unlink(2 * i);
+    if (hasReturn[i]) unlink(2 * i + 1);
+    h1 ^= z1[i]!;
+    h2 ^= z2[i]!;
+    if (hasReturn[i]) returnsLeft--;
+  };
+  const unlift = (i: number): void => {
+    if (hasReturn[i]) relink(2 * i + 1);
+    relink(2 * i);
+    h1 ^= z1[i]!;
+    h2 ^= z2[i]!;
+    if (hasReturn[i]) returnsLeft++;
+  };
+  /** First choice from `from` whose (set + i, state) is unseen; marks it seen. */
+  const pick = (i: number, choices: S[], from: number): number => {
+    const a = (h1 ^ z1[i]!) >>> 0;
+    const b = (h2 ^ z2[i]!) >>> 0;
+    for (let c = from; c < choices.length; c++) {
+      const key = `${a}:${b}:${model.key(choices[c]!)}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        return c;
+      }
+    }
+    return -1;
+  };
+  const recordDepth = (): void => {
+    if (!options.trace || stack.length <= deepest.length) return;
+    deepest = stack.map((f) => ({ op: f.op, before: f.before, after: f.choices[f.choice]! }));
+  };
+
+  let entry = next[head]!;
+  while (returnsLeft > 0) {
+    if (steps > options.stepsMax) return { result: 'unknown', steps, reason: 'step budget' };
+    if (
+      (steps & 1023) === 0 &&
+      options.deadlineMs !== undefined &&
+      Date.now() > options.deadlineMs
+    ) {
+      return { result: 'unknown', steps, reason: 'time budget' };
+    }
+    if (entry === -1) throw new Error('wgl: ran off the list with returns left');
+    if ((entry & 1) === 0) {
+      const i = entry >> 1;
+      steps++;
+      const choices = ops[i]!.step(state);
+      const c = choices.length > 0 ? pick(i, choices, 0) : -1;
+      if (c >= 0) {
+        stack.push({ op: i, before: state, choices, choice: c });
+        state = choices[c]!;
+        lift(i);
+        recordDepth();
+        entry = next[head]!;
+      } else {
+        entry = next[entry]!;
+      }
+      continue;
+    }
+    // A return whose call is not linearized: undo the last choice.
+    const frame = stack[stack.length - 1];
+    if (frame === undefined) return { result: 'fail', steps, deepest };
+    unlift(frame.op);
+    state = frame.before;
+    const c = pick(frame.op, frame.choices, frame.choice + 1);
+    if (c >= 0) {
+      frame.choice = c;
+      state = frame.choices[c]!;
+      lift(frame.op);
+      entry = next[head]!;
+    } else {
+      stack.pop();
+      entry = next[2 * frame.op]!;
+    }
+  }
+  return { result: 'ok', steps, order: stack.map((f) => f.op) };
+}
