@@ -59,17 +59,27 @@ export interface LinearizabilityOptions {
 }
 
 function toSearchOps(ops: readonly KeyOp[]): SearchOp<ModelState>[] {
+  const tsMax = lastAnsweredTs(ops);
   return ops.map((op) => {
     const result = op.result;
     return {
       invokeUs: op.invokeUs,
       completeUs: result === undefined ? Number.POSITIVE_INFINITY : op.completeUs,
+      ...(result === undefined
+        ? { symmetryKey: `${op.cost}/${op.limit}/${op.windowMs}` }
+        : { priority: result.ts, viable: (s: ModelState) => result.ts >= s.lastTs }),
       step:
         result === undefined
-          ? (s: ModelState) => stepIndeterminate(s, op)
+          ? (s: ModelState) => stepIndeterminate(s, op, tsMax)
           : (s: ModelState) => stepAnswered(s, op, result),
     };
   });
+}
+
+export function lastAnsweredTs(ops: readonly KeyOp[]): number {
+  let tsMax = Number.NEGATIVE_INFINITY;
+  for (const op of ops) if (op.result !== undefined && op.result.ts > tsMax) tsMax = op.result.ts;
+  return tsMax;
 }
 
 const model = { init: initialState, key: stateKey };

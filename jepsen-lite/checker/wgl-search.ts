@@ -15,6 +15,20 @@ export interface SearchOp<S> {
   invokeUs: number;
   completeUs: number;
   step(state: S): S[];
+  /**
+   * Indeterminate ops with equal keys are interchangeable once invoked (same effect, no
+   * return): only the first unlinearized one of a class is tried, which cuts the symmetric
+   * branches without losing any outcome.
+   */
+  symmetryKey?: string;
+  /**
+   * False when this op can never be linearized from this state or any later one (for the
+   * limiter: its ts is below the last grant's). A node where a pending answered op is not
+   * viable is a dead end, pruned at once instead of after exploring everything under it.
+   */
+  viable?(state: S): boolean;
+  /** Candidates are tried in ascending order of this (then list order). */
+  priority?: number;
 }
 
 export interface SearchModel<S> {
@@ -43,6 +57,9 @@ export type SearchOutcome<S> =
   | { result: 'unknown'; steps: number; reason: string };
 
 interface Frame<S> {
+  /** Candidate ops at this node: answered ones first, then indeterminate ones. */
+  cands: number[];
+  cand: number;
   op: number;
   before: S;
   choices: S[];
@@ -148,48 +165,84 @@ export function searchLinearization<S>(
     deepest = stack.map((f) => ({ op: f.op, before: f.before, after: f.choices[f.choice]! }));
   };
 
-  let entry = next[head]!;
+  /**
+   * The calls before the first pending return, answered ones first: an indeterminate op is
+   * tried only where no answered op can go next, which keeps the search from guessing
+   * effects nobody observed (it stays complete: every candidate is still tried).
+   */
+  const candidates = (): number[] => {
+    const answeredOps: number[] = [];
+    const optional: number[] = [];
+    for (let e = next[head]!; e !== -1 && (e & 1) === 0; e = next[e]!) {
+      const i = e >> 1;
+      if (!hasReturn[i]) optional.push(i);
+      else if (ops[i]!.viable?.(state) === false) return [];
+      else answeredOps.push(i);
+    }
+    answeredOps.sort((a, b) => (ops[a]!.priority ?? 0) - (ops[b]!.priority ?? 0) || a - b);
+    const classes = new Set<string>();
+    for (const i of optional) {
+      const key = ops[i]!.symmetryKey;
+      if (key !== undefined) {
+        if (classes.has(key)) continue;
+        classes.add(key);
+      }
+      answeredOps.push(i);
+    }
+    return answeredOps;
+  };
+  /** Tries candidates from (cand, choice) on; pushes or updates a frame on success. */
+  const advance = (frame: Frame<S>): boolean => {
+    for (; frame.cand < frame.cands.length; frame.cand++, frame.choice = -1) {
+      const i = frame.cands[frame.cand]!;
+      if (frame.choice < 0) {
+        steps++;
+        frame.choices = ops[i]!.step(state);
+      }
+      const c = frame.choices.length > 0 ? pick(i, frame.choices, frame.choice + 1) : -1;
+      if (c >= 0) {
+        frame.op = i;
+        frame.choice = c;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  let rounds = 0;
   while (returnsLeft > 0) {
     if (steps > options.stepsMax) return { result: 'unknown', steps, reason: 'step budget' };
     if (
-      (steps & 1023) === 0 &&
       options.deadlineMs !== undefined &&
+      (++rounds & 1023) === 0 &&
       Date.now() > options.deadlineMs
     ) {
       return { result: 'unknown', steps, reason: 'time budget' };
     }
-    if (entry === -1) throw new Error('wgl: ran off the list with returns left');
-    if ((entry & 1) === 0) {
-      const i = entry >> 1;
-      steps++;
-      const choices = ops[i]!.step(state);
-      const c = choices.length > 0 ? pick(i, choices, 0) : -1;
-      if (c >= 0) {
-        stack.push({ op: i, before: state, choices, choice: c });
-        state = choices[c]!;
-        lift(i);
-        recordDepth();
-        entry = next[head]!;
-      } else {
-        entry = next[entry]!;
-      }
-      continue;
+    const frame: Frame<S> = {
+      cands: candidates(),
+      cand: 0,
+      op: -1,
+      before: state,
+      choices: [],
+      choice: -1,
+    };
+    let found = advance(frame);
+    if (found) stack.push(frame);
+    // Backtrack until some frame has an untried candidate or choice.
+    while (!found) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return { result: 'fail', steps, deepest };
+      unlift(top.op);
+      state = top.before;
+      found = advance(top);
+      if (!found) stack.pop();
+      if (steps > options.stepsMax) return { result: 'unknown', steps, reason: 'step budget' };
     }
-    // A return whose call is not linearized: undo the last choice.
-    const frame = stack[stack.length - 1];
-    if (frame === undefined) return { result: 'fail', steps, deepest };
-    unlift(frame.op);
-    state = frame.before;
-    const c = pick(frame.op, frame.choices, frame.choice + 1);
-    if (c >= 0) {
-      frame.choice = c;
-      state = frame.choices[c]!;
-      lift(frame.op);
-      entry = next[head]!;
-    } else {
-      stack.pop();
-      entry = next[2 * frame.op]!;
-    }
+    const top = stack[stack.length - 1]!;
+    state = top.choices[top.choice]!;
+    lift(top.op);
+    recordDepth();
   }
   return { result: 'ok', steps, order: stack.map((f) => f.op) };
 }

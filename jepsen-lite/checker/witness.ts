@@ -9,7 +9,7 @@ import {
   stepIndeterminate,
 } from '../model/window-model.js';
 import { buildKeyOps } from './key-ops.js';
-import type { Verdict } from './linearizability.js';
+import { lastAnsweredTs, type Verdict } from './linearizability.js';
 import { type SearchOp, searchLinearization } from './wgl-search.js';
 
 /**
@@ -41,18 +41,29 @@ function answered(calls: readonly Call[]): Call[] {
   return calls.filter((c) => c.status === 'ok' && c.result !== undefined);
 }
 
-/** One representative per requestId decision: a retry's echo is not a new decision. */
+/**
+ * One representative per requestId decision: a retry's echo is not a new decision, and the
+ * decision may have been made during any attempt, so it counts as invoked at the first one.
+ */
 function decisions(calls: readonly Call[]): Call[] {
+  const firstInvoke = new Map<string, number>();
+  for (const c of calls) {
+    const id = c.op.requestId;
+    if (id === undefined || c.status === 'fail') continue;
+    firstInvoke.set(id, Math.min(firstInvoke.get(id) ?? Number.POSITIVE_INFINITY, c.invokeUs));
+  }
   const seen = new Set<string>();
   const out: Call[] = [];
   for (const c of answered(calls)) {
     const r = c.result!;
-    const id = c.op.requestId === undefined ? undefined : `${c.op.requestId}|${r.index}|${r.ts}`;
-    if (id !== undefined) {
-      if (seen.has(id)) continue;
-      seen.add(id);
+    if (c.op.requestId === undefined) {
+      out.push(c);
+      continue;
     }
-    out.push(c);
+    const id = `${c.op.requestId}|${r.index}|${r.ts}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ ...c, invokeUs: firstInvoke.get(c.op.requestId)! });
   }
   return out;
 }
@@ -162,17 +173,20 @@ function replayKey(calls: Call[], stepsMax: number): 'ok' | 'fail' | 'unknown' {
     step: (s: ModelState) => stepAnswered(s, op, op.result!),
   }));
   const answeredOps = answered(calls);
+  const tsMax = lastAnsweredTs(keyOps);
   for (const op of keyOps) {
     if (op.result !== undefined) continue;
     let floor = Number.NEGATIVE_INFINITY;
     for (const a of answeredOps)
       if (a.completeUs < op.invokeUs && a.result!.index > floor) floor = a.result!.index;
-    let p = known.findIndex((k) => k.result!.index >= floor);
+    // Had it taken effect it is a log entry after every index answered before its invoke.
+    let p = known.findIndex((k) => k.result!.index > floor);
     if (p < 0) p = known.length;
     search.push({
       invokeUs: 2 * p - 0.5,
       completeUs: Number.POSITIVE_INFINITY,
-      step: (s: ModelState) => stepIndeterminate(s, op),
+      symmetryKey: `${op.cost}/${op.limit}/${op.windowMs}`,
+      step: (s: ModelState) => stepIndeterminate(s, op, tsMax),
     });
   }
   try {

@@ -47,7 +47,15 @@ function effectiveWindow(op: ModelOp, grant: Grant): number {
 
 function pruneExpired(grants: Grant[], lastTs: number): Grant[] {
   // A grant that cannot count at lastTs cannot count later: every later ts is >= lastTs.
-  return grants.filter((g) => g.hi > lastTs - g.windowMs);
+  // Every later cut is >= lastTs - windowMs, so an uncertain grant's lower bound below that is
+  // equivalent to that bound: clamping it makes equivalent states equal for the cache.
+  const out: Grant[] = [];
+  for (const g of grants) {
+    if (g.hi <= lastTs - g.windowMs) continue;
+    const floor = lastTs - g.windowMs;
+    out.push(g.lo < floor && g.lo !== g.hi ? { ...g, lo: floor } : g);
+  }
+  return out;
 }
 
 function sortGrants(grants: Grant[]): Grant[] {
@@ -125,16 +133,26 @@ export function stepAnswered(state: ModelState, op: ModelOp, res: ModelResponse)
       out.push({ lastTs: state.lastTs, grants: sortGrants(grants) });
     }
   }
+  if (!res.allowed && out.length > 1 && out.length === assignments.length) {
+    // The denial holds whichever uncertain grants count: it constrains none of them, and the
+    // union of the narrowed branches is the state with only hi <= t applied.
+    return [{ lastTs: state.lastTs, grants: sortGrants(narrowAll(state.grants, t)) }];
+  }
   return out;
+}
+
+function narrowAll(grants: readonly Grant[], t: number): Grant[] {
+  return grants.map((g) => (g.hi > t ? { ...g, hi: t } : g));
 }
 
 /**
  * States after an indeterminate op that took effect as a grant at an unknown ts >= every ts
  * before it. Its earliest possible ts is where the window first has room; the other grants'
  * uncertain positions are taken at their earliest (a permissive relaxation: never a false
- * violation). A denied indeterminate op changes nothing, so it is the same as not linearizing it.
+ * violation). A denied indeterminate op changes nothing, so it is the same as not linearizing it;
+ * so is one whose earliest ts is after tsMax (the last answered ts of its key).
  */
-export function stepIndeterminate(state: ModelState, op: ModelOp): ModelState[] {
+export function stepIndeterminate(state: ModelState, op: ModelOp, tsMax: number): ModelState[] {
   if (op.cost > op.limit) return [];
   let lo = state.lastTs;
   for (const g of state.grants) if (g.lo > lo) lo = g.lo;
@@ -147,6 +165,8 @@ export function stepIndeterminate(state: ModelState, op: ModelOp): ModelState[] 
   }
   candidates.sort((a, b) => a - b);
   for (const x of candidates) {
+    // A grant after every answered op's ts can never be observed: same as not taking effect.
+    if (x > tsMax) return [];
     let sum = 0;
     for (const g of state.grants) if (g.lo > x - effectiveWindow(op, g)) sum += g.cost;
     if (sum + op.cost <= op.limit) {
