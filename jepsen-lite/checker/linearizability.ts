@@ -70,7 +70,7 @@ function toSearchOps(ops: readonly KeyOp[]): SearchOp<ModelState>[] {
         : { priority: result.ts, viable: (s: ModelState) => result.ts >= s.lastTs }),
       step:
         result === undefined
-          ? (s: ModelState) => stepIndeterminate(s, op, tsMax)
+          ? (s: ModelState, horizon: number) => stepIndeterminate(s, op, Math.min(tsMax, horizon))
           : (s: ModelState) => stepAnswered(s, op, result),
     };
   });

@@ -37,17 +37,26 @@ export interface AdmissionOptions {
 
 const violationsMax = 50;
 
+/** Distinct acknowledged grants; a requestId's decision may date from its first attempt. */
 function grantsOf(group: Call[]): Call[] {
+  const firstInvoke = new Map<string, number>();
+  for (const c of group) {
+    const id = c.op.requestId;
+    if (id === undefined || c.status === 'fail') continue;
+    firstInvoke.set(id, Math.min(firstInvoke.get(id) ?? Number.POSITIVE_INFINITY, c.invokeUs));
+  }
   const seen = new Set<string>();
   const out: Call[] = [];
   for (const c of group) {
     if (c.status !== 'ok' || !c.result!.allowed) continue;
-    if (c.op.requestId !== undefined) {
-      const id = `${c.op.requestId}|${c.result!.index}|${c.result!.ts}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
+    if (c.op.requestId === undefined) {
+      out.push(c);
+      continue;
     }
-    out.push(c);
+    const id = `${c.op.requestId}|${c.result!.index}|${c.result!.ts}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ ...c, invokeUs: firstInvoke.get(c.op.requestId)! });
   }
   return out;
 }

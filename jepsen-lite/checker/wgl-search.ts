@@ -14,7 +14,11 @@
 export interface SearchOp<S> {
   invokeUs: number;
   completeUs: number;
-  step(state: S): S[];
+  /**
+   * Successor states. horizon is the least priority of the answered ops that could go next:
+   * they all come after this op, so an op of the ordered kind (ts) must not exceed it.
+   */
+  step(state: S, horizon: number): S[];
   /**
    * Indeterminate ops with equal keys are interchangeable once invoked (same effect, no
    * return): only the first unlinearized one of a class is tried, which cuts the symmetric
@@ -39,6 +43,8 @@ export interface SearchModel<S> {
 export interface SearchOptions {
   /** Model steps before giving up with 'unknown'. */
   stepsMax: number;
+  /** Cache entries (visited states) before giving up with 'unknown': bounds memory. */
+  cacheEntriesMax?: number;
   /** Absolute Date.now() deadline. */
   deadlineMs?: number;
   /** Record the deepest partial linearization (costs a copy per new depth). */
@@ -60,6 +66,7 @@ interface Frame<S> {
   /** Candidate ops at this node: answered ones first, then indeterminate ones. */
   cands: number[];
   cand: number;
+  horizon: number;
   op: number;
   before: S;
   choices: S[];
@@ -120,6 +127,7 @@ export function searchLinearization<S>(
   let h2 = 0;
   let returnsLeft = hasReturn.filter(Boolean).length;
   const seen = new Set<string>();
+  const cacheEntriesMax = options.cacheEntriesMax ?? 3_000_000;
   const stack: Frame<S>[] = [];
   let deepest: TraceStep<S>[] = [];
   let state = model.init;
@@ -170,14 +178,19 @@ export function searchLinearization<S>(
    * tried only where no answered op can go next, which keeps the search from guessing
    * effects nobody observed (it stays complete: every candidate is still tried).
    */
+  let horizon = Number.POSITIVE_INFINITY;
   const candidates = (): number[] => {
+    horizon = Number.POSITIVE_INFINITY;
     const answeredOps: number[] = [];
     const optional: number[] = [];
     for (let e = next[head]!; e !== -1 && (e & 1) === 0; e = next[e]!) {
       const i = e >> 1;
       if (!hasReturn[i]) optional.push(i);
       else if (ops[i]!.viable?.(state) === false) return [];
-      else answeredOps.push(i);
+      else {
+        answeredOps.push(i);
+        horizon = Math.min(horizon, ops[i]!.priority ?? Number.POSITIVE_INFINITY);
+      }
     }
     answeredOps.sort((a, b) => (ops[a]!.priority ?? 0) - (ops[b]!.priority ?? 0) || a - b);
     const classes = new Set<string>();
@@ -197,7 +210,7 @@ export function searchLinearization<S>(
       const i = frame.cands[frame.cand]!;
       if (frame.choice < 0) {
         steps++;
-        frame.choices = ops[i]!.step(state);
+        frame.choices = ops[i]!.step(state, frame.horizon);
       }
       const c = frame.choices.length > 0 ? pick(i, frame.choices, frame.choice + 1) : -1;
       if (c >= 0) {
@@ -219,9 +232,11 @@ export function searchLinearization<S>(
     ) {
       return { result: 'unknown', steps, reason: 'time budget' };
     }
+    const cands = candidates();
     const frame: Frame<S> = {
-      cands: candidates(),
+      cands,
       cand: 0,
+      horizon,
       op: -1,
       before: state,
       choices: [],

@@ -170,6 +170,8 @@ function replayKey(calls: Call[], stepsMax: number): 'ok' | 'fail' | 'unknown' {
   const search: SearchOp<ModelState>[] = known.map((op, p) => ({
     invokeUs: 2 * p,
     completeUs: 2 * p + 1,
+    priority: op.result!.ts,
+    viable: (s: ModelState) => op.result!.ts >= s.lastTs,
     step: (s: ModelState) => stepAnswered(s, op, op.result!),
   }));
   const answeredOps = answered(calls);
@@ -186,7 +188,7 @@ function replayKey(calls: Call[], stepsMax: number): 'ok' | 'fail' | 'unknown' {
       invokeUs: 2 * p - 0.5,
       completeUs: Number.POSITIVE_INFINITY,
       symmetryKey: `${op.cost}/${op.limit}/${op.windowMs}`,
-      step: (s: ModelState) => stepIndeterminate(s, op, tsMax),
+      step: (s: ModelState, horizon: number) => stepIndeterminate(s, op, Math.min(tsMax, horizon)),
     });
   }
   try {

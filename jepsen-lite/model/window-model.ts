@@ -178,10 +178,13 @@ export function stepIndeterminate(state: ModelState, op: ModelOp, tsMax: number)
   return [];
 }
 
-/** A canonical string of the state, for the search cache. */
+/** A canonical string of the state, for the search cache (times relative to lastTs: short). */
 export function stateKey(state: ModelState): string {
+  const base = Number.isFinite(state.lastTs) ? state.lastTs : 0;
   let s = String(state.lastTs);
-  for (const g of state.grants) s += `|${g.lo},${g.hi},${g.cost},${g.windowMs}`;
+  for (const g of state.grants) {
+    s += `|${g.lo - base},${g.hi === Number.POSITIVE_INFINITY ? 'i' : g.hi - base},${g.cost},${g.windowMs}`;
+  }
   return s;
 }
 
