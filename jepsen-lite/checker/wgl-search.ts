@@ -225,6 +225,7 @@ export function searchLinearization<S>(
   let rounds = 0;
   while (returnsLeft > 0) {
     if (steps > options.stepsMax) return { result: 'unknown', steps, reason: 'step budget' };
+    if (seen.size > cacheEntriesMax) return { result: 'unknown', steps, reason: 'memory budget' };
     if (
       options.deadlineMs !== undefined &&
       (++rounds & 1023) === 0 &&
