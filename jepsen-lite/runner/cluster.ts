@@ -25,6 +25,8 @@ export interface ClusterOptions {
   /** Path of dist/src/cli/main.js. */
   cliPath: string;
   testBugs?: string[];
+  /** Extra node flags before the script (e.g. ['--import', 'tsx'] for a TypeScript stand-in). */
+  nodeArgs?: string[];
   onLog?: (node: string, line: string) => void;
 }
 
@@ -101,6 +103,7 @@ export class Cluster {
 
   spawnNode(n: NodeHandle, join: boolean): void {
     const args = [
+      ...(this.options.nodeArgs ?? []),
       this.options.cliPath,
       'serve',
       '--id',

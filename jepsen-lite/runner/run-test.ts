@@ -23,7 +23,12 @@ export interface RunOptions {
   nemeses: readonly NemesisKind[];
   nodes: number;
   testBugs?: string[];
+  /** Extra node flags (see ClusterOptions.nodeArgs). */
+  nodeArgs?: string[];
   workload?: Partial<WorkloadOptions>;
+  /** Mean healthy gap and fault length of the schedule (defaults 5 s and 8 s). */
+  scheduleGapMs?: number;
+  scheduleFaultMs?: number;
   /** Healthy tail after the schedule, so every fault is recovered from before the end. */
   settleMs?: number;
   log?: (line: string) => void;
@@ -93,12 +98,15 @@ export async function runTest(options: RunOptions): Promise<RunResult> {
     baseDir: join(options.outDir, 'nodes'),
     cliPath: options.cliPath,
     ...(options.testBugs ? { testBugs: options.testBugs } : {}),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     onLog: (node, line) => log(`[${node}] ${line}`),
   });
   const schedule = generateSchedule({
     seed: options.seed,
     timeMs: options.timeMs,
     kinds: options.nemeses,
+    ...(options.scheduleGapMs ? { gapMs: options.scheduleGapMs } : {}),
+    ...(options.scheduleFaultMs ? { faultMs: options.scheduleFaultMs } : {}),
   });
   try {
     await cluster.waitForLeader(20_000);
