@@ -152,6 +152,27 @@ function lastGrantAtOrBefore(grants: Call[], index: number): Call | undefined {
   return found;
 }
 
+/** Highest index answered strictly before a time: sorted completions + prefix max, O(log n). */
+function indexFloor(ops: readonly Call[]): (us: number) => number {
+  const sorted = ops.slice().sort((a, b) => a.completeUs - b.completeUs);
+  const prefixMax: number[] = [];
+  let max = Number.NEGATIVE_INFINITY;
+  for (const c of sorted) {
+    max = Math.max(max, c.result!.index);
+    prefixMax.push(max);
+  }
+  return (us) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.completeUs < us) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? Number.NEGATIVE_INFINITY : prefixMax[lo - 1]!;
+  };
+}
+
 /**
  * Replays one key in index order. Answered ops get synthetic times forming a chain; an
  * indeterminate op may fall after any answered op whose index is at least the highest index
@@ -174,16 +195,19 @@ function replayKey(calls: Call[], stepsMax: number): 'ok' | 'fail' | 'unknown' {
     viable: (s: ModelState) => op.result!.ts >= s.lastTs,
     step: (s: ModelState) => stepAnswered(s, op, op.result!),
   }));
-  const answeredOps = answered(calls);
   const tsMax = lastAnsweredTs(keyOps);
+  const floorAt = indexFloor(answered(calls));
   for (const op of keyOps) {
     if (op.result !== undefined) continue;
-    let floor = Number.NEGATIVE_INFINITY;
-    for (const a of answeredOps)
-      if (a.completeUs < op.invokeUs && a.result!.index > floor) floor = a.result!.index;
+    const floor = floorAt(op.invokeUs);
     // Had it taken effect it is a log entry after every index answered before its invoke.
-    let p = known.findIndex((k) => k.result!.index > floor);
-    if (p < 0) p = known.length;
+    let p = 0;
+    let hi = known.length;
+    while (p < hi) {
+      const mid = (p + hi) >> 1;
+      if (known[mid]!.result!.index > floor) hi = mid;
+      else p = mid + 1;
+    }
     search.push({
       invokeUs: 2 * p - 0.5,
       completeUs: Number.POSITIVE_INFINITY,

@@ -26,12 +26,14 @@ function isolatedOps(calls: Call[]): Call[] {
   const out: Call[] = [];
   for (const group of groupByKey(calls).values()) {
     if (group.some((c) => c.status === 'info' || c.op.requestId !== undefined)) continue;
-    for (const c of group) {
-      if (c.status !== 'ok') continue;
-      const overlaps = group.some(
-        (o) => o !== c && o.invokeUs <= c.completeUs && c.invokeUs <= o.completeUs,
-      );
-      if (!overlaps) out.push(c);
+    const sorted = group.slice().sort((a, b) => a.invokeUs - b.invokeUs);
+    let prevEndUs = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < sorted.length; i++) {
+      const c = sorted[i]!;
+      const next = sorted[i + 1];
+      const alone = c.invokeUs > prevEndUs && (next === undefined || next.invokeUs > c.completeUs);
+      if (alone && c.status === 'ok') out.push(c);
+      prevEndUs = Math.max(prevEndUs, c.completeUs);
     }
   }
   return out;
@@ -58,21 +60,10 @@ function tsBackwards(lines: HistoryLine[], calls: Call[], rng: Rng): boolean {
 
 /** An isolated op that reports a window without an earlier grant that still counts. */
 function lostWrite(lines: HistoryLine[], calls: Call[], rng: Rng): boolean {
-  const candidates: Call[] = [];
-  for (const b of isolatedOps(calls)) {
-    if (!b.result!.allowed) continue;
-    const earlier = calls.find(
-      (a) =>
-        a.op.key === b.op.key &&
-        a.status === 'ok' &&
-        a.result!.allowed &&
-        a.completeUs < b.invokeUs &&
-        b.result!.ts - a.result!.ts < b.op.windowMs,
-    );
-    if (earlier !== undefined) candidates.push(b);
-  }
+  const candidates = isolatedOps(calls).filter((b) => b.result!.allowed);
   if (candidates.length === 0) return false;
   const b = rng.pick(candidates);
+  // Isolated: everything before it on its key is settled, so its remaining is determined.
   completionLine(lines, b).result!.remaining += 1;
   return true;
 }
