@@ -91,9 +91,10 @@ function zobrist(n: number, seed: number): Uint32Array {
 function buildList(ops: readonly SearchOp<unknown>[]): { next: Int32Array; prev: Int32Array } {
   const n = ops.length;
   const events: number[] = [];
+  // Ops without a return live outside the list (see symmetry classes below).
   for (let i = 0; i < n; i++) {
-    events.push(2 * i);
-    if (Number.isFinite(ops[i]!.completeUs)) events.push(2 * i + 1);
+    if (!Number.isFinite(ops[i]!.completeUs)) continue;
+    events.push(2 * i, 2 * i + 1);
   }
   const time = (e: number): number => {
     const op = ops[e >> 1]!;
@@ -121,6 +122,26 @@ export function searchLinearization<S>(
   const head = 2 * n;
   const { next, prev } = buildList(ops);
   const hasReturn = ops.map((op) => Number.isFinite(op.completeUs));
+  // Optional ops by symmetry class, in invoke order. Only a class's first unlinearized op is
+  // ever tried and undo is LIFO, so the linearized ones of a class are always a prefix: a
+  // counter per class replaces scanning them at every node.
+  const classIndex = new Map<string, number>();
+  const classLists: number[][] = [];
+  const classOf = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (hasReturn[i]) continue;
+    const key = ops[i]!.symmetryKey ?? `#${i}`;
+    let c = classIndex.get(key);
+    if (c === undefined) {
+      c = classLists.length;
+      classIndex.set(key, c);
+      classLists.push([]);
+    }
+    classLists[c]!.push(i);
+    classOf[i] = c;
+  }
+  for (const list of classLists) list.sort((a, b) => ops[a]!.invokeUs - ops[b]!.invokeUs || a - b);
+  const used = new Int32Array(classLists.length);
   const z1 = zobrist(n, 0x1234567);
   const z2 = zobrist(n, 0x7654321);
   let h1 = 0;
@@ -142,15 +163,19 @@ export function searchLinearization<S>(
     if (next[x]! !== -1) prev[next[x]!] = x;
   };
   const lift = (i: number): void => {
-    unlink(2 * i);
-    if (hasReturn[i]) unlink(2 * i + 1);
+    if (hasReturn[i]) {
+      unlink(2 * i);
+      unlink(2 * i + 1);
+    } else used[classOf[i]!]!++;
     h1 ^= z1[i]!;
     h2 ^= z2[i]!;
     if (hasReturn[i]) returnsLeft--;
   };
   const unlift = (i: number): void => {
-    if (hasReturn[i]) relink(2 * i + 1);
-    relink(2 * i);
+    if (hasReturn[i]) {
+      relink(2 * i + 1);
+      relink(2 * i);
+    } else used[classOf[i]!]!--;
     h1 ^= z1[i]!;
     h2 ^= z2[i]!;
     if (hasReturn[i]) returnsLeft++;
@@ -182,25 +207,19 @@ export function searchLinearization<S>(
   const candidates = (): number[] => {
     horizon = Number.POSITIVE_INFINITY;
     const answeredOps: number[] = [];
-    const optional: number[] = [];
-    for (let e = next[head]!; e !== -1 && (e & 1) === 0; e = next[e]!) {
+    let e = next[head]!;
+    for (; e !== -1 && (e & 1) === 0; e = next[e]!) {
       const i = e >> 1;
-      if (!hasReturn[i]) optional.push(i);
-      else if (ops[i]!.viable?.(state) === false) return [];
-      else {
-        answeredOps.push(i);
-        horizon = Math.min(horizon, ops[i]!.priority ?? Number.POSITIVE_INFINITY);
-      }
+      if (ops[i]!.viable?.(state) === false) return [];
+      answeredOps.push(i);
+      horizon = Math.min(horizon, ops[i]!.priority ?? Number.POSITIVE_INFINITY);
     }
     answeredOps.sort((a, b) => (ops[a]!.priority ?? 0) - (ops[b]!.priority ?? 0) || a - b);
-    const classes = new Set<string>();
-    for (const i of optional) {
-      const key = ops[i]!.symmetryKey;
-      if (key !== undefined) {
-        if (classes.has(key)) continue;
-        classes.add(key);
-      }
-      answeredOps.push(i);
+    // Calls before the first pending return (calls first at equal times).
+    const firstReturnUs = e === -1 ? Number.POSITIVE_INFINITY : ops[e >> 1]!.completeUs;
+    for (let c = 0; c < classLists.length; c++) {
+      const i = classLists[c]![used[c]!];
+      if (i !== undefined && ops[i]!.invokeUs <= firstReturnUs) answeredOps.push(i);
     }
     return answeredOps;
   };
