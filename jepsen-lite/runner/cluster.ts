@@ -114,14 +114,13 @@ export class Cluster {
       `127.0.0.1:${n.httpPort}`,
       '--raft',
       `127.0.0.1:${n.raftPort}`,
-      // Even a joining node gets the mesh map so it dials peers through the proxies.
-      '--peers',
-      this.mesh.peersFor(n.id),
+      // serve refuses --join with --peers: a joining node dials its peers at their replicated
+      // (real) addresses, so its outgoing links bypass the proxies until it restarts.
+      ...(join ? ['--join'] : ['--peers', this.mesh.peersFor(n.id)]),
       '--test-mode',
       '--test-clock',
       n.clockFile,
     ];
-    if (join) args.push('--join');
     if (this.options.testBugs && this.options.testBugs.length > 0)
       args.push('--test-bugs', this.options.testBugs.join(','));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -43,9 +43,14 @@ export interface RunResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Cuts one link and checks its byte counter stops while the cluster keeps talking. */
+/**
+ * Cuts one link and checks its byte counter stops while the cluster keeps talking. The link is
+ * leader -> follower: followers only answer the leader, so a follower -> follower link is idle.
+ */
 export async function verifyLinkCut(cluster: Cluster, quietMs = 1500): Promise<void> {
-  const [a, b] = cluster.nodes;
+  const leader = await cluster.leader();
+  const a = cluster.nodes.find((n) => n.id === leader) ?? cluster.nodes[0];
+  const b = cluster.nodes.find((n) => n !== a);
   if (a === undefined || b === undefined) return;
   const link = cluster.mesh.link(a.id, b.id);
   const before = link.bytesForward;

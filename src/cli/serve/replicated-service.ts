@@ -82,7 +82,14 @@ export class ReplicatedService implements RateLimitService {
     if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
       throw new DrlError('internal', `allow applied without a decision at ${index}`);
     }
-    return { ...outcome.result.decision, index, ts: outcome.ts, windowMs: this.windowOf(command) };
+    // A requestId retry answers with the first decision's index (outcome.index) and ts.
+    const decidedAt = outcome.index ?? index;
+    return {
+      ...outcome.result.decision,
+      index: decidedAt,
+      ts: outcome.ts,
+      windowMs: this.windowOf(command),
+    };
   }
 
   async usage(rule: string, key: string): Promise<Usage> {
