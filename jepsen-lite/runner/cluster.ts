@@ -59,6 +59,8 @@ export function writeClockFile(path: string, offsetMs: number, rate: number): vo
 export class Cluster {
   readonly nodes: NodeHandle[];
   readonly mesh: ProxyMesh;
+  /** Every node process started, so a caller can check none outlives stop(). */
+  readonly spawnedPids: number[] = [];
   private readonly options: ClusterOptions;
 
   private constructor(nodes: NodeHandle[], mesh: ProxyMesh, options: ClusterOptions) {
@@ -124,6 +126,7 @@ export class Cluster {
     if (this.options.testBugs && this.options.testBugs.length > 0)
       args.push('--test-bugs', this.options.testBugs.join(','));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) this.spawnedPids.push(child.pid);
     const log = (data: Buffer): void => {
       for (const line of data.toString().split('\n')) if (line) this.options.onLog?.(n.id, line);
     };

@@ -13,7 +13,9 @@ export type NemesisKind =
   | 'clock'
   | 'membership'
   | 'transfer'
-  | 'link';
+  | 'link'
+  /** kill -9 of every node at once (what ack-before-fsync needs); not part of 'all'. */
+  | 'kill-all';
 
 export const nemesisKinds: readonly NemesisKind[] = [
   'kill',
@@ -24,6 +26,9 @@ export const nemesisKinds: readonly NemesisKind[] = [
   'transfer',
   'link',
 ];
+
+/** Accepted by parseNemesisList besides nemesisKinds. */
+const extraKinds: readonly NemesisKind[] = ['kill-all'];
 
 export type KillTarget = 'one' | 'leader' | 'minority' | 'all';
 
@@ -61,7 +66,8 @@ export function parseNemesisList(text: string): NemesisKind[] {
   if (text === 'all') return [...nemesisKinds];
   if (text === 'none' || text === '') return [];
   return text.split(',').map((k) => {
-    if (!(nemesisKinds as readonly string[]).includes(k)) throw new Error(`unknown nemesis ${k}`);
+    const known = [...nemesisKinds, ...extraKinds] as readonly string[];
+    if (!known.includes(k)) throw new Error(`unknown nemesis ${k}`);
     return k as NemesisKind;
   });
 }
@@ -71,6 +77,8 @@ function makeFault(kind: NemesisKind, rng: Rng, o: Required<ScheduleOptions>): F
   switch (kind) {
     case 'kill':
       return { kind, target: rng.pick(['one', 'leader', 'minority', 'all'] as const), pick };
+    case 'kill-all':
+      return { kind: 'kill', target: 'all', pick };
     case 'pause':
       return { kind, target: rng.chance(0.7) ? 'leader' : 'one', pick };
     case 'partition':
