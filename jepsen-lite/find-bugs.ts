@@ -22,8 +22,10 @@ export const bugPlans: Record<string, BugPlan> = {
   // answers after it.
   'ack-before-fsync': { nemeses: ['kill-all'], gapMs: 9000, faultMs: 1500 },
   // A deposed or cut-off leader answering from its own state: pauses and partitions.
-  'lease-denial-without-lease': { nemeses: ['pause', 'partition'], gapMs: 3000, faultMs: 4000 },
-  'lease-without-quorum': { nemeses: ['pause', 'partition'], gapMs: 3000, faultMs: 4000 },
+  // A leader woken from a pause while cut off believes it leads (its ticks have not run):
+  // pause + isolate, so another leader commits meanwhile.
+  'lease-denial-without-lease': { nemeses: ['pause-isolate'], gapMs: 3000, faultMs: 5000 },
+  'lease-without-quorum': { nemeses: ['pause-isolate'], gapMs: 3000, faultMs: 5000 },
   // A new leader serving before an entry of its term commits: leader changes of every kind.
   'skip-leader-noop': {
     nemeses: ['kill', 'pause', 'partition', 'transfer'],

@@ -12,16 +12,23 @@ import type { NemesisKind } from './schedule.js';
 export const cliPath = resolve('dist/src/cli/main.js');
 
 export async function runShortE2E(
-  overrides: { testBugs?: string[]; nemeses?: NemesisKind[]; seed?: number } = {},
+  overrides: {
+    testBugs?: string[];
+    nemeses?: NemesisKind[];
+    seed?: number;
+    timeMs?: number;
+    gapMs?: number;
+    faultMs?: number;
+  } = {},
 ): Promise<RunResult> {
   return runTest({
     cliPath,
     outDir: mkdtempSync(join(tmpdir(), 'jepsen-short-')),
     seed: overrides.seed ?? 1,
-    timeMs: 15_000,
+    timeMs: overrides.timeMs ?? 15_000,
     settleMs: 2000,
-    scheduleGapMs: 2500,
-    scheduleFaultMs: 3000,
+    scheduleGapMs: overrides.gapMs ?? 2500,
+    scheduleFaultMs: overrides.faultMs ?? 3000,
     nemeses: overrides.nemeses ?? ['kill', 'pause', 'partition', 'transfer'],
     nodes: 3,
     ...(overrides.testBugs ? { testBugs: overrides.testBugs } : {}),

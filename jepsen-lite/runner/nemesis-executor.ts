@@ -24,6 +24,7 @@ async function leaderOr(cluster: Cluster, pick: number): Promise<string> {
 async function apply(
   cluster: Cluster,
   fault: Fault,
+  durationMs: number,
 ): Promise<{ undo: Undo; detail: string; nodes: string[] }> {
   const ids = cluster.nodes.map((n) => n.id);
   switch (fault.kind) {
@@ -56,6 +57,28 @@ async function apply(
         detail: `SIGSTOP ${fault.target}`,
         nodes: [id],
         undo: async () => cluster.signal(id, 'SIGCONT'),
+      };
+    }
+    case 'pause-isolate': {
+      const id = await leaderOr(cluster, fault.pick);
+      cluster.signal(id, 'SIGSTOP');
+      const links = ids
+        .filter((x) => x !== id)
+        .flatMap((x) => [
+          { from: id, to: x },
+          { from: x, to: id },
+        ]);
+      cluster.mesh.cut(links);
+      // Wake it halfway, still cut off: the rest of the group has elected a new leader by then.
+      const wake = setTimeout(() => cluster.signal(id, 'SIGCONT'), durationMs / 2);
+      return {
+        detail: `SIGSTOP leader ${id} + isolate, SIGCONT after ${Math.round(durationMs / 2)} ms`,
+        nodes: [id],
+        undo: async () => {
+          clearTimeout(wake);
+          if (cluster.node(id).paused) cluster.signal(id, 'SIGCONT');
+          cluster.mesh.healAll();
+        },
       };
     }
     case 'partition': {
@@ -148,7 +171,7 @@ export async function runSchedule(
     const name = step.fault.kind;
     let applied: Awaited<ReturnType<typeof apply>>;
     try {
-      applied = await apply(cluster, step.fault);
+      applied = await apply(cluster, step.fault, step.durationMs);
     } catch (err) {
       recorder.push({
         kind: 'nemesis',

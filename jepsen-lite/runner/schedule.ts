@@ -15,7 +15,13 @@ export type NemesisKind =
   | 'transfer'
   | 'link'
   /** kill -9 of every node at once (what ack-before-fsync needs); not part of 'all'. */
-  | 'kill-all';
+  | 'kill-all'
+  /**
+   * SIGSTOP the leader and cut it off; SIGCONT it halfway while still cut (a GC pause plus a
+   * partition): it wakes up believing it leads, with stale state, while another leader commits.
+   * What makes stale lease reads observable. Not part of 'all'.
+   */
+  | 'pause-isolate';
 
 export const nemesisKinds: readonly NemesisKind[] = [
   'kill',
@@ -28,12 +34,13 @@ export const nemesisKinds: readonly NemesisKind[] = [
 ];
 
 /** Accepted by parseNemesisList besides nemesisKinds. */
-const extraKinds: readonly NemesisKind[] = ['kill-all'];
+const extraKinds: readonly NemesisKind[] = ['kill-all', 'pause-isolate'];
 
 export type KillTarget = 'one' | 'leader' | 'minority' | 'all';
 
 export type Fault =
   | { kind: 'kill'; target: KillTarget; pick: number }
+  | { kind: 'pause-isolate'; pick: number }
   /** SIGSTOP the leader for pauseMs (longer than its lease), then SIGCONT. */
   | { kind: 'pause'; target: 'leader' | 'one'; pick: number }
   | { kind: 'partition'; shape: PartitionShape; seed: number }
@@ -79,6 +86,8 @@ function makeFault(kind: NemesisKind, rng: Rng, o: Required<ScheduleOptions>): F
       return { kind, target: rng.pick(['one', 'leader', 'minority', 'all'] as const), pick };
     case 'kill-all':
       return { kind: 'kill', target: 'all', pick };
+    case 'pause-isolate':
+      return { kind, pick };
     case 'pause':
       return { kind, target: rng.chance(0.7) ? 'leader' : 'one', pick };
     case 'partition':
@@ -114,7 +123,8 @@ export function generateSchedule(options: ScheduleOptions): ScheduleStep[] {
   while (atMs + o.gapMs < o.timeMs && steps.length < 10_000) {
     const fault = makeFault(rng.pick(o.kinds), rng, o);
     let durationMs = rng.int(o.faultMs / 2, o.faultMs);
-    if (fault.kind === 'pause') durationMs = Math.max(durationMs, 2 * o.leaseMs);
+    if (fault.kind === 'pause' || fault.kind === 'pause-isolate')
+      durationMs = Math.max(durationMs, 2 * o.leaseMs);
     durationMs = Math.min(durationMs, o.timeMs - o.gapMs - atMs);
     if (durationMs <= 0) break;
     steps.push({ atMs, durationMs, fault });
