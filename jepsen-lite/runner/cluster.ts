@@ -17,6 +17,8 @@ export interface NodeHandle {
   clockFile: string;
   child: ChildProcess | null;
   paused: boolean;
+  /** Re-added by a membership change: restarts use --join (never re-bootstrap with --peers). */
+  joined: boolean;
 }
 
 export interface ClusterOptions {
@@ -85,6 +87,7 @@ export class Cluster {
         clockFile,
         child: null,
         paused: false,
+        joined: false,
       });
     }
     const mesh = await ProxyMesh.start(new Map(nodes.map((n) => [n.id, n.raftPort])));
@@ -159,7 +162,9 @@ export class Cluster {
 
   restart(id: string): void {
     const n = this.node(id);
-    if (n.child === null) this.spawnNode(n, false);
+    // A node that joined restarts with --join: with --peers and a log that may still be empty
+    // it would bootstrap a second group (seen in campaign seed 42: a split brain at index 9).
+    if (n.child === null) this.spawnNode(n, n.joined);
   }
 
   /** Wipes a node (after it was removed from the group) so it can join as new. */
@@ -168,6 +173,7 @@ export class Cluster {
     const n = this.node(id);
     rmSync(n.dataDir, { recursive: true, force: true });
     mkdirSync(n.dataDir, { recursive: true });
+    n.joined = true;
     this.spawnNode(n, true);
   }
 

@@ -107,9 +107,23 @@ async function apply(
         1,
       )[0]!;
       const via = leader ?? ids[0]!;
-      await httpJson('DELETE', `${cluster.url(via)}/cluster/members/${id}`, undefined, 5000).catch(
-        () => undefined,
+      const removed = await httpJson(
+        'DELETE',
+        `${cluster.url(via)}/cluster/members/${id}`,
+        undefined,
+        5000,
+      ).then(
+        (res) => res.status === 200,
+        () => false,
       );
+      // Wiping a node that is still a voter would make it forget its votes and log: not a
+      // fault the service promises to survive, so a failed removal leaves the node alone.
+      if (!removed)
+        return {
+          detail: `remove ${id} failed: left as is`,
+          nodes: [],
+          undo: async () => undefined,
+        };
       return {
         detail: `remove and re-add ${id}`,
         nodes: [id],
