@@ -19,6 +19,8 @@ export interface NodeHandle {
   paused: boolean;
   /** Re-added by a membership change: restarts use --join (never re-bootstrap with --peers). */
   joined: boolean;
+  /** The serve arguments of the latest start (what a restart really ran). */
+  lastArgs: string[];
 }
 
 export interface ClusterOptions {
@@ -88,6 +90,7 @@ export class Cluster {
         child: null,
         paused: false,
         joined: false,
+        lastArgs: [],
       });
     }
     const mesh = await ProxyMesh.start(new Map(nodes.map((n) => [n.id, n.raftPort])));
@@ -130,6 +133,7 @@ export class Cluster {
       args.push('--test-bugs', this.options.testBugs.join(','));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) this.spawnedPids.push(child.pid);
+    n.lastArgs = args;
     const log = (data: Buffer): void => {
       for (const line of data.toString().split('\n')) if (line) this.options.onLog?.(n.id, line);
     };
