@@ -120,6 +120,19 @@ export class RaftLogStore implements LogView {
     return out;
   }
 
+  /**
+   * Test bug 'ack-before-fsync' only: opens an outer transaction that persist() writes into (as
+   * savepoints) until releaseHeldWrites(). Reads see the writes at once, the disk does not: a
+   * SIGKILL before the release loses everything persisted (and acknowledged) since the hold.
+   */
+  holdWrites(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  releaseHeldWrites(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+  }
+
   /** Writes snapshot meta, entries (truncating any conflicting suffix) and hard state in one fsync. */
   persist(batch: PersistBatch): void {
     if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
@@ -144,7 +157,8 @@ export class RaftLogStore implements LogView {
   }
 
   private setSynchronous(full: boolean): void {
-    if (full === this.synchronousFull) return;
+    // Inside held writes (test bug) SQLite refuses the change, and no commit happens anyway.
+    if (full === this.synchronousFull || this.db.inTransaction) return;
     this.db.pragma(full ? 'synchronous = FULL' : 'synchronous = NORMAL');
     this.synchronousFull = full;
   }

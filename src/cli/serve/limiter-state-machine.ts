@@ -12,12 +12,14 @@ import type { ApplyResult, Command } from '../../limiter/types.js';
 import type { StateMachine } from '../../raft/driver/state-machine.js';
 import { type Entry, EntryType, type SnapshotMeta } from '../../raft/types.js';
 import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
+import { FirstAnswerTable } from './first-answer-table.js';
 import { decodeImage, encodeImage } from './limiter-snapshot-image.js';
 import { type Announce, decodeAnnounce, isAnnounce } from './member-announce.js';
 import type { DirectoryImage } from './member-directory.js';
 
 export type ApplyOutcome =
-  | { kind: 'result'; result: ApplyResult; ts: number }
+  /** index: set on a requestId retry, the index of the entry that first decided it. */
+  | { kind: 'result'; result: ApplyResult; ts: number; index?: number }
   | { kind: 'error'; error: DrlError }
   /** A leader's no-op or a membership change: nothing for the limiter. */
   | { kind: 'none' };
@@ -45,6 +47,7 @@ export interface LimiterStateMachineOptions {
 export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   private applied: number;
   private snapshotIndex: number;
+  private readonly firstAnswers = new FirstAnswerTable();
 
   constructor(
     readonly engine: Limiter,
@@ -139,11 +142,26 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     }
     this.o.onTs?.(command.ts);
     try {
-      return { kind: 'result', result: this.engine.apply(command), ts: command.ts };
+      const result = this.engine.apply(command);
+      if (command.type === 'allow' && command.requestId !== undefined) {
+        return this.firstAnswer(command.requestId, result, entry.index, command.ts);
+      }
+      return { kind: 'result', result, ts: command.ts };
     } catch (err) {
       if (isDrlError(err)) return { kind: 'error', error: err };
       throw err;
     }
+  }
+
+  /** A requestId's first decision carries its own index and ts; a retry answers with those. */
+  private firstAnswer(id: string, result: ApplyResult, index: number, ts: number): ApplyOutcome {
+    if (result.type === 'decision' && result.duplicate) {
+      const first = this.firstAnswers.get(id);
+      if (first !== undefined) return { kind: 'result', result, ts: first.ts, index: first.index };
+    } else {
+      this.firstAnswers.remember(id, index, ts);
+    }
+    return { kind: 'result', result, ts };
   }
 }
 

@@ -103,7 +103,9 @@ export class ReplicatedService implements RateLimitService {
     if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
       throw new DrlError('internal', `allow applied without a decision at ${index}`);
     }
-    return answerOf(outcome.result.decision, index, outcome.ts, this.windowOf(command), false);
+    // A requestId retry answers with the first decision's index (outcome.index) and ts.
+    const decidedAt = outcome.index ?? index;
+    return answerOf(outcome.result.decision, decidedAt, outcome.ts, this.windowOf(command), false);
   }
 
   async usage(rule: string, key: string): Promise<Usage> {

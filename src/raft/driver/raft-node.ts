@@ -34,6 +34,8 @@ import type { Proposed } from './state-machine.js';
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
+/** Test bug 'ack-before-fsync': how long acknowledged log writes stay uncommitted. */
+const HELD_WRITES_MS = 1000;
 
 export interface LeaderChange {
   leader: NodeId | null;
@@ -67,6 +69,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly tickMs: number;
   private readonly leaderSendsBeforePersist: boolean;
   private ticker: NodeJS.Timeout | null = null;
+  private heldWritesTimer: NodeJS.Timeout | null = null;
   private readyScheduled = false;
   private leader: NodeId | null = null;
   private role: RaftStatus['role'] = 'follower';
@@ -141,6 +144,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     this.state = 'running';
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    if (this.o.raft?.testBugs?.has('ack-before-fsync')) this.startAckBeforeFsync();
     this.scheduleReady();
     return bound;
   }
@@ -274,9 +278,27 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (wasRunning) this.processReadies();
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
+    if (this.heldWritesTimer) {
+      clearInterval(this.heldWritesTimer);
+      this.store.releaseHeldWrites();
+    }
     this.pending.rejectAll(new DrlError('closed', 'raft node stopped'));
     await this.transport.stop();
     this.store.close();
+  }
+
+  /**
+   * Test bug 'ack-before-fsync' (--test-mode --test-bugs only): persist() writes into a
+   * transaction committed every HELD_WRITES_MS, while messages (AppResp, votes) leave and the
+   * core counts entries as durable at once. A kill -9 of every node loses acknowledged entries.
+   */
+  private startAckBeforeFsync(): void {
+    this.o.logger.warn('raft: TEST BUG ack-before-fsync: acknowledging before the log commit');
+    this.store.holdWrites();
+    this.heldWritesTimer = setInterval(() => {
+      this.store.releaseHeldWrites();
+      this.store.holdWrites();
+    }, HELD_WRITES_MS);
   }
 
   private checkRunning(): void {

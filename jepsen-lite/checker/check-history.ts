@@ -1,0 +1,62 @@
+import { pairCalls } from '../history/pair-calls.js';
+import type { Call, HistoryLine } from '../history/types.js';
+import { type AvailabilityResult, checkAvailability } from './availability.js';
+import {
+  checkLinearizability,
+  type LinearizabilityOptions,
+  type LinearizabilityResult,
+  type Verdict,
+} from './linearizability.js';
+import { type AdmissionOptions, type AdmissionResult, checkAdmission } from './over-admission.js';
+import { checkWitness, type WitnessResult } from './witness.js';
+
+export interface CheckOptions extends LinearizabilityOptions, AdmissionOptions {}
+
+export interface CheckReport {
+  result: Verdict;
+  calls: Call[];
+  linearizability: LinearizabilityResult;
+  witness: WitnessResult;
+  admission: AdmissionResult;
+  availability: AvailabilityResult;
+  counts: { ok: number; fail: number; info: number; grants: number };
+}
+
+/** Runs every checker. fail if any fails; unknown if none fails and one is unknown. */
+export function checkHistory(
+  lines: readonly HistoryLine[],
+  options: CheckOptions = {},
+): CheckReport {
+  const calls = pairCalls(lines);
+  const linearizability = checkLinearizability(calls, options);
+  const witness = checkWitness(calls);
+  const admission = checkAdmission(calls, options);
+  const availability = checkAvailability(lines, calls);
+  const verdicts = [linearizability.result, witness.result, admission.result];
+  const result: Verdict = verdicts.includes('fail')
+    ? 'fail'
+    : verdicts.includes('unknown')
+      ? 'unknown'
+      : 'ok';
+  const counts = { ok: 0, fail: 0, info: 0, grants: 0 };
+  for (const c of calls) {
+    counts[c.status]++;
+    if (c.result?.allowed) counts.grants++;
+  }
+  return { result, calls, linearizability, witness, admission, availability, counts };
+}
+
+/** One line for CI logs. */
+export function summaryLine(report: CheckReport): string {
+  const l = report.linearizability;
+  const failedKeys = l.keys.filter((k) => k.result === 'fail').length;
+  const unknownKeys = l.keys.filter((k) => k.result === 'unknown').length;
+  return [
+    `jepsen-lite: ${report.result.toUpperCase()}`,
+    `ops=${report.calls.length} ok=${report.counts.ok} info=${report.counts.info} fail=${report.counts.fail}`,
+    `linearizable=${l.result} (keys=${l.keys.length} failed=${failedKeys} unknown=${unknownKeys} ${l.elapsedMs}ms)`,
+    `witness=${report.witness.result} (${report.witness.violations.length} violations)`,
+    `admission=${report.admission.result} (${report.admission.violations.length} violations)`,
+    `availability=${(report.availability.okFraction * 100).toFixed(1)}%`,
+  ].join(' ');
+}

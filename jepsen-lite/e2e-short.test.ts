@@ -1,0 +1,46 @@
+// Short jepsen-lite runs against real `drl serve` processes (needs `npm run build`, which
+// `npm test` runs first): a mixed-fault run must check ok, a planted bug must be caught.
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import t, { type Test } from 'tap';
+import { runShortE2E } from './runner/e2e-short.js';
+
+/** Keeps a run's history, node data and report only when the test failed (to look at). */
+function cleanUpIfPassed(t: Test, historyPath: string): void {
+  t.teardown(() => {
+    if (t.passing()) rmSync(dirname(historyPath), { recursive: true, force: true });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('a short mixed-fault run against a real 3-node group checks ok', async (t) => {
+  // Seed 4: pause leader, kill -9 minority, pause one (seed 1 opens with kill -9 of all nodes,
+  // after which a loaded machine may answer little in 15 s).
+  const { report, summary, reportPath, historyPath, nodePids } = await runShortE2E({ seed: 4 });
+  cleanUpIfPassed(t, historyPath);
+  t.equal(report.result, 'ok', `${summary} (${reportPath})`);
+  t.ok(report.counts.ok >= 50, `the cluster answered (${report.counts.ok} ok)`);
+  t.same(nodePids.filter(alive), [], 'every node process has exited');
+});
+
+t.test('ack-before-fsync under kill -9 of all nodes is caught', async (t) => {
+  const { report, summary, reportPath, historyPath } = await runShortE2E({
+    seed: 1,
+    testBugs: ['ack-before-fsync'],
+    nemeses: ['kill-all'],
+    // A restart takes seconds on a loaded machine: leave room for answers after each one.
+    timeMs: 20_000,
+    gapMs: 7000,
+    faultMs: 1500,
+  });
+  cleanUpIfPassed(t, historyPath);
+  t.equal(report.result, 'fail', `${summary} (${reportPath})`);
+});

@@ -1,0 +1,106 @@
+import type { Rng } from '../gen/rng.js';
+import type { Recorder } from '../history/recorder.js';
+import type { AllowOp, AllowResult } from '../history/types.js';
+import type { Cluster } from './cluster.js';
+import { httpJson } from './http.js';
+
+/**
+ * Concurrent clients against random nodes. 200 -> ok, 4xx -> fail (nothing applied), anything
+ * else (5xx, timeout, reset) -> info: the request may still take effect, so the worker takes a
+ * new process id (Jepsen's rule) and, for ops with a requestId, may retry the same op.
+ */
+export interface WorkloadOptions {
+  workers: number;
+  keys: number;
+  limit: number;
+  windowMs: number;
+  requestTimeoutMs: number;
+  /** Share of ops carrying a requestId. */
+  requestIdRate: number;
+  /** Chance to retry an indeterminate op that has a requestId. */
+  retryRate: number;
+  /** Chance to re-send an answered op with a requestId (checks dedupe of settled ids). */
+  resendRate: number;
+}
+
+export const defaultWorkload: WorkloadOptions = {
+  workers: 8,
+  keys: 8,
+  limit: 5,
+  windowMs: 1000,
+  requestTimeoutMs: 2000,
+  requestIdRate: 0.2,
+  retryRate: 0.7,
+  resendRate: 0.05,
+};
+
+type Outcome = { type: 'ok'; result: AllowResult } | { type: 'fail' | 'info'; error: string };
+
+async function send(
+  cluster: Cluster,
+  node: string,
+  op: AllowOp,
+  timeoutMs: number,
+): Promise<Outcome> {
+  try {
+    const res = await httpJson('POST', `${cluster.url(node)}/allow`, op, timeoutMs);
+    const body = res.body as Record<string, unknown> | null;
+    if (res.status === 200 && body !== null) {
+      return {
+        type: 'ok',
+        result: {
+          allowed: body.allowed as boolean,
+          remaining: body.remaining as number,
+          index: body.index as number,
+          ts: body.ts as number,
+          limit: body.limit as number,
+          resetMs: body.resetMs as number,
+          retryAfterMs: body.retryAfterMs as number | null,
+        },
+      };
+    }
+    const code = typeof body?.error === 'string' ? body.error : `http_${res.status}`;
+    return { type: res.status >= 400 && res.status < 500 ? 'fail' : 'info', error: code };
+  } catch (err) {
+    return { type: 'info', error: (err as Error).name || 'transport' };
+  }
+}
+
+export async function runWorker(
+  cluster: Cluster,
+  recorder: Recorder,
+  rng: Rng,
+  options: WorkloadOptions,
+  deadlineMs: number,
+  workerId: number,
+): Promise<void> {
+  let process = recorder.newProcess();
+  let retry: AllowOp | undefined;
+  let seq = 0;
+  while (Date.now() < deadlineMs) {
+    const op: AllowOp = retry ?? {
+      rule: 'default',
+      key: `k${rng.int(0, options.keys - 1)}`,
+      limit: options.limit,
+      windowMs: options.windowMs,
+      cost: rng.chance(0.8) ? 1 : 2,
+    };
+    if (retry === undefined && rng.chance(options.requestIdRate))
+      op.requestId = `w${workerId}-${seq++}`;
+    retry = undefined;
+    const node = rng.pick(cluster.nodes).id;
+    recorder.invoke(process, op, node);
+    const outcome = await send(cluster, node, op, options.requestTimeoutMs);
+    if (outcome.type === 'ok') {
+      recorder.complete(process, 'ok', op, { result: outcome.result, node });
+      if (op.requestId !== undefined && rng.chance(options.resendRate)) retry = op;
+    } else {
+      recorder.complete(process, outcome.type, op, { error: outcome.error, node });
+      if (outcome.type === 'info') {
+        process = recorder.newProcess();
+        if (op.requestId !== undefined && rng.chance(options.retryRate)) retry = op;
+        await new Promise((r) => setTimeout(r, rng.int(10, 100)));
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import t from 'tap';
+import { Cluster } from './cluster.js';
+
+// Regression (campaign seed 42): a node re-added by the membership nemesis was restarted by a
+// later kill with --peers, bootstrapped a second group on its empty log, and two leaders
+// answered at once. A node that joined must restart with --join, never --peers.
+t.test('a re-joined node restarts with --join, an original member with --peers', async (t) => {
+  const baseDir = mkdtempSync(join(tmpdir(), 'jepsen-cluster-'));
+  const cluster = await Cluster.start({
+    nodes: 2,
+    baseDir,
+    cliPath: resolve('jepsen-lite/runner/fake-node.ts'),
+    nodeArgs: ['--import', 'tsx'],
+  });
+  t.teardown(async () => {
+    await cluster.stop();
+    rmSync(baseDir, { recursive: true, force: true });
+  });
+  await cluster.wipeAndJoin('n2');
+  await cluster.kill('n2');
+  cluster.restart('n2');
+  await cluster.kill('n1');
+  cluster.restart('n1');
+  const n1 = cluster.node('n1').lastArgs;
+  const n2 = cluster.node('n2').lastArgs;
+  t.ok(n2.includes('--join') && !n2.includes('--peers'), n2.join(' '));
+  t.ok(n1.includes('--peers') && !n1.includes('--join'), n1.join(' '));
+});
