@@ -70,8 +70,9 @@ export class Limiter implements LimiterStateMachine {
   private ts = 0;
   private commands = 0;
   private sweepRules: Iterator<RuleState> | undefined;
-  private sweepKeys: Iterator<[string, number]> | undefined;
   private sweepStore: WindowStore | undefined;
+  /** The next slot of sweepStore the sweep looks at. */
+  private sweepSlot = 0;
   /** Incremental snapshots: what changed since the last one (tracked once one was written). */
   private tracking = false;
   private dirtyRules = new Set<string>();
@@ -360,7 +361,6 @@ export class Limiter implements LimiterStateMachine {
     this.ts = fresh.ts;
     this.commands = 0;
     this.sweepRules = undefined;
-    this.sweepKeys = undefined;
     this.sweepStore = undefined;
     this.resetDirty();
     this.startTracking();
@@ -420,10 +420,11 @@ export class Limiter implements LimiterStateMachine {
     }
   }
 
-  /** Examines up to `budget` windows (or rule steps) in round-robin order. */
+  /** Examines up to `budget` slots (or rule steps) in round-robin order. */
   private sweep(ts: number, budget: number): void {
     for (let step = 0; step < budget; step++) {
-      if (this.sweepKeys === undefined || this.sweepStore === undefined) {
+      const store = this.sweepStore;
+      if (store === undefined) {
         this.sweepRules ??= this.rules.values();
         const next = this.sweepRules.next();
         if (next.done) {
@@ -437,15 +438,13 @@ export class Limiter implements LimiterStateMachine {
           continue;
         }
         this.sweepStore = rule.store;
-        this.sweepKeys = rule.store.keys.entries();
+        this.sweepSlot = 0;
         continue;
       }
-      const next = this.sweepKeys.next();
-      if (next.done) {
-        this.sweepKeys = undefined;
-        continue;
-      }
-      this.sweepStore.sweepSlot(next.value[0], next.value[1], ts);
+      // Slot order (free slots count towards the budget too: the work per command stays bounded).
+      const slot = this.sweepSlot++;
+      if (slot >= store.keys.end) this.sweepStore = undefined;
+      else if (store.keys.isLive(slot)) store.sweepSlot(slot, ts);
     }
   }
 
@@ -466,10 +465,7 @@ export class Limiter implements LimiterStateMachine {
       for (const key of state.store.takeDirty().evicted)
         this.droppedWindows.push([state.name, key]);
     }
-    if (this.sweepStore === state.store) {
-      this.sweepKeys = undefined;
-      this.sweepStore = undefined;
-    }
+    if (this.sweepStore === state.store) this.sweepStore = undefined;
   }
 
   private noteOverride(rule: string, key: string): void {

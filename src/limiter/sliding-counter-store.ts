@@ -14,6 +14,11 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  */
 export class SlidingCounterStore extends SlotTable implements WindowStore {
   readonly algorithm = 'sliding-counter' as const;
+
+  constructor() {
+    // Columns of their own: the index rows hold only the key.
+    super(0);
+  }
   private win = new Uint32Array(0);
   private start = new Float64Array(0);
   private prev = new Float64Array(0);
@@ -85,11 +90,11 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     return { used, limit, remaining: used < limit ? limit - used : 0, resetMs: d.resetMs };
   }
 
-  sweepSlot(key: string, slot: number, ts: number): boolean {
+  sweepSlot(slot: number, ts: number): boolean {
     if (heldAt(this.prev[slot]!, this.curr[slot]!, this.start[slot]!, this.win[slot]!, ts) > 0) {
       return false;
     }
-    this.releaseSlot(key, slot);
+    this.releaseSlot(slot);
     return true;
   }
 
@@ -124,7 +129,7 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     this.markDirty(key, slot);
     if (this.win[slot] === 0)
       throw new DrlError('storage_corrupt', 'sliding-counter window of 0 ms');
-    this.sweepSlot(key, slot, ts);
+    this.sweepSlot(slot, ts);
   }
 
   private store(

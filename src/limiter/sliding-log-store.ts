@@ -1,6 +1,7 @@
 import { DrlError } from '../errors.js';
 import { WINDOW_MS_MAX } from './bounds.js';
 import { CLASS_WORDS, classFor, EntrySlab } from './entry-slab.js';
+import { KEY_WORDS } from './key-index.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
 import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
@@ -12,7 +13,8 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  * not bring back grants expired under theirs. An entry with ts' + W' <= ts can never count again
  * (ts never decreases) and is dropped.
  *
- * Per key, one 32-byte record (8 Uint32s) in a shared buffer, read in one cache line: base ts
+ * Per key, one 32-byte record (8 Uint32s) right after the key in the key index's 64-byte row, so
+ * the lookup's key compare and the decision read one cache line: base ts
  * (ms after the store's epoch), running cost sum, entry segment handle, ring start, length, size
  * class and entry width, while every entry shares one window that window ("uniform"), and the
  * newest entry's ts. Entries live in an EntrySlab as Uint32 ts offsets from the base; a key whose
@@ -28,18 +30,20 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
 
 const MIXED = 0;
 const OFFSET_MAX = 0xffffffff;
-/** Record layout: u32 index slot * U32_STRIDE + field. */
-const U32_STRIDE = 8;
-const U_BASE = 0;
-const U_SUM = 1;
-const U_SEG = 2;
-const U_START = 3;
-const U_LEN = 4;
+/** Words of the record, kept in the key index's rows right after the key. */
+const RECORD_WORDS = 8;
+/** Record layout: u32 index slot * U32_STRIDE + field (a 64-byte row: key, then record). */
+const U32_STRIDE = KEY_WORDS + RECORD_WORDS;
+const U_BASE = KEY_WORDS;
+const U_SUM = KEY_WORDS + 1;
+const U_SEG = KEY_WORDS + 2;
+const U_START = KEY_WORDS + 3;
+const U_LEN = KEY_WORDS + 4;
 /** Size class << 1 | costed (entries 2 words wide: offset, cost) or unit (1 word: offset). */
-const U_CLS = 5;
-const U_WIN = 6;
+const U_CLS = KEY_WORDS + 5;
+const U_WIN = KEY_WORDS + 6;
 /** ts of the newest entry, after the base: the eviction sweep reads only the record. */
-const U_NEWEST = 7;
+const U_NEWEST = KEY_WORDS + 7;
 /** A new key's segment holds up to this many entries (32 bytes unit, 64 costed). */
 const INITIAL_ENTRIES_MAX = 8;
 /** Read once: under some loaders an imported binding is a getter call per access. */
@@ -64,15 +68,20 @@ interface Entries {
 export class SlidingLogStore extends SlotTable implements WindowStore {
   readonly algorithm = 'sliding-log' as const;
   private slab = new EntrySlab();
-  private u32 = new Uint32Array(0);
+  /** The key index's rows (each slot's key, then its record); replaced when they grow. */
+  private u32: Uint32Array;
   /** Bases are stored relative to this (set at the first entry). */
   private epoch = -1;
   private readonly mixedWindows = new Map<number, number[]>();
 
-  protected resize(capacity: number, used: number): void {
-    const next = new Uint32Array(capacity * U32_STRIDE);
-    next.set(this.u32.subarray(0, used * U32_STRIDE));
-    this.u32 = next;
+  constructor() {
+    super(RECORD_WORDS);
+    this.u32 = this.keys.rows;
+  }
+
+  protected resize(): void {
+    // The index grew its rows (records included) just before.
+    this.u32 = this.keys.rows;
   }
 
   /** The chunk array holding the slot's segment, and the segment's first entry index. */
@@ -104,8 +113,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     _burst: number,
     record: boolean,
   ): Decision {
-    const slot = this.keys.get(key);
-    if (slot === undefined) {
+    const slot = this.keys.find(key);
+    if (slot < 0) {
       if (cost > limit) {
         return { allowed: false, limit, remaining: limit, resetMs: 0, retryAfterMs: null };
       }
@@ -216,7 +225,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     return { used, limit, remaining: used < limit ? limit - used : 0, resetMs: lastOut - ts };
   }
 
-  sweepSlot(key: string, slot: number, ts: number): boolean {
+  sweepSlot(slot: number, ts: number): boolean {
     const u = slot * U32_STRIDE;
     const n = this.u32[u + U_LEN]!;
     const shared = this.u32[u + U_WIN]!;
@@ -227,7 +236,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       this.dropExpired(slot, ts);
       if (this.u32[u + U_LEN]! > 0) return false;
     }
-    this.freeSlot(key, slot);
+    this.freeSlot(slot);
     return true;
   }
 
@@ -295,11 +304,11 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     return slot;
   }
 
-  private freeSlot(key: string, slot: number): void {
+  private freeSlot(slot: number): void {
     const u = slot * U32_STRIDE;
     this.slab.release(this.u32[u + U_CLS]! >>> 1, this.u32[u + U_SEG]!);
     this.mixedWindows.delete(slot);
-    this.releaseSlot(key, slot);
+    this.releaseSlot(slot);
   }
 
   /** Drops entries that can never count again (ts' + W' <= ts). */

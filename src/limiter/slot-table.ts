@@ -1,10 +1,13 @@
+import { KeyIndex } from './key-index.js';
+
 /**
- * Slot bookkeeping shared by the window stores: key -> slot index into typed-array columns,
- * recycled slots, and the dirty marks an incremental snapshot needs. Columns are grown by the
- * subclass (`resize`) by doubling, so a slot index stays valid for the key's whole life.
+ * Slot bookkeeping shared by the window stores: key -> slot index (a KeyIndex, whose rows also
+ * hold the store's record when the store asks for record words), recycled slots, and the dirty
+ * marks an incremental snapshot needs. Columns are grown by the subclass (`resize`) by doubling,
+ * so a slot index stays valid for the key's whole life.
  */
 export abstract class SlotTable {
-  readonly keys = new Map<string, number>();
+  readonly keys: KeyIndex;
   protected capacity = 0;
   private nextSlot = 0;
   private readonly freeSlots: number[] = [];
@@ -13,14 +16,21 @@ export abstract class SlotTable {
   private changedKeys: string[] = [];
   private evictedKeys: string[] = [];
 
+  /** `recordWords`: Uint32 words per slot the store keeps in the index's rows, after the key. */
+  constructor(recordWords: number) {
+    this.keys = new KeyIndex(recordWords);
+  }
+
   /** Reallocates every column to `capacity` slots, keeping the first `used` slots. */
   protected abstract resize(capacity: number, used: number): void;
 
+  /** Adds `key` (absent: the last `keys.find(key)` returned -1) and returns its slot. */
   protected allocSlot(key: string): number {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       if (this.nextSlot === this.capacity) {
         const capacity = Math.max(1024, this.capacity * 2);
+        this.keys.grow(capacity, this.nextSlot);
         this.resize(capacity, this.nextSlot);
         const marks = new Uint8Array(capacity);
         marks.set(this.dirtyMark);
@@ -29,17 +39,17 @@ export abstract class SlotTable {
       }
       slot = this.nextSlot++;
     }
-    this.keys.set(key, slot);
+    this.keys.insert(key, slot);
     return slot;
   }
 
-  protected releaseSlot(key: string, slot: number): void {
-    this.keys.delete(key);
-    this.freeSlots.push(slot);
+  protected releaseSlot(slot: number): void {
     if (this.tracking) {
       this.dirtyMark[slot] = 0;
-      this.evictedKeys.push(key);
+      this.evictedKeys.push(this.keys.keyOf(slot));
     }
+    this.keys.remove(slot);
+    this.freeSlots.push(slot);
   }
 
   /** Called after a recorded grant. */
@@ -58,8 +68,8 @@ export abstract class SlotTable {
     const changed = this.changedKeys;
     const evicted = this.evictedKeys;
     for (const key of changed) {
-      const slot = this.keys.get(key);
-      if (slot !== undefined) this.dirtyMark[slot] = 0;
+      const slot = this.keys.find(key);
+      if (slot >= 0) this.dirtyMark[slot] = 0;
     }
     this.changedKeys = [];
     this.evictedKeys = [];

@@ -17,6 +17,11 @@ import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
  */
 export class TokenBucketStore extends SlotTable implements WindowStore {
   readonly algorithm = 'token-bucket' as const;
+
+  constructor() {
+    // Columns of their own: the index rows hold only the key.
+    super(0);
+  }
   private lim = new Uint32Array(0);
   private win = new Uint32Array(0);
   private burst = new Uint32Array(0);
@@ -98,9 +103,9 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
     };
   }
 
-  sweepSlot(key: string, slot: number, ts: number): boolean {
+  sweepSlot(slot: number, ts: number): boolean {
     if ((this.tatMs[slot]! - ts) * this.lim[slot]! + this.tatFrac[slot]! > 0) return false;
-    this.releaseSlot(key, slot);
+    this.releaseSlot(slot);
     return true;
   }
 
@@ -133,6 +138,6 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
     if (this.lim[slot] === 0 || this.win[slot] === 0) {
       throw new DrlError('storage_corrupt', 'token-bucket window with a zero limit or window');
     }
-    this.sweepSlot(key, slot, ts);
+    this.sweepSlot(slot, ts);
   }
 }

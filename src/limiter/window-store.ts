@@ -1,13 +1,14 @@
+import type { KeyIndex } from './key-index.js';
 import type { Algorithm, Decision, Usage } from './types.js';
 
 /**
- * The per-rule window state of one algorithm: a Map from key to a slot in typed-array columns.
+ * The per-rule window state of one algorithm: a KeyIndex from key to a slot in typed arrays.
  * Every method is deterministic in its arguments; `record` false never changes anything.
  */
 export interface WindowStore {
   readonly algorithm: Algorithm;
-  /** key -> slot. Iterated (insertion order) by the eviction sweep and the snapshot writer. */
-  readonly keys: Map<string, number>;
+  /** key -> slot. Iterated (slot order) by the eviction sweep and the snapshot writer. */
+  readonly keys: KeyIndex;
   /**
    * Decides an allow of `cost` at `ts` under (limit, windowMs, burst); records the grant when
    * `record` is true. Returns a fresh object the caller may hand out.
@@ -22,8 +23,8 @@ export interface WindowStore {
     record: boolean,
   ): Decision;
   usage(key: string, ts: number, limit: number, windowMs: number, burst: number): Usage;
-  /** Drops what expired by `ts`; frees the slot (and the key) when nothing is left. */
-  sweepSlot(key: string, slot: number, ts: number): boolean;
+  /** Drops what expired by `ts` at a live slot; frees it (and the key) when nothing is left. */
+  sweepSlot(slot: number, ts: number): boolean;
   /** The slot's state as of `ts` (expired parts left out), or undefined when nothing is live. */
   encode(slot: number, ts: number): Uint8Array | undefined;
   /**
