@@ -1,9 +1,10 @@
 // Benchmark of the embedded limiter (not a test): `npm run bench:limiter`.
 // Alternates ours and rate-limiter-flexible's RateLimiterMemory in one process, three rounds,
 // and prints medians. Options: --rounds N, --keys N (workload b), --hot-calls N (workload a),
-// --only a|b|persist|memory (one part, e.g. under --cpu-prof), --algorithms a,b (a subset of
-// sliding-log,sliding-counter,token-bucket), --memory ALGORITHM (internal: bytes per key in a
-// fresh child process).
+// --only a|b|persist|memory (one part, e.g. under --cpu-prof), --algorithms a,b or --algo a (a
+// subset of sliding-log,sliding-counter,token-bucket), --memory ALGORITHM (internal: bytes per
+// key in a fresh child process). A quick look at one case, in about 30 s:
+//   npm run bench:limiter -- --only b --algo sliding-log --rounds 1
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     memory: { type: 'string' },
     only: { type: 'string' },
     algorithms: { type: 'string', default: 'sliding-log,sliding-counter,token-bucket' },
+    algo: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -29,7 +31,15 @@ const KEYS = Number(args.keys);
 const HOT_CALLS = Number(args['hot-calls']);
 const PERSIST_MS = Number(args['persist-ms']);
 const GRANTS_PER_KEY = 5;
-const ALGORITHMS = (args.algorithms ?? '').split(',') as Algorithm[];
+const ALGORITHMS = (args.algo ?? args.algorithms ?? '').split(',') as Algorithm[];
+for (const algorithm of ALGORITHMS) {
+  if (!['sliding-log', 'sliding-counter', 'token-bucket'].includes(algorithm)) {
+    throw new Error(`unknown algorithm ${JSON.stringify(algorithm)}`);
+  }
+}
+if (args.only !== undefined && !['a', 'b', 'persist', 'memory'].includes(args.only)) {
+  throw new Error(`--only takes a, b, persist or memory, not ${JSON.stringify(args.only)}`);
+}
 const HOT = { limit: 100, windowMs: 1000 };
 const MANY = { limit: 10, windowMs: 10 * 60 * 1000 };
 const RLF_BATCH = 1000;
@@ -246,14 +256,17 @@ function report(samples: Map<string, number[]>): void {
   for (const [name, value] of med) console.log(`  ${name.padEnd(42)} ${fmt(value)}`);
   console.log('\nratios vs RateLimiterMemory (same workload, same run):');
   for (const algorithm of runs('a') || runs('b') ? ALGORITHMS : []) {
-    const a = (med.get(`a ${algorithm}`) ?? 0) / (med.get('a rlf') ?? 1);
-    const b = (med.get(`b ${algorithm}`) ?? 0) / (med.get('b rlf') ?? 1);
-    console.log(`  ${algorithm.padEnd(16)} (a) ${a.toFixed(2)}x   (b) ${b.toFixed(2)}x  (wall)`);
-    const cpuRatio = (part: string) =>
-      (med.get(`${part} ${algorithm} /cpu-s`) ?? 0) / (med.get(`${part} rlf /cpu-s`) ?? 1);
-    console.log(
-      `  ${algorithm.padEnd(16)} (a) ${cpuRatio('a').toFixed(2)}x   (b) ${cpuRatio('b').toFixed(2)}x  (per CPU-second)`,
-    );
+    // Only the parts that ran (--only).
+    const ratios = (suffix: string) =>
+      ['a', 'b']
+        .filter((part) => med.has(`${part} rlf`))
+        .map((part) => {
+          const ours = med.get(`${part} ${algorithm}${suffix}`) ?? 0;
+          return `(${part}) ${(ours / (med.get(`${part} rlf${suffix}`) ?? 1)).toFixed(2)}x`;
+        })
+        .join('   ');
+    console.log(`  ${algorithm.padEnd(16)} ${ratios('')}  (wall)`);
+    console.log(`  ${algorithm.padEnd(16)} ${ratios(' /cpu-s')}  (per CPU-second)`);
   }
   console.log('\nbytes per key after (b) (fresh process each; heap+arrayBuffers after GC, RSS):');
   for (const algorithm of runs('memory') ? ([...ALGORITHMS, 'rlf'] as const) : []) {
