@@ -416,7 +416,8 @@ export class Limiter implements LimiterStateMachine {
     this.ts = ts;
     if (++this.commands % SWEEP_EVERY === 0) {
       this.sweep(ts, SWEEP_EVERY * SWEEP_SLOTS_PER_COMMAND);
-      this.requests.sweep(ts, SWEEP_EVERY);
+      // Without requestIds the table stays empty: skip its sweep (it allocates an iterator).
+      if (this.requests.size > 0) this.requests.sweep(ts, SWEEP_EVERY);
     }
   }
 

@@ -307,7 +307,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   private freeSlot(slot: number): void {
     const u = slot * U32_STRIDE;
     this.slab.release(this.u32[u + U_CLS]! >>> 1, this.u32[u + U_SEG]!);
-    this.mixedWindows.delete(slot);
+    if (this.mixedWindows.size > 0) this.mixedWindows.delete(slot);
     this.releaseSlot(slot);
   }
 
@@ -343,7 +343,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const u = slot * U32_STRIDE;
     const n = this.u32[u + U_LEN]!;
     if (n === 0) {
-      this.mixedWindows.delete(slot);
+      if (this.mixedWindows.size > 0) this.mixedWindows.delete(slot);
       if (cost !== 1 && (this.u32[u + U_CLS]! & 1) === 0) {
         this.relocate(slot, 1, capacityOf(this.u32[u + U_CLS]!));
       }
