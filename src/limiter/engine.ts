@@ -52,6 +52,8 @@ interface RuleState {
 
 /** Sweep every this many commands, this many steps at once (amortised per command). */
 const SWEEP_EVERY = 8;
+/** Read once (an imported binding can be a getter per access under some loaders). */
+const SWEEP_BUDGET = SWEEP_EVERY * SWEEP_SLOTS_PER_COMMAND;
 
 function newStore(algorithm: Algorithm): WindowStore {
   if (algorithm === 'sliding-counter') return new SlidingCounterStore();
@@ -415,7 +417,7 @@ export class Limiter implements LimiterStateMachine {
   private advance(ts: number): void {
     this.ts = ts;
     if (++this.commands % SWEEP_EVERY === 0) {
-      this.sweep(ts, SWEEP_EVERY * SWEEP_SLOTS_PER_COMMAND);
+      this.sweep(ts, SWEEP_BUDGET);
       // Without requestIds the table stays empty: skip its sweep (it allocates an iterator).
       if (this.requests.size > 0) this.requests.sweep(ts, SWEEP_EVERY);
     }

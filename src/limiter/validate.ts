@@ -16,6 +16,14 @@ import type { Algorithm, OverrideSpec, RuleSpec } from './types.js';
  * (a short, well-formed key) costs a length compare and one isWellFormed call.
  */
 
+/**
+ * Read once: under some loaders (tsx's) an imported binding is a getter call per access, and
+ * validateKey runs on every allow.
+ */
+const KEY_MAX = KEY_BYTES_MAX;
+const RULE_NAME_MAX = RULE_NAME_BYTES_MAX;
+const REQUEST_ID_MAX = REQUEST_ID_BYTES_MAX;
+
 const ALGORITHMS: ReadonlySet<string> = new Set(['sliding-log', 'sliding-counter', 'token-bucket']);
 
 /** UTF-8 byte length of a well-formed string, counting until it passes `stopAfter`. */
@@ -56,15 +64,15 @@ function checkText(
 }
 
 export function validateKey(key: unknown): string {
-  return checkText(key, KEY_BYTES_MAX, 'invalid_key', 'key');
+  return checkText(key, KEY_MAX, 'invalid_key', 'key');
 }
 
 export function validateRuleName(name: unknown): string {
-  return checkText(name, RULE_NAME_BYTES_MAX, 'invalid_rule', 'rule name');
+  return checkText(name, RULE_NAME_MAX, 'invalid_rule', 'rule name');
 }
 
 export function validateRequestId(id: unknown): string {
-  return checkText(id, REQUEST_ID_BYTES_MAX, 'invalid_request_id', 'requestId');
+  return checkText(id, REQUEST_ID_MAX, 'invalid_request_id', 'requestId');
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {
