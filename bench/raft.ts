@@ -50,7 +50,9 @@ function printSyncs(stats: NodeStats[], leaderId: string, committed: number): vo
     const perSync = s.syncs ? s.syncedEntries / s.syncs : 0;
     console.log(
       `  ${s.id}${s.id === leaderId ? ' (leader)  ' : ' (follower)'} fsyncs/s ${perSec.toFixed(0).padStart(5)}` +
-        `  fsync p50 ${ms(s.syncP50Us)} ms p99 ${ms(s.syncP99Us)} ms  entries/fsync ${perSync.toFixed(1)}`,
+        `  fsync p50 ${ms(s.syncP50Us)} ms p99 ${ms(s.syncP99Us)} ms max ${ms(s.syncMaxUs)} ms  entries/fsync ${perSync.toFixed(1)}` +
+        `  loop delay p99 ${ms(s.loopDelayP99Us)} ms max ${ms(s.loopDelayMaxUs)} ms  CPU ${((s.cpuMs / s.elapsedMs) * 100).toFixed(0)}%` +
+        ` = ${((s.cpuMs * 1000) / Math.max(1, committed)).toFixed(1)} µs/entry`,
     );
   }
   const leader = stats.find((s) => s.id === leaderId)!;
