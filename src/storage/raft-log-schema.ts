@@ -9,6 +9,8 @@ export const SCHEMA_VERSION = 1;
 
 /** Automatic checkpoint threshold while the checkpoint worker runs (10x its RESTART point). */
 export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 40_000;
+/** The former setting: automatic checkpoints inside commits, rarer than SQLite's default. */
+export const WAL_AUTOCHECKPOINT_INLINE_PAGES = 4000;
 /** SQLite's default, for when the checkpoint worker failed. */
 export const WAL_AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
 

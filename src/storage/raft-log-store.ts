@@ -9,6 +9,7 @@ import {
   SCHEMA_VERSION,
   type StateRow,
   WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
+  WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
 import { loadSqlite } from './sqlite-open.js';
 
@@ -30,6 +31,12 @@ export interface RaftLogStoreOptions {
   checkpointIntervalMs?: number;
   /** WAL size in pages beyond which it is made to restart from its beginning. */
   walRestartFrames?: number;
+  /**
+   * 'worker' (default): a worker thread checkpoints the WAL (RaftLogCheckpointer). 'inline':
+   * SQLite's automatic checkpoint every WAL_AUTOCHECKPOINT_INLINE_PAGES pages, inside a commit
+   * on this thread (the former behaviour; kept for comparison in bench/raft-store-micro.ts).
+   */
+  walCheckpoints?: 'worker' | 'inline';
 }
 
 const ROWS_PER_INSERT = 64;
@@ -58,6 +65,7 @@ export class RaftLogStore implements LogView {
   private readonly compactTx: (meta: SnapshotMeta) => void;
   private readonly checkpointer: RaftLogCheckpointer;
   private autoCheckpointRestored = false;
+  private readonly checkpointsInline: boolean;
 
   static open(path: string, options: RaftLogStoreOptions = {}): RaftLogStore {
     return new RaftLogStore(path, options);
@@ -91,6 +99,9 @@ export class RaftLogStore implements LogView {
       this.db.close();
       throw err;
     }
+    this.checkpointsInline = options.walCheckpoints === 'inline';
+    if (this.checkpointsInline)
+      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_INLINE_PAGES}`);
     this.checkpointer = new RaftLogCheckpointer(path, () => this.checkpointHere(), {
       intervalMs: options.checkpointIntervalMs,
       restartFrames: options.walRestartFrames,
@@ -173,6 +184,7 @@ export class RaftLogStore implements LogView {
   }
 
   private afterCommit(): void {
+    if (this.checkpointsInline) return;
     if (this.checkpointer.usable) {
       this.checkpointer.afterCommit();
     } else if (!this.autoCheckpointRestored && this.db.open) {
