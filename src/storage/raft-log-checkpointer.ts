@@ -137,8 +137,13 @@ export class RaftLogCheckpointer {
     }
     this.lastRequestMs = now;
     Atomics.store(this.status, STATE, BUSY);
-    this.worker ??= this.spawn();
-    this.worker.postMessage('checkpoint');
+    try {
+      this.worker ??= this.spawn();
+      this.worker.postMessage('checkpoint');
+    } catch (err) {
+      // The commit that called us succeeded; only the checkpointing falls back.
+      this.fail(`checkpoint worker unavailable: ${(err as Error).message}`);
+    }
   }
 
   stats(): CheckpointerStats {
