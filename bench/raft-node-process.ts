@@ -3,6 +3,7 @@
  * by bench/raft.ts. The load generator runs inside the leader's process so that IPC does not
  * sit on the measured path.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import { RaftNode } from '../src/raft/driver/index.js';
@@ -31,6 +32,12 @@ export interface NodeStats {
   syncedEntries: number;
   syncP50Us: number;
   syncP99Us: number;
+  syncMaxUs: number;
+  /** Event-loop delay (perf_hooks, 1 ms resolution): stalls of this process's main thread. */
+  loopDelayP99Us: number;
+  loopDelayMaxUs: number;
+  /** user + system CPU of this process over the phase. */
+  cpuMs: number;
   sentBytes: number;
   sentEntries: number;
   sentMessages: number;
@@ -44,6 +51,9 @@ let syncs = 0;
 let syncedEntries = 0;
 let appliedCount = 0;
 let statsSince = performance.now();
+let cpuSince = process.cpuUsage();
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 let base = { sentBytes: 0, sentEntries: 0, sentMessages: 0, droppedMessages: 0 };
 
 const node = new RaftNode<number>({
@@ -72,6 +82,8 @@ function reset(): void {
   syncs = 0;
   syncedEntries = 0;
   statsSince = performance.now();
+  cpuSince = process.cpuUsage();
+  loopDelay.reset();
   const s = node.transportStats();
   base = { ...s };
 }
@@ -85,12 +97,21 @@ function stats(): NodeStats {
     syncedEntries,
     syncP50Us: syncHist.getValueAtPercentile(50),
     syncP99Us: syncHist.getValueAtPercentile(99),
+    syncMaxUs: syncHist.maxValue,
+    loopDelayP99Us: loopDelay.percentile(99) / 1000,
+    loopDelayMaxUs: loopDelay.max / 1000,
+    cpuMs: cpuMsSince(cpuSince),
     sentBytes: s.sentBytes - base.sentBytes,
     sentEntries: s.sentEntries - base.sentEntries,
     sentMessages: s.sentMessages - base.sentMessages,
     droppedMessages: s.droppedMessages - base.droppedMessages,
     applied: appliedCount,
   };
+}
+
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
 }
 
 async function handle(req: Request): Promise<unknown> {

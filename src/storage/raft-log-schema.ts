@@ -7,12 +7,20 @@ import type Database from 'better-sqlite3';
  */
 export const SCHEMA_VERSION = 1;
 
+/** Automatic checkpoint threshold while the checkpoint worker runs (10x its RESTART point). */
+export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 40_000;
+/** The former setting: automatic checkpoints inside commits, rarer than SQLite's default. */
+export const WAL_AUTOCHECKPOINT_INLINE_PAGES = 4000;
+/** SQLite's default, for when the checkpoint worker failed. */
+export const WAL_AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
+
 export function applySchema(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   // FULL: the WAL is fsynced at every commit, so a returned persist() is durable.
   db.pragma('synchronous = FULL');
-  // Checkpoints run automatically; a larger threshold keeps them rarer than commits.
-  db.pragma('wal_autocheckpoint = 4000');
+  // Checkpoints run in a worker (RaftLogCheckpointer); this automatic one is only the backstop
+  // should that worker stall or die, so that the WAL stays bounded.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BACKSTOP_PAGES}`);
   db.exec(`
     CREATE TABLE IF NOT EXISTS raft_entries (
       idx   INTEGER PRIMARY KEY,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -249,5 +249,39 @@ t.test('a commit-only hard state change skips the fsync; entries and votes do no
   s.close();
   const r = RaftLogStore.open(path);
   t.same(r.hardState, { term: 2, vote: null, commit: 4 });
+  r.close();
+});
+
+t.test('a worker thread checkpoints the WAL and keeps it bounded', async (t) => {
+  const path = tempDb(t);
+  const warnings: string[] = [];
+  const s = RaftLogStore.open(path, {
+    checkpointIntervalMs: 0,
+    walRestartFrames: 100,
+    warn: (m) => warnings.push(m),
+  });
+  let walBytesMax = 0;
+  for (let b = 0; b < 400; b++) {
+    const first = s.lastIndex() + 1;
+    s.persist({
+      snapshot: null,
+      entries: range(first, first + 9, 1),
+      hardState: { term: 1, vote: null, commit: first - 1 },
+    });
+    walBytesMax = Math.max(walBytesMax, statSync(`${path}-wal`).size);
+    // Half the batches yield to the event loop, as a node between Readies does.
+    if (b % 2 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const stats = s.checkpointStats();
+  t.ok(stats.checkpoints > 0, `the worker checkpointed (${stats.checkpoints} times)`);
+  // 400 commits write ~1,200 pages; without a restart the WAL would hold them all.
+  t.ok(walBytesMax < 600 * 4120, `the WAL restarted (largest ${walBytesMax} bytes)`);
+  s.close();
+  t.notOk(existsSync(`${path}-wal`), 'this connection closed last and removed the WAL');
+  t.same(warnings, []);
+  const r = RaftLogStore.open(path);
+  t.equal(r.lastIndex(), 4000);
+  t.equal(text(r.entries(1, 2, 100)[0]), 'e1');
+  t.equal(text(r.entries(4000, 4001, 100)[0]), 'e4000');
   r.close();
 });
