@@ -50,12 +50,15 @@ export class ReceivingSnapshotFile {
     this.at += bytes.length;
   }
 
-  /** Writes the verified CRC, fsyncs and renames the file to "received" (the next stage). */
+  /**
+   * Writes the verified CRC and renames the file to "received". No fsync here: the answer to
+   * the final chunk must not wait for the disk (the leader would count a slow fsync as a
+   * stalled stream); stageReceivedSnapshot syncs before the log records the snapshot.
+   */
   seal(crc: number): void {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(crc, 0);
     writeAll(this.fd, b, this.crcAt);
-    fsyncSync(this.fd);
     this.close();
     renameSync(join(this.dir, partName), join(this.dir, receivedName));
   }
@@ -71,8 +74,14 @@ export class ReceivingSnapshotFile {
   }
 }
 
-/** The received snapshot becomes the staged one (rename + directory fsync). */
+/** The received snapshot becomes the staged one (file fsync, rename, directory fsync). */
 export function stageReceivedSnapshot(dir: string): void {
+  const fd = openSync(join(dir, receivedName), 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(join(dir, receivedName), join(dir, fileName));
   syncDir(dir);
 }
