@@ -21,6 +21,8 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
   private captured = false;
   private started = false;
   private at = 0;
+  /** How long the final commit took (WAL write, and a checkpoint when one is due). */
+  commitMs = 0;
 
   begin(appliedIndex: number, mode: 'full' | 'incremental'): void {
     this.index = appliedIndex;
@@ -58,7 +60,9 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
       else store.delete(op.del);
       if (this.at % RECORDS_PER_CHECK === 0 && performance.now() >= endMs) return false;
     }
+    const commitStartMs = performance.now();
     store.commit();
+    this.commitMs = performance.now() - commitStartMs;
     return true;
   }
 }

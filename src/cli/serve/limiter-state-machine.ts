@@ -38,6 +38,8 @@ export interface SnapshotStats {
   /** Longest single turn spent writing to SQLite (commit included). */
   turnMsMax: number;
   turns: number;
+  /** The commit alone (part of the last turn). */
+  commitMs: number;
 }
 
 export interface LimiterStateMachineOptions {
@@ -195,7 +197,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     this.writing = {
       write,
       startMs,
-      stats: { records: write.records, captureMs, turnMsMax: 0, turns: 0 },
+      stats: { records: write.records, captureMs, turnMsMax: 0, turns: 0, commitMs: 0 },
       timer: null,
     };
   }
@@ -229,6 +231,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     w.stats.turns++;
     w.stats.turnMsMax = Math.max(w.stats.turnMsMax, performance.now() - turnStartMs);
     if (!done) return false;
+    w.stats.commitMs = w.write.commitMs;
     if (w.timer) clearImmediate(w.timer);
     this.writing = null;
     this.snapshotIndex = w.write.index;

@@ -427,17 +427,27 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private onSnapshotChunk(m: Message): void {
     if (!m.snapshot || m.term < this.core.status().term) return;
     const { reply, complete } = this.receiver.onChunk(m);
-    if (complete) {
+    this.transport.send(reply);
+    if (!complete) return;
+    // Handed to the core in a later callback than the transport's flush of this reply: the
+    // install that follows blocks this loop (seconds for a million keys), and the leader,
+    // waiting for the answer to its final chunk, would count that as a stalled stream.
+    setImmediate(() => {
+      if (this.state !== 'running') return;
       this.staged = complete;
-      const meta = complete.meta;
       this.core.step(
         newMessage(MessageType.Snap, m.from, this.id, m.term, {
-          snapshot: { meta, offset: 0, data: new Uint8Array(0), done: true, checksum: 0 },
+          snapshot: {
+            meta: complete.meta,
+            offset: 0,
+            data: new Uint8Array(0),
+            done: true,
+            checksum: 0,
+          },
         }),
       );
-      this.scheduleReady();
-    }
-    this.transport.send(reply);
+      this.processReadies();
+    });
   }
 
   /** Before the log store records the snapshot, its bytes are durable in the staged file. */
