@@ -276,3 +276,20 @@ function snapResp(): Message {
     rejectHint: 0,
   } as unknown as Message;
 }
+
+t.test('a source that fails ends the stream as failed', async (t) => {
+  const l = link();
+  let pieces = 0;
+  const failing: SnapshotSource = {
+    index: meta.index,
+    next() {
+      if (++pieces > 3) throw new Error('disk read error');
+      return new Uint8Array(500);
+    },
+    close() {},
+  };
+  l.sender.start('b', meta, 3, failing, 0);
+  l.run();
+  t.same(l.reports, [false]);
+  t.notOk(l.sender.has('b'));
+});

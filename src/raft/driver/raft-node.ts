@@ -106,6 +106,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
         id: options.id,
         send: (m) => this.transport.send(m),
         report: (to, ok) => this.onSnapshotReport(to, ok),
+        onSourceError: (to, err) =>
+          options.logger.error({ to, err }, 'raft: reading the snapshot to send failed'),
         ...options.snapshotStream,
       });
       this.receiver = new SnapshotReceiver(options.id, options.dataDir);

@@ -31,6 +31,8 @@ export interface SnapshotSenderOptions {
   stallTimeoutMs?: number;
   /** Longest time one event-loop turn spends producing snapshot bytes. */
   fillBudgetMs?: number;
+  /** A source threw while producing bytes (the stream is then reported failed). */
+  onSourceError?: (to: NodeId, err: unknown) => void;
   /** Schedules the next fill turn (tests pass a synchronous queue). Default setImmediate. */
   defer?: (fn: () => void) => void;
 }
@@ -201,7 +203,14 @@ export class SnapshotSender {
     this.defer(() => {
       s.filling = false;
       if (this.streams.get(to) !== s) return;
-      this.fill(s);
+      try {
+        this.fill(s);
+      } catch (err) {
+        // The source failed (a read error): give the stream up, the core asks again later.
+        this.o.onSourceError?.(to, err);
+        this.finish(to, s, false);
+        return;
+      }
       this.pump(to, s);
       this.scheduleFill(to, s);
     });
