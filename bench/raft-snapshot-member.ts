@@ -6,11 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { type ApplyOutcome, LimiterStateMachine } from '../src/cli/serve/limiter-state-machine.js';
+import {
+  type ApplyOutcome,
+  LimiterStateMachine,
+  type LimiterStateMachineOptions,
+} from '../src/cli/serve/limiter-state-machine.js';
 import { createLimiter } from '../src/limiter/index.js';
 import { RaftNode } from '../src/raft/driver/raft-node.js';
 import { LimiterSnapshotStore } from '../src/storage/limiter-snapshot-store.js';
-import { openExclusiveDatabase } from '../src/storage/sqlite-open.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -24,24 +27,28 @@ export async function member(
   root: string,
   id: string,
   peers: Record<string, string>,
+  sm: Partial<LimiterStateMachineOptions> = {},
 ): Promise<Member> {
   const dir = join(root, id);
   mkdirSync(dir, { recursive: true });
-  const store = new LimiterSnapshotStore(openExclusiveDatabase(join(dir, 'limiter-state.db')));
-  const sm = new LimiterStateMachine(createLimiter(), store, { snapshotEveryEntries: 1e9 });
+  const store = LimiterSnapshotStore.openFile(join(dir, 'limiter-state.db'));
+  const machine = new LimiterStateMachine(createLimiter(), store, {
+    snapshotEveryEntries: 1e9,
+    ...sm,
+  });
   const node = new RaftNode({
     id,
     dataDir: dir,
     listen: { host: '127.0.0.1', port: 0 },
     peers,
     secret: 'bench-secret-bench-secret',
-    stateMachine: sm,
+    stateMachine: machine,
     logger,
     raft: { snapshotTailEntries: 0 },
     requestTimeoutMs: 60_000,
   });
   const bound = await node.start();
-  return { node, sm, address: `${bound.host}:${bound.port}` };
+  return { node, sm: machine, address: `${bound.host}:${bound.port}` };
 }
 
 if (process.argv[1]?.endsWith('raft-snapshot-member.ts')) {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
 import type { SnapshotWriter, StateRecord, StateRecordId } from '../limiter/types.js';
+import { openLimiterFile } from './limiter-file.js';
 import {
   mapRows,
   metaRecord,
@@ -10,6 +11,7 @@ import {
   windowRecord,
 } from './limiter-rows.js';
 import { ensureLimiterSchema, STATE_TABLES } from './limiter-schema.js';
+import { LimiterSnapshotReader } from './limiter-snapshot-reader.js';
 import { type LimiterStatements, prepareLimiterStatements } from './limiter-statements.js';
 
 export interface SnapshotStoreOptions {
@@ -32,6 +34,23 @@ export class LimiterSnapshotStore implements SnapshotWriter {
   private readonly onCommit: ((appliedIndex: number) => void) | undefined;
   /** The index of the snapshot being written, or -1 when none is open. */
   private pendingIndex = -1;
+  private closeFile: (() => void) | null = null;
+
+  /**
+   * A node's state file, readable by a second connection while this one writes (see
+   * openReader); close() closes it. Other callers pass their own connection to the constructor.
+   */
+  static openFile(path: string, options: SnapshotStoreOptions = {}): LimiterSnapshotStore {
+    const file = openLimiterFile(path);
+    try {
+      const store = new LimiterSnapshotStore(file.db, options);
+      store.closeFile = file.close;
+      return store;
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  }
 
   constructor(db: Database.Database, options: SnapshotStoreOptions = {}) {
     ensureLimiterSchema(db);
@@ -133,6 +152,31 @@ export class LimiterSnapshotStore implements SnapshotWriter {
       throw err;
     }
     this.pendingIndex = -1;
+  }
+
+  /** True while a snapshot transaction is open (between begin and commit/abort). */
+  get writing(): boolean {
+    return this.pendingIndex >= 0;
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /**
+   * The last committed snapshot through a connection of its own (a consistent view that later
+   * commits do not change), or null when this connection cannot be shared (opened EXCLUSIVE or
+   * in memory: see openFile).
+   */
+  openReader(): LimiterSnapshotReader | null {
+    return LimiterSnapshotReader.open(this.db);
+  }
+
+  /** Closes a file opened by openFile (an open snapshot is rolled back). */
+  close(): void {
+    this.abort();
+    if (this.closeFile) this.closeFile();
+    else this.db.close();
   }
 
   /** Drops an open snapshot (the engine threw midway); the stored one is left as it was. */

@@ -8,6 +8,7 @@
 import { DrlError } from '../../errors.js';
 import { decodeSnapshot, encodeSnapshot } from '../../limiter/snapshot-codec.js';
 import type { StateRecord } from '../../limiter/types.js';
+import type { SnapshotSource } from '../../raft/driver/state-machine.js';
 import type { DirectoryImage } from './member-directory.js';
 
 const MAGIC = 0x44524c53;
@@ -20,6 +21,44 @@ export interface SnapshotHeader {
 }
 
 export function encodeImage(header: SnapshotHeader, records: Iterable<StateRecord>): Uint8Array {
+  const parts: Uint8Array[] = [encodeHead(header)];
+  for (const chunk of encodeSnapshot(records)) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/**
+ * The same bytes as encodeImage, a piece at a time: the header, then one engine frame (at most
+ * about 64 KiB of records) per call, so a caller can spread a big snapshot over many turns.
+ */
+export function imageSource(
+  header: SnapshotHeader,
+  records: Iterable<StateRecord>,
+  close: () => void,
+): SnapshotSource {
+  let head: Uint8Array | null = encodeHead(header);
+  const frames = encodeSnapshot(records)[Symbol.iterator]();
+  let closed = false;
+  return {
+    index: header.index,
+    next() {
+      if (closed) return null;
+      if (head !== null) {
+        const h = head;
+        head = null;
+        return h;
+      }
+      const r = frames.next();
+      return r.done ? null : r.value;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      close();
+    },
+  };
+}
+
+function encodeHead(header: SnapshotHeader): Uint8Array {
   const json = Buffer.from(JSON.stringify({ members: header.members }), 'utf8');
   const head = Buffer.allocUnsafe(FIXED_BYTES + json.length);
   head.writeUInt32BE(MAGIC, 0);
@@ -27,9 +66,7 @@ export function encodeImage(header: SnapshotHeader, records: Iterable<StateRecor
   head.writeDoubleBE(header.index, 8);
   head.writeUInt32BE(json.length, 16);
   json.copy(head, FIXED_BYTES);
-  const parts: Uint8Array[] = [head];
-  for (const chunk of encodeSnapshot(records)) parts.push(chunk);
-  return Buffer.concat(parts);
+  return head;
 }
 
 export function decodeImage(data: Uint8Array): {

@@ -9,11 +9,12 @@ import { DrlError, isDrlError } from '../../errors.js';
 import { decodeCommand } from '../../limiter/command-codec.js';
 import type { Limiter } from '../../limiter/index.js';
 import type { ApplyResult, Command } from '../../limiter/types.js';
-import type { StateMachine } from '../../raft/driver/state-machine.js';
+import type { SnapshotSource, StateMachine } from '../../raft/driver/state-machine.js';
 import { type Entry, EntryType, type SnapshotMeta } from '../../raft/types.js';
+import { SlicedSnapshotWrite } from '../../storage/limiter-sliced-write.js';
 import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { FirstAnswerTable } from './first-answer-table.js';
-import { decodeImage, encodeImage } from './limiter-snapshot-image.js';
+import { decodeImage, encodeImage, imageSource } from './limiter-snapshot-image.js';
 import { type Announce, decodeAnnounce, isAnnounce } from './member-announce.js';
 import type { DirectoryImage } from './member-directory.js';
 
@@ -26,11 +27,29 @@ export type ApplyOutcome =
 
 const NONE: ApplyOutcome = { kind: 'none' };
 
+/** Longest the periodic snapshot writes to SQLite in one event-loop turn. */
+const SNAPSHOT_SLICE_MS = 2;
+
+/** How one periodic snapshot went (the stall it may cause is the longest single turn). */
+export interface SnapshotStats {
+  records: number;
+  /** Capturing the dirty records from the engine (one synchronous turn). */
+  captureMs: number;
+  /** Longest single turn spent writing to SQLite (commit included). */
+  turnMsMax: number;
+  turns: number;
+  /** The commit alone (part of the last turn). */
+  commitMs: number;
+}
+
 export interface LimiterStateMachineOptions {
   /** Write an incremental snapshot after this many applied entries (bounds replay on restart). */
   snapshotEveryEntries: number;
-  /** Called after each snapshot with its index and duration (compaction, metrics, logs). */
-  onSnapshot?: (index: number, durationMs: number) => void;
+  /**
+   * Called after each snapshot with its index and duration from capture to commit (compaction,
+   * metrics, logs); the duration spans several event-loop turns, `stats` says what one cost.
+   */
+  onSnapshot?: (index: number, durationMs: number, stats: SnapshotStats) => void;
   /** Called with each applied command's ts (the leader's decision clock floor). */
   onTs?: (ts: number) => void;
   /** Called when a leader's address announcement applies. */
@@ -48,6 +67,15 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   private applied: number;
   private snapshotIndex: number;
   private readonly firstAnswers = new FirstAnswerTable();
+  /** The periodic snapshot being written a slice per turn, if any. */
+  private writing: {
+    write: SlicedSnapshotWrite;
+    startMs: number;
+    stats: SnapshotStats;
+    timer: NodeJS.Immediate | null;
+  } | null = null;
+  /** A sliced write failed midway: its dirty marks are gone, so the next snapshot is full. */
+  private nextFull = false;
 
   constructor(
     readonly engine: Limiter,
@@ -73,10 +101,35 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   }
 
   /**
+   * The last durable snapshot, read from the SQLite file through its own read transaction (a
+   * view that later snapshots do not change) and encoded a frame per call: the leader streams
+   * a million keys without blocking its event loop. null when the file cannot be shared or
+   * holds no snapshot yet (the driver then uses snapshotData).
+   */
+  openSnapshot(): SnapshotSource | null {
+    const reader = this.store.openReader();
+    if (reader === null) return null;
+    if (reader.index === 0) {
+      reader.close();
+      return null;
+    }
+    if (reader.index !== this.snapshotIndex) {
+      reader.close();
+      throw new Error(
+        `state machine invariant: stored snapshot ${reader.index} is not the durable ${this.snapshotIndex}`,
+      );
+    }
+    const members = this.o.directory?.export() ?? {};
+    return imageSource({ index: reader.index, members }, reader.records(), () => reader.close());
+  }
+
+  /**
    * Replaces the state with a leader's snapshot: the engine from its records, then one full
    * SQLite transaction at meta.index (a crash midway rolls back to the old state).
    */
   restore(meta: SnapshotMeta, data: Uint8Array): void {
+    // The whole state is replaced: a periodic snapshot still being written is moot.
+    this.cancelWrite();
     const { header, records } = decodeImage(data);
     if (header.index !== meta.index) {
       throw new DrlError(
@@ -107,18 +160,91 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       if (isAnnounce(entry.data)) this.applyAnnounce(entry.data);
       else outcome = this.applyCommand(entry);
     }
-    if (this.applied - this.snapshotIndex >= this.o.snapshotEveryEntries) this.persistSnapshot();
+    if (this.applied - this.snapshotIndex >= this.o.snapshotEveryEntries && !this.writing) {
+      this.startWrite();
+      this.writing!.timer = setImmediate(() => this.writeSlice());
+    }
     return outcome;
   }
 
-  /** Writes what changed since the last snapshot, with the applied index, in one transaction. */
+  /**
+   * Writes what changed since the last snapshot, with the applied index, now (finishing a
+   * sliced write in progress first): for a clean stop and for tests and benchmarks.
+   */
   persistSnapshot(): void {
+    if (this.writing) this.finishWrite(Number.POSITIVE_INFINITY);
     if (this.applied === this.snapshotIndex) return;
+    this.startWrite();
+    this.finishWrite(Number.POSITIVE_INFINITY);
+  }
+
+  /** True while a periodic snapshot is being written across turns. */
+  get snapshotInProgress(): boolean {
+    return this.writing !== null;
+  }
+
+  /**
+   * Captures the dirty records (copies) at the applied index; the SQLite writes follow in
+   * slices (writeSlice), so no turn holds the event loop for the whole snapshot.
+   */
+  private startWrite(): void {
     const startMs = performance.now();
-    const mode = this.snapshotIndex === 0 ? 'full' : 'incremental';
-    this.engine.writeSnapshot(this.store, this.applied, mode);
-    this.snapshotIndex = this.applied;
-    this.o.onSnapshot?.(this.applied, performance.now() - startMs);
+    const mode = this.snapshotIndex === 0 || this.nextFull ? 'full' : 'incremental';
+    const write = new SlicedSnapshotWrite();
+    this.engine.writeSnapshot(write, this.applied, mode);
+    this.nextFull = false;
+    const captureMs = performance.now() - startMs;
+    this.writing = {
+      write,
+      startMs,
+      stats: { records: write.records, captureMs, turnMsMax: 0, turns: 0, commitMs: 0 },
+      timer: null,
+    };
+  }
+
+  private writeSlice(): void {
+    const w = this.writing;
+    if (!w) return;
+    w.timer = null;
+    // The owner closed the store (stop) without a flush: the snapshot is simply not taken.
+    if (!this.store.isOpen) {
+      this.writing = null;
+      this.nextFull = true;
+      return;
+    }
+    if (!this.finishWrite(SNAPSHOT_SLICE_MS)) w.timer = setImmediate(() => this.writeSlice());
+  }
+
+  /** One slice of the write in progress (budgetMs); true once it committed. */
+  private finishWrite(budgetMs: number): boolean {
+    const w = this.writing!;
+    const turnStartMs = performance.now();
+    let done: boolean;
+    try {
+      done = w.write.step(this.store, budgetMs);
+    } catch (err) {
+      this.store.abort();
+      this.writing = null;
+      this.nextFull = true;
+      throw err;
+    }
+    w.stats.turns++;
+    w.stats.turnMsMax = Math.max(w.stats.turnMsMax, performance.now() - turnStartMs);
+    if (!done) return false;
+    w.stats.commitMs = w.write.commitMs;
+    if (w.timer) clearImmediate(w.timer);
+    this.writing = null;
+    this.snapshotIndex = w.write.index;
+    this.o.onSnapshot?.(w.write.index, performance.now() - w.startMs, w.stats);
+    return true;
+  }
+
+  private cancelWrite(): void {
+    const w = this.writing;
+    if (!w) return;
+    if (w.timer) clearImmediate(w.timer);
+    this.store.abort();
+    this.writing = null;
   }
 
   private applyAnnounce(data: Uint8Array): void {

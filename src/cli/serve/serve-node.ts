@@ -13,7 +13,6 @@ import { tlsSocketFactory } from '../../raft/transport/tls-socket-factory.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
 import type { ConfChange, SnapshotMeta } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
-import { openExclusiveDatabase } from '../../storage/sqlite-open.js';
 import { DecisionClock } from './decision-clock.js';
 import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
 import { MemberDirectory } from './member-directory.js';
@@ -68,8 +67,8 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   mkdirSync(o.data, { recursive: true });
   const secret = readSecret(o, logger);
   const tls = o.tls === undefined ? null : readTlsFiles(o.tls);
-  const db = openExclusiveDatabase(join(o.data, 'limiter-state.db'));
-  const store = new LimiterSnapshotStore(db);
+  // Shared-readable (WAL, NORMAL locking + owner lock): a leader streams InstallSnapshot from it.
+  const store = LimiterSnapshotStore.openFile(join(o.data, 'limiter-state.db'));
   const engine = createLimiter();
   if (store.appliedIndex > 0) engine.restore(store.records());
   const clock = createNodeClock(o.testClockFile);
@@ -84,9 +83,13 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     ...snapshotTestHooks(o),
     snapshotEveryEntries: o.snapshotEveryEntries,
     onTs: (ts) => decisionClock.witness(ts),
-    onSnapshot: (index, ms) => {
+    onSnapshot: (index, ms, stats) => {
       metrics.snapshotDuration.observe(ms / 1000);
-      logger.info({ index, ms: Math.round(ms) }, 'snapshot written');
+      const turnMsMax = Math.round(Math.max(stats.captureMs, stats.turnMsMax) * 10) / 10;
+      logger.info(
+        { index, ms: Math.round(ms), records: stats.records, turnMsMax },
+        'snapshot written',
+      );
     },
   });
   const raftBugs = new Set(o.testBugs.filter((b) => b !== 'lease-denial-without-lease'));
@@ -157,7 +160,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       await app.close();
       await node.stop();
       sm.persistSnapshot();
-      db.close();
+      store.close();
       clock.close();
       logger.info('node stopped');
     },

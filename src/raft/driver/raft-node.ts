@@ -28,9 +28,9 @@ import { SnapshotSender } from './snapshot-sender.js';
 import {
   readStagedSnapshot,
   removeStagedSnapshot,
-  writeStagedSnapshot,
+  stageReceivedSnapshot,
 } from './staged-snapshot.js';
-import type { Proposed } from './state-machine.js';
+import { bytesSource, type Proposed, type SnapshotSource } from './state-machine.js';
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
@@ -82,8 +82,6 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private staged: ReceivedSnapshot | null = null;
   /** Snapshot sends asked for by the last Readies; started after advance(). */
   private sendsQueued: SnapshotSend[] = [];
-  /** The state machine's bytes at an index, reused while several peers need them. */
-  private snapshotCache: { meta: SnapshotMeta; data: Uint8Array } | null = null;
 
   constructor(options: RaftNodeOptions<R>) {
     super();
@@ -108,9 +106,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
         id: options.id,
         send: (m) => this.transport.send(m),
         report: (to, ok) => this.onSnapshotReport(to, ok),
+        onSourceError: (to, err) =>
+          options.logger.error({ to, err }, 'raft: reading the snapshot to send failed'),
         ...options.snapshotStream,
       });
-      this.receiver = new SnapshotReceiver(options.id);
+      this.receiver = new SnapshotReceiver(options.id, options.dataDir);
       const peers = { ...options.peers };
       delete peers[options.id];
       this.transport = new TcpTransport({
@@ -429,17 +429,27 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private onSnapshotChunk(m: Message): void {
     if (!m.snapshot || m.term < this.core.status().term) return;
     const { reply, complete } = this.receiver.onChunk(m);
-    if (complete) {
+    this.transport.send(reply);
+    if (!complete) return;
+    // Handed to the core in a later callback than the transport's flush of this reply: the
+    // install that follows blocks this loop (seconds for a million keys), and the leader,
+    // waiting for the answer to its final chunk, would count that as a stalled stream.
+    setImmediate(() => {
+      if (this.state !== 'running') return;
       this.staged = complete;
-      const meta = complete.meta;
       this.core.step(
         newMessage(MessageType.Snap, m.from, this.id, m.term, {
-          snapshot: { meta, offset: 0, data: new Uint8Array(0), done: true, checksum: 0 },
+          snapshot: {
+            meta: complete.meta,
+            offset: 0,
+            data: new Uint8Array(0),
+            done: true,
+            checksum: 0,
+          },
         }),
       );
-      this.scheduleReady();
-    }
-    this.transport.send(reply);
+      this.processReadies();
+    });
   }
 
   /** Before the log store records the snapshot, its bytes are durable in the staged file. */
@@ -448,7 +458,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (!staged || staged.meta.index !== meta.index || staged.meta.term !== meta.term) {
       throw new Error(`raft driver invariant: install of snapshot ${meta.index} without its data`);
     }
-    if (this.o.stateMachine.restore) writeStagedSnapshot(this.o.dataDir, meta, staged.data);
+    if (this.o.stateMachine.restore) stageReceivedSnapshot(this.o.dataDir);
     this.staged = null;
     return staged;
   }
@@ -458,16 +468,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
     const sm = this.o.stateMachine;
     if (!sm.restore)
       throw new Error('raft driver: a snapshot arrived but the state machine cannot restore');
-    sm.restore(s.meta, s.data);
+    const staged = readStagedSnapshot(this.o.dataDir);
+    if (!staged || staged.meta.index !== s.meta.index) {
+      throw new Error(`raft driver invariant: snapshot ${s.meta.index} is not the staged one`);
+    }
+    sm.restore(s.meta, staged.data);
     removeStagedSnapshot(this.o.dataDir);
     this.applied = s.meta.index;
-    this.snapshotCache = null;
     this.pending.appliedUpTo(this.applied);
     const ms = Math.round(this.env.nowMs() - startMs);
-    this.o.logger.info(
-      { index: s.meta.index, bytes: s.data.length, ms },
-      'raft: snapshot installed',
-    );
+    this.o.logger.info({ index: s.meta.index, bytes: s.length, ms }, 'raft: snapshot installed');
     this.emit('snapshot-installed', s.meta);
   }
 
@@ -481,30 +491,37 @@ export class RaftNode<R = unknown> extends EventEmitter {
     for (const send of sends) this.startSnapshotSend(send.to);
   }
 
+  /**
+   * Streams the state machine's last durable snapshot (openSnapshot: produced between turns,
+   * the leader keeps committing), or, for a state machine without one, its current bytes.
+   */
   private startSnapshotSend(to: NodeId): void {
     const sm = this.o.stateMachine;
     if (this.sender.has(to)) return;
-    if (!sm.snapshotData || this.role !== 'leader') {
+    if ((!sm.openSnapshot && !sm.snapshotData) || this.role !== 'leader') {
       this.core.reportSnapshot(to, false);
       return;
     }
-    let cache = this.snapshotCache;
-    if (!cache || cache.meta.index !== this.applied) {
-      const current = this.core.snapshotMeta();
-      if (!current || current.index < this.applied) this.core.snapshotTaken(this.applied);
-      const meta = this.core.snapshotMeta();
-      if (!meta || meta.index !== this.applied) {
+    let source: SnapshotSource | null = sm.openSnapshot?.() ?? null;
+    if (source === null) {
+      if (!sm.snapshotData) {
         this.core.reportSnapshot(to, false);
         return;
       }
-      cache = { meta, data: sm.snapshotData() };
-      this.snapshotCache = cache;
+      this.core.snapshotTaken(this.applied);
+      source = bytesSource(this.applied, sm.snapshotData());
+    } else {
+      // The core's snapshot meta (term, configuration) must be the source's index.
+      this.compactor.onDurable(source.index);
     }
-    this.o.logger.info(
-      { to, index: cache.meta.index, bytes: cache.data.length },
-      'raft: sending snapshot',
-    );
-    this.sender.start(to, cache.meta, this.core.status().term, cache.data, this.env.nowMs());
+    const meta = this.core.snapshotMeta();
+    if (!meta || meta.index !== source.index) {
+      source.close();
+      this.core.reportSnapshot(to, false);
+      return;
+    }
+    this.o.logger.info({ to, index: meta.index }, 'raft: sending snapshot');
+    this.sender.start(to, meta, this.core.status().term, source, this.env.nowMs());
   }
 
   private onSnapshotReport(to: NodeId, ok: boolean): void {

@@ -1,35 +1,46 @@
 /**
- * Follower side of snapshot streaming: assembles Snap chunks in order, answers each with the
- * offset it expects next (SnapResp.context), checks the CRC-32 of the whole stream, and hands a
- * complete snapshot to the driver. A partial stream is kept, so a new stream of the same
- * snapshot (same index and checksum) resumes where the last one stopped.
+ * Follower side of snapshot streaming: assembles Snap chunks in order straight into a file in
+ * the data directory (a snapshot is never held in memory), answers each with the offset it
+ * expects next (SnapResp.context), checks the CRC-32 of the whole stream carried by the final
+ * chunk, and hands a complete snapshot (sealed on disk, see staged-snapshot.ts) to the driver.
+ * A partial stream is kept, so a new stream of the same snapshot from the same leader (same
+ * index and term) resumes where the last one stopped; should the resumed bytes differ, the
+ * CRC fails and the leader starts over.
  */
 import { crc32Update } from '../../crc32.js';
 import { newMessage } from '../core/index.js';
 import { type Message, MessageType, type NodeId, type SnapshotMeta } from '../types.js';
+import { ReceivingSnapshotFile, removeReceivingSnapshot } from './staged-snapshot.js';
 
 export interface ReceivedSnapshot {
   from: NodeId;
   term: number;
   meta: SnapshotMeta;
-  data: Uint8Array;
+  /** Bytes of state machine data, in the "received" file of the data directory. */
+  length: number;
 }
 
 interface Partial {
+  from: NodeId;
   index: number;
-  checksum: number;
-  parts: Uint8Array[];
+  metaTerm: number;
+  file: ReceivingSnapshotFile;
   length: number;
   crc: number;
 }
 
-/** Bound on one snapshot held in memory while it arrives. */
-const snapshotBytesMax = 2 * 1024 * 1024 * 1024;
+/** Bound on one snapshot's size. */
+const snapshotBytesMax = 16 * 1024 * 1024 * 1024;
 
 export class SnapshotReceiver {
   private partial: Partial | null = null;
 
-  constructor(private readonly id: NodeId) {}
+  constructor(
+    private readonly id: NodeId,
+    private readonly dir: string,
+  ) {
+    removeReceivingSnapshot(dir);
+  }
 
   /**
    * One chunk in; returns the answer to send and, when the stream is complete and verified,
@@ -38,16 +49,28 @@ export class SnapshotReceiver {
   onChunk(m: Message): { reply: Message; complete: ReceivedSnapshot | null } {
     const c = m.snapshot!;
     let p = this.partial;
-    if (!p || p.index !== c.meta.index || p.checksum !== c.checksum) {
-      p = { index: c.meta.index, checksum: c.checksum, parts: [], length: 0, crc: 0 };
+    if (!p || p.index !== c.meta.index || p.metaTerm !== c.meta.term || p.from !== m.from) {
+      p?.file.discard();
+      // A stream that starts past 0 for a snapshot we hold nothing of is answered "from 0".
+      p = {
+        from: m.from,
+        index: c.meta.index,
+        metaTerm: c.meta.term,
+        file: new ReceivingSnapshotFile(this.dir, c.meta),
+        length: 0,
+        crc: 0,
+      };
       this.partial = p;
     }
-    if (c.offset === p.length && p.length + c.data.length <= snapshotBytesMax) {
-      // Decoded data are views into the socket's buffer: keep a copy.
-      const copy = Uint8Array.from(c.data);
-      p.parts.push(copy);
-      p.length += copy.length;
-      p.crc = crc32Update(p.crc, copy);
+    const end = c.offset + c.data.length;
+    if (c.done && end < p.length) {
+      // A shorter stream than the prefix we hold: that prefix came from other bytes.
+      return this.fail(m, p);
+    }
+    if (c.offset === p.length && end <= snapshotBytesMax) {
+      p.file.append(c.data);
+      p.length = end;
+      p.crc = crc32Update(p.crc, c.data);
       if (c.done) return this.finish(m, p);
       return { reply: this.reply(m, p.length, false), complete: null };
     }
@@ -55,14 +78,20 @@ export class SnapshotReceiver {
   }
 
   private finish(m: Message, p: Partial): { reply: Message; complete: ReceivedSnapshot | null } {
-    this.partial = null;
-    if (p.crc !== p.checksum) return { reply: this.reply(m, 0, true), complete: null };
-    const data = concat(p.parts, p.length);
     const c = m.snapshot!;
+    if (p.crc !== c.checksum) return this.fail(m, p);
+    this.partial = null;
+    p.file.seal(p.crc);
     return {
       reply: this.reply(m, p.length, false),
-      complete: { from: m.from, term: m.term, meta: c.meta, data },
+      complete: { from: m.from, term: m.term, meta: c.meta, length: p.length },
     };
+  }
+
+  private fail(m: Message, p: Partial): { reply: Message; complete: null } {
+    this.partial = null;
+    p.file.discard();
+    return { reply: this.reply(m, 0, true), complete: null };
   }
 
   /** misfit: the chunk was not at the expected offset (lost chunk before it, or a resume). */
@@ -74,15 +103,4 @@ export class SnapshotReceiver {
       rejectHint: misfit ? 1 : 0,
     });
   }
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

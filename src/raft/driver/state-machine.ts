@@ -25,10 +25,47 @@ export interface StateMachine<R = unknown> {
    */
   snapshotData?(): Uint8Array;
   /**
+   * Preferred over snapshotData: the state machine's last durable snapshot as a stream the
+   * driver pulls a piece at a time between event-loop turns (the leader keeps committing while
+   * a big snapshot is sent). null: none to offer (the driver falls back to snapshotData).
+   */
+  openSnapshot?(): SnapshotSource | null;
+  /**
    * Replaces the whole state with a snapshot's bytes, durably and atomically: a crash during
    * restore leaves the old state (the driver then restores again from its staged copy).
    */
   restore?(meta: SnapshotMeta, data: Uint8Array): void;
+}
+
+/** A snapshot's bytes, produced on demand: each piece with bounded work (a few ms at most). */
+export interface SnapshotSource {
+  /** The applied index the bytes hold (a durable index of the state machine). */
+  readonly index: number;
+  /** The next piece of the stream, or null at its end. */
+  next(): Uint8Array | null;
+  /** Releases what the source holds; called once, also when the stream is abandoned. */
+  close(): void;
+}
+
+/** A source over bytes already in memory (snapshotData). */
+export function bytesSource(
+  index: number,
+  data: Uint8Array,
+  pieceBytes = 64 * 1024,
+): SnapshotSource {
+  let at = 0;
+  return {
+    index,
+    next() {
+      if (at >= data.length) return null;
+      const piece = data.subarray(at, Math.min(data.length, at + pieceBytes));
+      at += piece.length;
+      return piece;
+    },
+    close() {
+      at = data.length;
+    },
+  };
 }
 
 export interface Proposed<R> {

@@ -1,0 +1,68 @@
+import type { SnapshotWriter, StateRecord, StateRecordId } from '../limiter/types.js';
+import type { LimiterSnapshotStore } from './limiter-snapshot-store.js';
+
+type Op = { put: StateRecord; del?: undefined } | { put?: undefined; del: StateRecordId };
+
+/** Records written between two clock checks (a clock read per record would cost more). */
+const RECORDS_PER_CHECK = 64;
+
+/**
+ * A snapshot written to the store a slice at a time. The engine writes into this object
+ * synchronously (capture: copies of the dirty records, cheap), then `step` moves the captured
+ * records into one store transaction for at most about `budgetMs` per call, so the caller can
+ * yield to the event loop between slices; the last step commits (the applied index and the
+ * records become durable together). The engine's later changes do not touch the captured
+ * copies, and they are marked dirty again for the next snapshot.
+ */
+export class SlicedSnapshotWrite implements SnapshotWriter {
+  index = -1;
+  mode: 'full' | 'incremental' = 'incremental';
+  private readonly ops: Op[] = [];
+  private captured = false;
+  private started = false;
+  private at = 0;
+  /** How long the final commit took (WAL write, and a checkpoint when one is due). */
+  commitMs = 0;
+
+  begin(appliedIndex: number, mode: 'full' | 'incremental'): void {
+    this.index = appliedIndex;
+    this.mode = mode;
+  }
+
+  put(record: StateRecord): void {
+    this.ops.push({ put: record });
+  }
+
+  delete(id: StateRecordId): void {
+    this.ops.push({ del: id });
+  }
+
+  commit(): void {
+    this.captured = true;
+  }
+
+  get records(): number {
+    return this.ops.length;
+  }
+
+  /** Writes for about budgetMs (Infinity: to the end); true once committed. */
+  step(store: LimiterSnapshotStore, budgetMs: number): boolean {
+    if (!this.captured) throw new Error('sliced snapshot: step before the capture committed');
+    if (!this.started) {
+      store.begin(this.index, this.mode);
+      this.started = true;
+    }
+    const endMs = performance.now() + budgetMs;
+    const ops = this.ops;
+    while (this.at < ops.length) {
+      const op = ops[this.at++]!;
+      if (op.put) store.put(op.put);
+      else store.delete(op.del);
+      if (this.at % RECORDS_PER_CHECK === 0 && performance.now() >= endMs) return false;
+    }
+    const commitStartMs = performance.now();
+    store.commit();
+    this.commitMs = performance.now() - commitStartMs;
+    return true;
+  }
+}
