@@ -4,12 +4,16 @@
  * Raft and storage instruments through the same object.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DecisionTally } from './decision-tally.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 export interface DrlMetrics {
   readonly registry: Registry;
   readonly decisions: Counter<'outcome' | 'rule'>;
-  readonly decisionDuration: Histogram<string>;
+  readonly decisionDuration: LatencyHistogram;
   readonly leaseServed: Counter<string>;
+  /** What POST /allow counts per decision; folded into `decisions`/`leaseServed` on scrape. */
+  readonly tally: DecisionTally;
   readonly forwarded: Counter<string>;
   readonly unavailable: Counter<string>;
   readonly raftTerm: Gauge<string>;
@@ -40,25 +44,33 @@ export function createMetrics(options: MetricsOptions = {}): DrlMetrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // The counters pull what the request path tallied when scraped (collect runs before get).
+  let tally: DecisionTally | null = null;
+  const decisions = new Counter({
+    name: 'drl_decisions_total',
+    help: 'Allow decisions answered by this node, by outcome (allowed|denied) and rule.',
+    labelNames: ['outcome', 'rule'] as const,
+    registers,
+    collect: () => tally?.flushDecisions(),
+  });
+  const leaseServed = new Counter({
+    name: 'drl_lease_served_total',
+    help: 'Denials answered from the leader lease without a log entry.',
+    registers,
+    collect: () => tally?.flushLeaseServed(),
+  });
+  tally = new DecisionTally(decisions, leaseServed);
   return {
     registry,
-    decisions: new Counter({
-      name: 'drl_decisions_total',
-      help: 'Allow decisions answered by this node, by outcome (allowed|denied) and rule.',
-      labelNames: ['outcome', 'rule'] as const,
+    decisions,
+    decisionDuration: new LatencyHistogram(
+      'drl_decision_duration_seconds',
+      'Time from receiving POST /allow to having its decision (commit + apply).',
+      latencyBucketsSeconds,
       registers,
-    }),
-    decisionDuration: new Histogram({
-      name: 'drl_decision_duration_seconds',
-      help: 'Time from receiving POST /allow to having its decision (commit + apply).',
-      buckets: latencyBucketsSeconds,
-      registers,
-    }),
-    leaseServed: new Counter({
-      name: 'drl_lease_served_total',
-      help: 'Denials answered from the leader lease without a log entry.',
-      registers,
-    }),
+    ),
+    leaseServed,
+    tally,
     forwarded: new Counter({
       name: 'drl_forwarded_requests_total',
       help: 'Requests this node forwarded to the leader.',

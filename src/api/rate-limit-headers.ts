@@ -31,8 +31,16 @@ export interface HeaderSink {
   header(name: string, value: string | number): unknown;
 }
 
+/** The last rule's sf-string: consecutive decisions nearly always share a rule. */
+let lastRule = 'default';
+let lastRuleId = sfString(lastRule);
+
 export function setRateLimitHeaders(reply: HeaderSink, rule: string, d: AllowResponse): void {
-  const id = sfString(rule);
+  if (rule !== lastRule) {
+    lastRuleId = sfString(rule);
+    lastRule = rule;
+  }
+  const id = lastRuleId;
   const resetSeconds = ceilSeconds(d.resetMs);
   reply.header(
     'ratelimit-policy',

@@ -1,49 +1,44 @@
-/** POST /allow: the hot path. One service call, one decision, headers, no per-call log line. */
-import type { FastifyInstance } from 'fastify';
-import type { Counter } from 'prom-client';
+/**
+ * POST /allow: the hot path. One service call, one decision, headers, no per-call log line.
+ * A decision the service has at once (a lease-served denial) is answered synchronously: no
+ * promise, no timeout timer; only a decision that waits for the log is bounded in time.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkBytes, type RouteContext } from './context.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
 import { allowBody, allowReply, errorResponses } from './schemas.js';
-import type { AllowRequest } from './service.js';
-
-type Outcomes = { allowed: ReturnType<Counter['labels']>; denied: ReturnType<Counter['labels']> };
-const ruleCountersMax = 1024;
+import type { AllowRequest, AllowResponse } from './service.js';
 
 export function registerAllowRoute(app: FastifyInstance, ctx: RouteContext): void {
   const { service, metrics } = ctx;
-  // Labelled children cached per rule so a decision does not build a label object.
-  const byRule = new Map<string, Outcomes>();
-  const outcomesFor = (rule: string): Outcomes => {
-    let o = byRule.get(rule);
-    if (o === undefined) {
-      if (byRule.size >= ruleCountersMax) byRule.clear();
-      o = {
-        allowed: metrics.decisions.labels('allowed', rule),
-        denied: metrics.decisions.labels('denied', rule),
-      };
-      byRule.set(rule, o);
-    }
-    return o;
+  const { tally, decisionDuration } = metrics;
+
+  const answer = (
+    reply: FastifyReply,
+    body: AllowRequest,
+    d: AllowResponse,
+    startedMs: number,
+  ): AllowResponse => {
+    decisionDuration.observe((performance.now() - startedMs) / 1000);
+    const rule = body.rule ?? 'default';
+    tally.decided(rule, d.allowed, d.leaseServed === true);
+    setRateLimitHeaders(reply, rule, d);
+    return d;
   };
 
   app.post<{ Body: AllowRequest }>(
     '/allow',
     { schema: { body: allowBody, response: { 200: allowReply, ...errorResponses } } },
-    async (request, reply) => {
+    (request, reply) => {
       const body = request.body;
       checkBytes(body.key, 512, 'invalid_key', 'key');
       if (body.requestId !== undefined) {
         checkBytes(body.requestId, 128, 'invalid_request_id', 'requestId');
       }
       const startedMs = performance.now();
-      const d = await ctx.bounded(service.allow(body));
-      metrics.decisionDuration.observe((performance.now() - startedMs) / 1000);
-      const rule = body.rule ?? 'default';
-      const outcomes = outcomesFor(rule);
-      (d.allowed ? outcomes.allowed : outcomes.denied).inc();
-      if (d.leaseServed === true) metrics.leaseServed.inc();
-      setRateLimitHeaders(reply, rule, d);
-      return d;
+      const decided = service.allow(body);
+      if (!(decided instanceof Promise)) return answer(reply, body, decided, startedMs);
+      return ctx.bounded(decided).then((d) => answer(reply, body, d, startedMs));
     },
   );
 }

@@ -60,7 +60,11 @@ export interface ClusterStatus {
 }
 
 export interface RateLimitService {
-  allow(req: AllowRequest): Promise<AllowResponse>;
+  /**
+   * A decision known at once (a lease-served denial) may be returned as is rather than as a
+   * promise: the API then answers without a promise or a timeout timer. May throw at once.
+   */
+  allow(req: AllowRequest): AllowResponse | Promise<AllowResponse>;
   /** Read-only view of a (rule, key); records nothing. */
   usage(rule: string, key: string): Promise<Usage>;
   listRules(): Promise<Record<string, RuleSpec>>;

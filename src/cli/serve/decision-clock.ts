@@ -70,11 +70,21 @@ export class DecisionClock {
   }
 }
 
-const ascending = (a: number, b: number): number => a - b;
-
-/** Median; with an even count the lower middle (conservative: time advances slower). */
+/**
+ * Median; with an even count the lower middle (conservative: time advances slower). Sorts
+ * `values` in place by insertion: it holds one estimate per voter (3 or 5), where
+ * Array.prototype.sort with a comparator costs more than the sorting itself.
+ */
 export function median(values: number[]): number {
   if (values.length === 0) throw new Error('median of nothing');
-  values.sort(ascending);
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! > v) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+  }
   return values[(values.length - 1) >> 1]!;
 }

@@ -87,25 +87,46 @@ export class ReplicatedService implements RateLimitService {
     this.promoter.unref();
   }
 
-  async allow(req: AllowRequest): Promise<AllowResponse> {
+  /**
+   * Synchronous for a lease-served denial (the common hot-key answer): no promise on that path.
+   * Everything else resolves once its own entry has applied.
+   */
+  allow(req: AllowRequest): AllowResponse | Promise<AllowResponse> {
     const command = this.validateAllow(req);
-    if (!this.leadsReady()) await this.leaderReady();
+    if (!this.leadsReady()) return this.leaderReady().then(() => this.allowAsLeader(command));
+    return this.allowAsLeader(command);
+  }
+
+  private allowAsLeader(command: AllowCommand): AllowResponse | Promise<AllowResponse> {
     this.checkRuleKnown(command);
     command.ts = this.stamp();
     if (command.requestId === undefined && (this.o.leaseWithoutCheck || this.o.node.hasLease())) {
       const denial = this.leaseDenial(command);
       if (denial !== null) {
-        const answer = denial instanceof Promise ? await denial : denial;
-        if (answer !== null) return answer;
+        if (!(denial instanceof Promise)) return denial;
+        return denial.then((answer) => answer ?? this.proposeAllow(command));
       }
     }
-    const { index, outcome } = await this.propose(command);
-    if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
-      throw new DrlError('internal', `allow applied without a decision at ${index}`);
-    }
-    // A requestId retry answers with the first decision's index (outcome.index) and ts.
-    const decidedAt = outcome.index ?? index;
-    return answerOf(outcome.result.decision, decidedAt, outcome.ts, this.windowOf(command), false);
+    return this.proposeAllow(command);
+  }
+
+  /** Proposes an allow and answers from what its own entry decided when it applied. */
+  private proposeAllow(command: AllowCommand): Promise<AllowResponse> {
+    return this.o.node.propose(encodeCommand(command)).then(
+      ({ index, result: outcome }) => {
+        if (outcome.kind === 'error') throw outcome.error;
+        if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
+          throw new DrlError('internal', `allow applied without a decision at ${index}`);
+        }
+        // A requestId retry answers with the first decision's index (outcome.index) and ts.
+        const decidedAt = outcome.index ?? index;
+        const window = this.windowOf(command);
+        return answerOf(outcome.result.decision, decidedAt, outcome.ts, window, false);
+      },
+      (err: unknown) => {
+        throw this.translate(err);
+      },
+    );
   }
 
   async usage(rule: string, key: string): Promise<Usage> {
