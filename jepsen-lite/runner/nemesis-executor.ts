@@ -82,7 +82,9 @@ async function apply(
       };
     }
     case 'delay-kill-leader': {
-      const id = await leaderOr(cluster, fault.pick);
+      // Only a leader's death leaves followers holding entries they do not know committed.
+      const id = await cluster.leader();
+      if (id === null) return { detail: 'no leader: skipped', nodes: [], undo: async () => {} };
       for (const to of ids) if (to !== id) cluster.mesh.link(id, to).setDelay(fault.delayMs);
       // Entries keep committing meanwhile; the followers learn each commit delayMs late.
       await new Promise((r) => setTimeout(r, Math.min(1500, durationMs / 3)));
