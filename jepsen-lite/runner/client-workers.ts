@@ -39,7 +39,7 @@ export const defaultWorkload: WorkloadOptions = {
   requestTimeoutMs: 2000,
   requestIdRate: 0.85,
   abandonRate: 0.1,
-  retryTriesMax: 40,
+  retryTriesMax: 120,
   retryForMs: 60_000,
   resendRate: 0.05,
 };
@@ -76,9 +76,13 @@ async function send(
   }
 }
 
-/** Backoff before retry number `tries` (1-based): 50 ms doubling to 2 s, jittered. */
+/**
+ * Backoff before retry number `tries` (1-based): 100 ms doubling to 500 ms, jittered. Short,
+ * so that after a restart of every node the workers are back within half a second: answers
+ * right after a restart are what reveal lost acknowledged writes (ack-before-fsync).
+ */
 function retryDelayMs(rng: Rng, tries: number): number {
-  const base = Math.min(2000, 50 * 2 ** Math.min(tries, 6));
+  const base = Math.min(500, 50 * 2 ** Math.min(tries, 4));
   return rng.int(base / 2, base);
 }
 
