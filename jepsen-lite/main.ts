@@ -41,6 +41,7 @@ program
   .option('--keys <n>', 'distinct keys')
   .option('--limit <n>', 'inline limit per key')
   .option('--window-ms <n>', 'inline window per key')
+  .option('--request-id-rate <r>', 'share of ops with a requestId (default 0.85)')
   .option('--gap-ms <n>', 'mean healthy gap between faults')
   .option('--fault-ms <n>', 'mean fault length')
   .option('--bugs <list>', 'pass --test-bugs to every node')
@@ -55,6 +56,7 @@ program
       ...(num('keys') !== undefined ? { keys: num('keys')! } : {}),
       ...(num('limit') !== undefined ? { limit: num('limit')! } : {}),
       ...(num('windowMs') !== undefined ? { windowMs: num('windowMs')! } : {}),
+      ...(num('requestIdRate') !== undefined ? { requestIdRate: num('requestIdRate')! } : {}),
     };
     const results: string[] = [];
     let worst = 0;

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { badFixtures, goodFixtures } from '../gen/fixtures.js';
+import { buildHistory } from '../gen/history-builder.js';
 import { checkHistory, summaryLine } from './check-history.js';
 
 for (const fixture of badFixtures) {
@@ -42,3 +43,20 @@ t.test('the search says unknown, never ok, when out of budget', async (t) => {
   t.equal(report.linearizability.result, 'unknown');
   t.equal(report.result, 'unknown');
 });
+
+t.test(
+  'indeterminate counts ops, not calls: an id answered by a retry is determinate',
+  async (t) => {
+    const lines = buildHistory([
+      { p: 0, inv: 0, done: 50, requestId: 'q1', info: true },
+      { p: 1, inv: 100, done: 200, requestId: 'q1', allowed: true, remaining: 1, ts: 10, index: 1 },
+      { p: 2, inv: 300, done: 350, requestId: 'q2', info: true },
+      { p: 3, inv: 400, done: 450, requestId: 'q2', info: true },
+      { p: 4, inv: 500, done: 550, info: true },
+    ]);
+    const report = checkHistory(lines);
+    t.equal(report.counts.info, 4, 'four info calls');
+    t.equal(report.counts.indeterminate, 2, 'q2 (never answered) and the op without an id');
+    t.match(summaryLine(report), / info=4 fail=0 indeterminate=2 /);
+  },
+);

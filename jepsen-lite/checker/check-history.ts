@@ -19,7 +19,27 @@ export interface CheckReport {
   witness: WitnessResult;
   admission: AdmissionResult;
   availability: AvailabilityResult;
-  counts: { ok: number; fail: number; info: number; grants: number };
+  /**
+   * info counts calls; indeterminate counts ops still indeterminate once the attempts of one
+   * requestId are merged (an id answered by any attempt is not): what the search must guess.
+   */
+  counts: { ok: number; fail: number; info: number; grants: number; indeterminate: number };
+}
+
+/** Info calls without a requestId, plus requestIds no attempt of which was answered. */
+export function countIndeterminate(calls: readonly Call[]): number {
+  let count = 0;
+  const answered = new Set<string>();
+  const open = new Set<string>();
+  for (const c of calls) {
+    const id = c.op.requestId;
+    if (id === undefined) {
+      if (c.status === 'info') count++;
+    } else if (c.status === 'ok') answered.add(id);
+    else if (c.status === 'info') open.add(id);
+  }
+  for (const id of open) if (!answered.has(id)) count++;
+  return count;
 }
 
 /** Runs every checker. fail if any fails; unknown if none fails and one is unknown. */
@@ -38,7 +58,7 @@ export function checkHistory(
     : verdicts.includes('unknown')
       ? 'unknown'
       : 'ok';
-  const counts = { ok: 0, fail: 0, info: 0, grants: 0 };
+  const counts = { ok: 0, fail: 0, info: 0, grants: 0, indeterminate: countIndeterminate(calls) };
   for (const c of calls) {
     counts[c.status]++;
     if (c.result?.allowed) counts.grants++;
@@ -53,7 +73,7 @@ export function summaryLine(report: CheckReport): string {
   const unknownKeys = l.keys.filter((k) => k.result === 'unknown').length;
   return [
     `jepsen-lite: ${report.result.toUpperCase()}`,
-    `ops=${report.calls.length} ok=${report.counts.ok} info=${report.counts.info} fail=${report.counts.fail}`,
+    `ops=${report.calls.length} ok=${report.counts.ok} info=${report.counts.info} fail=${report.counts.fail} indeterminate=${report.counts.indeterminate}`,
     `linearizable=${l.result} (keys=${l.keys.length} failed=${failedKeys} unknown=${unknownKeys} ${l.elapsedMs}ms)`,
     `witness=${report.witness.result} (${report.witness.violations.length} violations)`,
     `admission=${report.admission.result} (${report.admission.violations.length} violations)`,

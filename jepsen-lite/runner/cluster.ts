@@ -123,7 +123,7 @@ export class Cluster {
       '--raft',
       `127.0.0.1:${n.raftPort}`,
       // serve refuses --join with --peers: a joining node dials its peers at their replicated
-      // (real) addresses, so its outgoing links bypass the proxies until it restarts.
+      // (real) addresses, bypassing the proxies, until restartThroughProxies.
       ...(join ? ['--join'] : ['--peers', this.mesh.peersFor(n.id)]),
       '--test-mode',
       '--test-clock',
@@ -179,6 +179,35 @@ export class Cluster {
     mkdirSync(n.dataDir, { recursive: true });
     n.joined = true;
     this.spawnNode(n, true);
+  }
+
+  /**
+   * A node started with --join dials its peers at their replicated (real) addresses, so its
+   * outgoing links bypass the proxies. Once it holds a log (applied > 0: what it applied is
+   * durable, so --peers cannot re-bootstrap it), restart it gracefully with --peers so every
+   * link goes through its proxy again. Returns false (node left as is) if it does not catch
+   * up within timeoutMs.
+   */
+  async restartThroughProxies(id: string, timeoutMs: number): Promise<boolean> {
+    const n = this.node(id);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status(id);
+      if (s !== null && s.appliedIndex > 0) break;
+      if (Date.now() > deadline || n.child === null) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const child = n.child;
+    if (child === null) return false;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (n.paused) this.signal(id, 'SIGCONT');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    n.joined = false;
+    this.spawnNode(n, false);
+    return true;
   }
 
   setClock(id: string, offsetMs: number, rate: number): void {

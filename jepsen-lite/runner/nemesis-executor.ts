@@ -81,6 +81,24 @@ async function apply(
         },
       };
     }
+    case 'delay-kill-leader': {
+      // Only a leader's death leaves followers holding entries they do not know committed.
+      const id = await cluster.leader();
+      if (id === null) return { detail: 'no leader: skipped', nodes: [], undo: async () => {} };
+      for (const to of ids) if (to !== id) cluster.mesh.link(id, to).setDelay(fault.delayMs);
+      // Entries keep committing meanwhile; the followers learn each commit delayMs late.
+      await new Promise((r) => setTimeout(r, Math.min(1500, durationMs / 3)));
+      // The kill closes the proxied connections, dropping what they still held.
+      await cluster.kill(id);
+      return {
+        detail: `links out of leader ${id} delayed ${fault.delayMs}ms, then kill -9`,
+        nodes: [id],
+        undo: async () => {
+          cluster.mesh.healAll();
+          cluster.restart(id);
+        },
+      };
+    }
     case 'partition': {
       const links = partitionLinks(fault.shape, ids, await cluster.leader(), new Rng(fault.seed));
       cluster.mesh.cut(links);
@@ -137,6 +155,8 @@ async function apply(
             { id, raft: `127.0.0.1:${n.raftPort}`, http: `127.0.0.1:${n.httpPort}` },
             5000,
           ).catch(() => undefined);
+          // Its outgoing links bypass the proxies until it restarts with --peers.
+          await cluster.restartThroughProxies(id, 10_000);
         },
       };
     }

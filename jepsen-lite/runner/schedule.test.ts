@@ -69,3 +69,19 @@ t.test('the skew bound covers every clock fault', async (t) => {
   }
   t.equal(scheduleSkewBoundMs([]), 0);
 });
+
+t.test('targeted nemeses are accepted by name but never part of all', async (t) => {
+  t.same(parseNemesisList('delay-kill-leader,pause-isolate,kill-all'), [
+    'delay-kill-leader',
+    'pause-isolate',
+    'kill-all',
+  ]);
+  t.notOk(parseNemesisList('all').includes('delay-kill-leader'));
+  const steps = generateSchedule({ seed: 3, timeMs: 60_000, kinds: ['delay-kill-leader'] });
+  t.ok(steps.length > 0);
+  for (const s of steps) {
+    t.equal(s.fault.kind, 'delay-kill-leader');
+    if (s.fault.kind === 'delay-kill-leader')
+      t.ok(s.fault.delayMs >= 200 && s.fault.delayMs <= 400);
+  }
+});

@@ -21,7 +21,13 @@ export type NemesisKind =
    * partition): it wakes up believing it leads, with stale state, while another leader commits.
    * What makes stale lease reads observable. Not part of 'all'.
    */
-  | 'pause-isolate';
+  | 'pause-isolate'
+  /**
+   * Delay every link out of the leader, let entries flow, then kill -9 it: the followers hold
+   * entries that committed (and were acknowledged) without knowing it, so a new leader that
+   * serves before committing an entry of its term answers from stale state. Not part of 'all'.
+   */
+  | 'delay-kill-leader';
 
 export const nemesisKinds: readonly NemesisKind[] = [
   'kill',
@@ -34,13 +40,14 @@ export const nemesisKinds: readonly NemesisKind[] = [
 ];
 
 /** Accepted by parseNemesisList besides nemesisKinds. */
-const extraKinds: readonly NemesisKind[] = ['kill-all', 'pause-isolate'];
+const extraKinds: readonly NemesisKind[] = ['kill-all', 'pause-isolate', 'delay-kill-leader'];
 
 export type KillTarget = 'one' | 'leader' | 'minority' | 'all';
 
 export type Fault =
   | { kind: 'kill'; target: KillTarget; pick: number }
   | { kind: 'pause-isolate'; pick: number }
+  | { kind: 'delay-kill-leader'; pick: number; delayMs: number }
   /** SIGSTOP the leader for pauseMs (longer than its lease), then SIGCONT. */
   | { kind: 'pause'; target: 'leader' | 'one'; pick: number }
   | { kind: 'partition'; shape: PartitionShape; seed: number }
@@ -88,6 +95,8 @@ function makeFault(kind: NemesisKind, rng: Rng, o: Required<ScheduleOptions>): F
       return { kind: 'kill', target: 'all', pick };
     case 'pause-isolate':
       return { kind, pick };
+    case 'delay-kill-leader':
+      return { kind, pick, delayMs: rng.int(200, 400) };
     case 'pause':
       return { kind, target: rng.chance(0.7) ? 'leader' : 'one', pick };
     case 'partition':

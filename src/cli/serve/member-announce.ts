@@ -33,3 +33,9 @@ export function decodeAnnounce(data: Uint8Array): Announce | null {
     return null;
   }
 }
+
+/**
+ * With the 'skip-leader-noop' test bug, how long a new leader waits before announcing: the
+ * announcement is an entry of its term and would do the skipped no-op's job at once.
+ */
+export const testBugAnnounceDelayMs = 1000;

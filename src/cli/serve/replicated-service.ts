@@ -42,7 +42,7 @@ import type { RaftNode } from '../../raft/driver/raft-node.js';
 import type { ConfChange } from '../../raft/types.js';
 import type { DecisionClock } from './decision-clock.js';
 import type { ApplyOutcome } from './limiter-state-machine.js';
-import { encodeAnnounce } from './member-announce.js';
+import { encodeAnnounce, testBugAnnounceDelayMs } from './member-announce.js';
 import { encodeMemberContext, type MemberDirectory } from './member-directory.js';
 
 export interface ReplicatedServiceOptions {
@@ -57,6 +57,12 @@ export interface ReplicatedServiceOptions {
   onWarn?: (message: string) => void;
   /** Test-only: serve lease denials without checking the lease (jepsen-lite must catch it). */
   leaseWithoutCheck?: boolean;
+  /**
+   * Test-only ('skip-leader-noop'): a new leader serves at once, without waiting to apply the
+   * entries of its log, and announces its address only later, so nothing of its term need
+   * commit before it answers: the core's missing no-op reaches clients.
+   */
+  skipLeaderNoop?: boolean;
 }
 
 const waitStepMs = 2;
@@ -78,8 +84,10 @@ export class ReplicatedService implements RateLimitService {
   constructor(private readonly o: ReplicatedServiceOptions) {
     o.node.on('leader', (change: { leader: string | null; role: string }) => {
       const leading = change.role === 'leader' && change.leader === o.id;
-      this.leaderFloorIndex = leading ? o.node.status().lastIndex : Number.POSITIVE_INFINITY;
-      if (leading) this.announce();
+      const floor = o.skipLeaderNoop ? 0 : o.node.status().lastIndex;
+      this.leaderFloorIndex = leading ? floor : Number.POSITIVE_INFINITY;
+      if (leading && o.skipLeaderNoop) this.skipNoopLeadership();
+      else if (leading) this.announce();
     });
     // Any leader finishes what POST /cluster/members started, even if the leader that added
     // the learner lost leadership before promoting it: learners exist only on the way in.
@@ -370,6 +378,19 @@ export class ReplicatedService implements RateLimitService {
     }
     if (proposed.result.kind === 'error') throw proposed.result.error;
     return { index: proposed.index, outcome: proposed.result };
+  }
+
+  /**
+   * 'skip-leader-noop' test bug: announce later (the announcement would do the no-op's job)
+   * and ask for a quorum round at once, so the lease comes one round trip after election,
+   * before the first client entry of the term commits.
+   */
+  private skipNoopLeadership(): void {
+    const later = (): void => {
+      if (this.o.node.isLeader()) this.announce();
+    };
+    setTimeout(later, testBugAnnounceDelayMs).unref();
+    this.o.node.readIndex().catch(() => {});
   }
 
   /** Tells every node where this leader's HTTP API is (best effort: the next leader retries). */

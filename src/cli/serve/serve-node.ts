@@ -133,6 +133,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     members,
     requestTimeoutMs: o.requestTimeoutMs,
     leaseWithoutCheck: o.testBugs.includes('lease-denial-without-lease'),
+    skipLeaderNoop: o.testBugs.includes('skip-leader-noop'),
     onWarn: (m) => logger.warn(m),
   });
   const app = buildApi(service, {
