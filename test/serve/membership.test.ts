@@ -84,8 +84,20 @@ t.test('join, promote, remove, transfer, leader self-removal under load', async 
   leader = await c.waitLeader();
   t.notOk((await members(c, leader)).includes(removed), `${removed} is no longer a member`);
 
-  // (d) transfer to an up-to-date follower.
+  // A --join node restarted after the entries that added it were compacted away must still
+  // reach its peers (members.json): without their addresses it can neither acknowledge the
+  // leader nor stand for election, so the transfer below would fail.
   const to = leader === 'n4' ? 'n5' : 'n4';
+  await sleep(1500);
+  await c.kill(to, 'SIGKILL');
+  c.start(to, true);
+  const caughtUp = await until(async () => {
+    const [mine, theirs] = [await view(c, to), await view(c, leader)];
+    return mine !== null && theirs !== null && mine.appliedIndex >= theirs.commitIndex - 20;
+  }, 20_000);
+  t.ok(caughtUp, `${to} caught up after its restart\n${caughtUp ? '' : c.dumpLogs()}`);
+
+  // (d) transfer to an up-to-date follower (the restarted joiner, brought up to date first).
   const tr = await c.request(leader, 'POST', '/cluster/leader', { to });
   t.equal(tr.status < 300, true, `POST /cluster/leader ${to} (${tr.status})`);
   t.equal(await c.waitLeader(10_000), to, `${to} leads after the transfer`);

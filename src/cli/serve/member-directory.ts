@@ -13,8 +13,10 @@ export class MemberDirectory {
   private readonly raft = new Map<string, string>();
   private readonly http = new Map<string, string>();
 
-  constructor(peers: Record<string, string>, self: { id: string; http: string }) {
+  constructor(peers: Record<string, string>, self: { id: string; http: string; raft: string }) {
     for (const [id, address] of Object.entries(peers)) this.raft.set(id, address);
+    // Its own Raft address too: this node's snapshots carry the directory to others.
+    if (!this.raft.has(self.id)) this.raft.set(self.id, self.raft);
     this.http.set(self.id, self.http);
   }
 

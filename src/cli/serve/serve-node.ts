@@ -16,6 +16,7 @@ import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { DecisionClock } from './decision-clock.js';
 import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
 import { MemberDirectory } from './member-directory.js';
+import { loadDirectoryFile, saveDirectoryFile } from './member-directory-file.js';
 import { ReplicatedService } from './replicated-service.js';
 import { createNodeClock } from './test-clock.js';
 import { readTlsFiles, type TlsFiles } from './tls-files.js';
@@ -76,7 +77,10 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const decisionClock = new DecisionClock(o.id, clock.wallMs, clock.monoMs, 2 * electionTimeoutMs);
   decisionClock.witness(engine.lastTs);
   const metrics = createMetrics();
-  const members = new MemberDirectory(o.peers, { id: o.id, http: o.http });
+  const members = new MemberDirectory(o.peers, { id: o.id, http: o.http, raft: o.raft });
+  const savedMembers = loadDirectoryFile(o.data);
+  if (savedMembers !== null) members.import(savedMembers);
+  const saveMembers = (): void => saveDirectoryFile(o.data, members.export());
   const sm = new LimiterStateMachine(engine, store, {
     onAnnounce: (a) => members.setHttp(a.id, a.http),
     directory: members,
@@ -115,6 +119,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   });
   node.on('conf-change', (c: ConfChange) => {
     members.onConfChange(c);
+    saveMembers();
     logger.info({ change: c.type, member: c.id }, 'membership change');
   });
   node.on('snapshot-installed', (meta: SnapshotMeta) => {
@@ -123,6 +128,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       const raft = members.raftOf(id);
       if (id !== o.id && raft !== null && !(id in o.peers)) node.setPeerAddress(id, raft);
     }
+    saveMembers();
   });
   node.on('leader', () => metrics.leaderChanges.inc());
   const service = new ReplicatedService({
@@ -144,6 +150,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     loggerInstance: logger,
   });
   await node.start();
+  dialSavedMembers(node, members, o);
   const http = parseAddress(o.http);
   await app.listen({ host: http.host, port: http.port });
   metrics.onScrape = raftGauges(node, metrics);
@@ -182,6 +189,18 @@ function raftGauges(node: RaftNode<ApplyOutcome>, metrics: DrlMetrics): () => vo
     metrics.peerConnects.inc(t.connects - seen.connects);
     seen = { authFailures: t.authFailures, connects: t.connects };
   };
+}
+
+/**
+ * After a restart, dials the members of the recovered configuration whose addresses this node
+ * learned earlier (members.json), unless --peers names them (the configured address wins).
+ */
+function dialSavedMembers(node: RaftNode<ApplyOutcome>, members: MemberDirectory, o: ServeOptions) {
+  const { conf } = node.status();
+  for (const id of [...conf.voters, ...conf.learners]) {
+    const raft = members.raftOf(id);
+    if (id !== o.id && raft !== null && !(id in o.peers)) node.setPeerAddress(id, raft);
+  }
 }
 
 /** DRL_TEST_CRASH_IN_RESTORE=N (with --test-mode): die after N records of a snapshot install. */
