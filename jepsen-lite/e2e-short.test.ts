@@ -32,15 +32,26 @@ t.test('a short mixed-fault run against a real 3-node group checks ok', async (t
 });
 
 t.test('ack-before-fsync under kill -9 of all nodes is caught', async (t) => {
-  const { report, summary, reportPath, historyPath } = await runShortE2E({
-    seed: 1,
-    testBugs: ['ack-before-fsync'],
-    nemeses: ['kill-all'],
-    // A restart takes seconds on a loaded machine: leave room for answers after each one.
-    timeMs: 20_000,
-    gapMs: 7000,
-    faultMs: 1500,
-  });
-  cleanUpIfPassed(t, historyPath);
-  t.equal(report.result, 'fail', `${summary} (${reportPath})`);
+  // A 20 s run holds one kill of all nodes; when it lands just after a quorum committed its
+  // held writes, no acknowledged entry is lost and there is nothing to find (seen once in about
+  // ten runs). So up to three seeds run; the bug must be caught in one of them.
+  const missed: string[] = [];
+  for (const seed of [1, 2, 3]) {
+    const { report, summary, reportPath, historyPath } = await runShortE2E({
+      seed,
+      testBugs: ['ack-before-fsync'],
+      nemeses: ['kill-all'],
+      // A restart takes seconds on a loaded machine: leave room for answers after each one.
+      timeMs: 20_000,
+      gapMs: 7000,
+      faultMs: 1500,
+    });
+    if (report.result === 'fail') {
+      cleanUpIfPassed(t, historyPath);
+      t.pass(`caught with seed ${seed}: ${summary} (${reportPath})`);
+      return;
+    }
+    missed.push(`seed ${seed}: ${summary} (${reportPath})`);
+  }
+  t.fail(`ack-before-fsync not caught in 3 seeds:\n${missed.join('\n')}`);
 });
