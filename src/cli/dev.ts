@@ -67,25 +67,33 @@ function prefixLines(child: ChildProcess, id: string): void {
   }
 }
 
+/**
+ * Prints "group up" once EVERY node answers and knows the leader: the printed curl (and the
+ * README's) may go to any node, so a node still starting must not be the one it reaches.
+ */
 async function announceLeader(https: string[]): Promise<void> {
   const deadline = Date.now() + leaderWaitMsMax;
   while (Date.now() < deadline) {
-    for (const http of https) {
-      try {
-        const res = await fetch(`http://${http}/cluster`, { signal: AbortSignal.timeout(500) });
-        const body = (await res.json()) as { leader?: string | null };
-        if (res.ok && body.leader) {
-          const curl = `curl -s -X POST http://${https[0]}/allow -H 'content-type: application/json' -d '{"key":"user:1","limit":5,"windowMs":10000}'`;
-          process.stdout.write(`[dev] group up, leader ${body.leader}; try:\n[dev] ${curl}\n`);
-          return;
-        }
-      } catch {
-        // not up yet
-      }
+    const leaders = await Promise.all(https.map(leaderSeenBy));
+    const leader = leaders[0];
+    if (leader && leaders.every((l) => l === leader)) {
+      const curl = `curl -s -X POST http://${https[0]}/allow -H 'content-type: application/json' -d '{"key":"user:1","limit":5,"windowMs":10000}'`;
+      process.stdout.write(`[dev] group up, leader ${leader}; try:\n[dev] ${curl}\n`);
+      return;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   process.stdout.write(`[dev] no leader after ${leaderWaitMsMax} ms\n`);
+}
+
+async function leaderSeenBy(http: string): Promise<string | null> {
+  try {
+    const res = await fetch(`http://${http}/cluster`, { signal: AbortSignal.timeout(500) });
+    const body = (await res.json()) as { leader?: string | null };
+    return res.ok && body.leader ? body.leader : null;
+  } catch {
+    return null; // not up yet
+  }
 }
 
 export function defaultDataDir(): string {
