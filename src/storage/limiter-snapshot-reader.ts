@@ -9,6 +9,7 @@ import {
   ruleRecord,
   windowRecord,
 } from './limiter-rows.js';
+import { SELECT_ALL_SQL } from './limiter-statements.js';
 
 /**
  * The last durable limiter snapshot, read through its own connection inside one read
@@ -59,24 +60,10 @@ export class LimiterSnapshotReader {
 
   private *generate(): Generator<StateRecord> {
     const db = this.db;
-    yield* mapRows(db.prepare('SELECT name, value FROM limiter_meta ORDER BY name'), metaRecord);
-    yield* mapRows(
-      db.prepare('SELECT name, lim, window_ms, algorithm, burst FROM limiter_rules ORDER BY name'),
-      ruleRecord,
-    );
-    yield* mapRows(
-      db.prepare('SELECT rule, key, lim, window_ms FROM limiter_overrides ORDER BY rule, key'),
-      overrideRecord,
-    );
-    yield* mapRows(
-      db.prepare('SELECT rule, key, data FROM limiter_windows ORDER BY rule, key'),
-      windowRecord,
-    );
-    yield* mapRows(
-      db.prepare(
-        'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq FROM limiter_requests ORDER BY id',
-      ),
-      requestRecord,
-    );
+    yield* mapRows(db.prepare(SELECT_ALL_SQL.meta), metaRecord);
+    yield* mapRows(db.prepare(SELECT_ALL_SQL.rules), ruleRecord);
+    yield* mapRows(db.prepare(SELECT_ALL_SQL.overrides), overrideRecord);
+    yield* mapRows(db.prepare(SELECT_ALL_SQL.windows), windowRecord);
+    yield* mapRows(db.prepare(SELECT_ALL_SQL.requests), requestRecord);
   }
 }

@@ -1,5 +1,18 @@
 import type Database from 'better-sqlite3';
 
+/**
+ * Whole-table reads, shared by the store and the snapshot stream reader so a new column is
+ * added in one place. ORDER BY the primary key is free (WITHOUT ROWID tables scan in that order).
+ */
+export const SELECT_ALL_SQL = {
+  meta: 'SELECT name, value FROM limiter_meta ORDER BY name',
+  rules: 'SELECT name, lim, window_ms, algorithm, burst FROM limiter_rules ORDER BY name',
+  overrides: 'SELECT rule, key, lim, window_ms FROM limiter_overrides ORDER BY rule, key',
+  windows: 'SELECT rule, key, data FROM limiter_windows ORDER BY rule, key',
+  requests:
+    'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq FROM limiter_requests ORDER BY id',
+} as const;
+
 /** Every statement the snapshot store runs, prepared once per connection. */
 export function prepareLimiterStatements(db: Database.Database): LimiterStatements {
   return {
@@ -7,31 +20,29 @@ export function prepareLimiterStatements(db: Database.Database): LimiterStatemen
     putStore: db.prepare('INSERT OR REPLACE INTO limiter_store (name, value) VALUES (?, ?)'),
     putMeta: db.prepare('INSERT OR REPLACE INTO limiter_meta (name, value) VALUES (?, ?)'),
     deleteMeta: db.prepare('DELETE FROM limiter_meta WHERE name = ?'),
-    allMeta: db.prepare('SELECT name, value FROM limiter_meta'),
+    allMeta: db.prepare(SELECT_ALL_SQL.meta),
     putRule: db.prepare(
       'INSERT OR REPLACE INTO limiter_rules (name, lim, window_ms, algorithm, burst) VALUES (?, ?, ?, ?, ?)',
     ),
     deleteRule: db.prepare('DELETE FROM limiter_rules WHERE name = ?'),
-    allRules: db.prepare('SELECT name, lim, window_ms, algorithm, burst FROM limiter_rules'),
+    allRules: db.prepare(SELECT_ALL_SQL.rules),
     putOverride: db.prepare(
       'INSERT OR REPLACE INTO limiter_overrides (rule, key, lim, window_ms) VALUES (?, ?, ?, ?)',
     ),
     deleteOverride: db.prepare('DELETE FROM limiter_overrides WHERE rule = ? AND key = ?'),
-    allOverrides: db.prepare('SELECT rule, key, lim, window_ms FROM limiter_overrides'),
+    allOverrides: db.prepare(SELECT_ALL_SQL.overrides),
     putWindow: db.prepare(
       'INSERT OR REPLACE INTO limiter_windows (rule, key, data) VALUES (?, ?, ?)',
     ),
     deleteWindow: db.prepare('DELETE FROM limiter_windows WHERE rule = ? AND key = ?'),
-    allWindows: db.prepare('SELECT rule, key, data FROM limiter_windows'),
+    allWindows: db.prepare(SELECT_ALL_SQL.windows),
     putRequest: db.prepare(
       `INSERT OR REPLACE INTO limiter_requests
        (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteRequest: db.prepare('DELETE FROM limiter_requests WHERE id = ?'),
-    allRequests: db.prepare(
-      'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq FROM limiter_requests',
-    ),
+    allRequests: db.prepare(SELECT_ALL_SQL.requests),
   };
 }
 
