@@ -82,6 +82,8 @@ export class Limiter implements LimiterStateMachine {
   private droppedWindows: Array<[string, string]> = [];
   /** Whether the last `allow` answered from the exactly-once table. */
   lastDuplicate = false;
+  /** After a duplicate: the requestId table's entry that answered it. */
+  lastFirst: RequestEntry | undefined = undefined;
 
   constructor(private readonly options: LimiterOptions = {}) {
     this.requests = new RequestTable(
@@ -125,7 +127,11 @@ export class Limiter implements LimiterStateMachine {
     return [...state.overrides].map(([key, spec]) => ({ key, spec: { ...spec } }));
   }
 
-  apply(command: Command): ApplyResult {
+  /**
+   * `logIndex` is where the caller's log placed the command (a replicated node's entry index):
+   * kept with a requestId's decision so a retry can name the entry that first decided it.
+   */
+  apply(command: Command, logIndex?: number): ApplyResult {
     if (typeof command !== 'object' || command === null) {
       throw new DrlError('invalid_argument', 'command must be an object');
     }
@@ -139,8 +145,17 @@ export class Limiter implements LimiterStateMachine {
           command.limit,
           command.windowMs,
           command.requestId,
+          logIndex,
         );
-        return { type: 'decision', decision, duplicate: this.lastDuplicate };
+        if (!this.lastDuplicate) return { type: 'decision', decision, duplicate: false };
+        const first = this.lastFirst!;
+        return {
+          type: 'decision',
+          decision,
+          duplicate: true,
+          firstTs: first.ts,
+          firstLogIndex: first.logIndex,
+        };
       }
       case 'setRule':
         this.setRule(command.ts, command.name, command.spec);
@@ -168,7 +183,8 @@ export class Limiter implements LimiterStateMachine {
   /**
    * The fast path of `apply({type:'allow', ...})`: same validation, same effect, no command
    * object. Returns a fresh Decision object each call (never retained by the engine), so callers
-   * may hand it to users as is. `lastDuplicate` tells whether it came from the requestId table.
+   * may hand it to users as is. `lastDuplicate` tells whether it came from the requestId table
+   * (then `lastFirst` is the table's entry: the first decision's ts and log index).
    */
   allow(
     ts: number,
@@ -178,6 +194,7 @@ export class Limiter implements LimiterStateMachine {
     limit?: number,
     windowMs?: number,
     requestId?: string,
+    logIndex?: number,
   ): Decision {
     this.checkTs(ts);
     const state = this.resolve(key, rule, cost, limit, windowMs);
@@ -197,6 +214,7 @@ export class Limiter implements LimiterStateMachine {
         }
         this.advance(ts);
         this.lastDuplicate = true;
+        this.lastFirst = prior;
         return { ...prior.decision };
       }
     }
@@ -211,7 +229,7 @@ export class Limiter implements LimiterStateMachine {
       true,
     );
     if (requestId !== undefined) {
-      this.requests.put(requestId, fingerprint, ts, Object.freeze({ ...decision }));
+      this.requests.put(requestId, fingerprint, ts, Object.freeze({ ...decision }), logIndex);
     }
     this.lastDuplicate = false;
     this.advance(ts);
@@ -575,6 +593,7 @@ export class Limiter implements LimiterStateMachine {
               ts: record.ts,
               decision: Object.freeze({ ...record.decision }),
               seq: record.seq ?? requests.length,
+              logIndex: record.logIndex,
             },
           ]);
           break;
@@ -612,11 +631,8 @@ function algorithmOfWindow(data: Uint8Array): Algorithm {
   throw corrupt('window algorithm code');
 }
 
-function requestRecord(
-  id: string,
-  entry: { fingerprint: string; ts: number; decision: Decision; seq: number },
-): StateRecord {
-  return {
+function requestRecord(id: string, entry: RequestEntry): StateRecord {
+  const record: StateRecord = {
     kind: 'request',
     id,
     fingerprint: entry.fingerprint,
@@ -624,6 +640,8 @@ function requestRecord(
     decision: { ...entry.decision },
     seq: entry.seq,
   };
+  if (entry.logIndex !== undefined) record.logIndex = entry.logIndex;
+  return record;
 }
 
 function unknownRule(name: string): DrlError {

@@ -12,6 +12,8 @@ export interface RequestEntry {
   ts: number;
   decision: Decision;
   seq: number;
+  /** Where the caller's log placed the deciding command; undefined outside a replicated log. */
+  logIndex: number | undefined;
 }
 
 export class RequestTable {
@@ -37,9 +39,15 @@ export class RequestTable {
     return entry;
   }
 
-  put(id: string, fingerprint: string, ts: number, decision: Decision): void {
+  put(
+    id: string,
+    fingerprint: string,
+    ts: number,
+    decision: Decision,
+    logIndex: number | undefined,
+  ): void {
     this.remove(id);
-    this.entries.set(id, { fingerprint, ts, decision, seq: this.nextSeq++ });
+    this.entries.set(id, { fingerprint, ts, decision, seq: this.nextSeq++, logIndex });
     if (this.tracking) this.changed.add(id);
     while (this.entries.size > this.max) this.remove(this.entries.keys().next().value!);
   }

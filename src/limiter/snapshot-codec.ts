@@ -14,7 +14,16 @@ const MAGIC = 0x44524c31;
 const HEADER_BYTES = 12;
 export const FRAME_BYTES_MAX = 64 * 1024;
 
-const KIND = { meta: 1, rule: 2, override: 3, window: 4, request: 5, end: 255 } as const;
+/** requestAt: a request record followed by its log index (f64); older streams have none. */
+const KIND = {
+  meta: 1,
+  rule: 2,
+  override: 3,
+  window: 4,
+  request: 5,
+  requestAt: 6,
+  end: 255,
+} as const;
 const ALGORITHMS: Algorithm[] = ['sliding-log', 'sliding-counter', 'token-bucket'];
 
 const encoder = new TextEncoder();
@@ -96,12 +105,13 @@ function writeRecord(out: Out, record: StateRecord): void {
       out.raw(record.data);
       return;
     case 'request':
-      out.u8(KIND.request);
+      out.u8(record.logIndex === undefined ? KIND.request : KIND.requestAt);
       out.str(record.id);
       out.str(record.fingerprint);
       out.f64(record.ts);
       out.f64(record.seq ?? -1);
       writeDecision(out, record.decision);
+      if (record.logIndex !== undefined) out.f64(record.logIndex);
       return;
   }
 }
@@ -248,15 +258,22 @@ function readRecord(input: In, kind: number): StateRecord {
     }
     case KIND.window:
       return { kind: 'window', rule: input.str(), key: input.str(), data: input.raw() };
-    case KIND.request: {
+    case KIND.request:
+    case KIND.requestAt: {
       const id = input.str();
       const fingerprint = input.str();
       const ts = input.f64();
       const seq = input.f64();
-      const decision = readDecision(input);
-      return seq < 0
-        ? { kind: 'request', id, fingerprint, ts, decision }
-        : { kind: 'request', id, fingerprint, ts, decision, seq };
+      const record: StateRecord = {
+        kind: 'request',
+        id,
+        fingerprint,
+        ts,
+        decision: readDecision(input),
+      };
+      if (seq >= 0) record.seq = seq;
+      if (kind === KIND.requestAt) record.logIndex = input.f64();
+      return record;
     }
     default:
       throw corrupt(`unknown record kind ${kind}`);

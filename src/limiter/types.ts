@@ -102,7 +102,15 @@ export type Command =
  * changes no state.
  */
 export type ApplyResult =
-  | { type: 'decision'; decision: Decision; duplicate: boolean }
+  | { type: 'decision'; decision: Decision; duplicate: false }
+  /** Answered from the requestId table: the first decision, its ts and (if given) log index. */
+  | {
+      type: 'decision';
+      decision: Decision;
+      duplicate: true;
+      firstTs: number;
+      firstLogIndex: number | undefined;
+    }
   | { type: 'ok' };
 
 /**
@@ -124,6 +132,8 @@ export type StateRecord =
       decision: Decision;
       /** Order of arrival (the count bound drops the lowest first); added by the engine. */
       seq?: number;
+      /** The caller's position of the deciding command (a replicated node's log index). */
+      logIndex?: number;
     };
 
 /** Identity of a record for deletes in an incremental snapshot. */

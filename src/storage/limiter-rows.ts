@@ -36,6 +36,7 @@ export interface RequestRow {
   reset_ms: number;
   retry_after_ms: number | null;
   seq: number | null;
+  log_index: number | null;
 }
 
 export function* mapRows<Row>(
@@ -84,5 +85,6 @@ export function requestRecord(row: RequestRow): StateRecord {
     },
   };
   if (row.seq !== null) record.seq = row.seq;
+  if (row.log_index !== null) record.logIndex = row.log_index;
   return record;
 }

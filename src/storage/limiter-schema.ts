@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
 
 /** Bump when a table changes shape; a file written by another version is refused, not guessed at. */
-export const LIMITER_SCHEMA_VERSION = 1;
+export const LIMITER_SCHEMA_VERSION = 2;
 
 // WITHOUT ROWID: the primary key is the lookup key, so one b-tree per table instead of two.
 const TABLES = `
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS limiter_windows (
 CREATE TABLE IF NOT EXISTS limiter_requests (
   id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, ts INTEGER NOT NULL,
   allowed INTEGER NOT NULL, lim INTEGER NOT NULL, remaining INTEGER NOT NULL,
-  reset_ms INTEGER NOT NULL, retry_after_ms INTEGER, seq INTEGER) WITHOUT ROWID;
+  reset_ms INTEGER NOT NULL, retry_after_ms INTEGER, seq INTEGER, log_index INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS limiter_journal (
   seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL,
   rule TEXT, key TEXT, cost INTEGER, lim INTEGER, window_ms INTEGER, request_id TEXT, body TEXT);
@@ -48,6 +48,15 @@ export function ensureLimiterSchema(db: Database.Database): void {
       'schema_version',
       LIMITER_SCHEMA_VERSION,
     );
+  } else if (row.value === 1) {
+    // Version 2 added limiter_requests.log_index (a retry names the entry that first decided it).
+    db.transaction(() => {
+      db.exec('ALTER TABLE limiter_requests ADD COLUMN log_index INTEGER');
+      db.prepare('UPDATE limiter_store SET value = ? WHERE name = ?').run(
+        LIMITER_SCHEMA_VERSION,
+        'schema_version',
+      );
+    })();
   } else if (row.value !== LIMITER_SCHEMA_VERSION) {
     throw new DrlError(
       'storage_corrupt',

@@ -112,6 +112,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
           d.resetMs,
           d.retryAfterMs,
           record.seq ?? null,
+          record.logIndex ?? null,
         );
         return;
       }

@@ -10,7 +10,7 @@ export const SELECT_ALL_SQL = {
   overrides: 'SELECT rule, key, lim, window_ms FROM limiter_overrides ORDER BY rule, key',
   windows: 'SELECT rule, key, data FROM limiter_windows ORDER BY rule, key',
   requests:
-    'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq FROM limiter_requests ORDER BY id',
+    'SELECT id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq, log_index FROM limiter_requests ORDER BY id',
 } as const;
 
 /** Every statement the snapshot store runs, prepared once per connection. */
@@ -38,8 +38,8 @@ export function prepareLimiterStatements(db: Database.Database): LimiterStatemen
     allWindows: db.prepare(SELECT_ALL_SQL.windows),
     putRequest: db.prepare(
       `INSERT OR REPLACE INTO limiter_requests
-       (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (id, fingerprint, ts, allowed, lim, remaining, reset_ms, retry_after_ms, seq, log_index)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteRequest: db.prepare('DELETE FROM limiter_requests WHERE id = ?'),
     allRequests: db.prepare(SELECT_ALL_SQL.requests),

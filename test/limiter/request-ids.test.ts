@@ -7,20 +7,24 @@ const T0 = 1_700_000_000_000;
 t.test('a retry returns the first decision and counts nothing', async (t) => {
   const limiter = createLimiter();
   limiter.setRule(T0, 'default', { limit: 1, windowMs: 1000 });
-  const first = limiter.apply({ type: 'allow', ts: T0, key: 'k', requestId: 'r' });
-  const retry = limiter.apply({ type: 'allow', ts: T0 + 10, key: 'k', requestId: 'r' });
+  const first = limiter.apply({ type: 'allow', ts: T0, key: 'k', requestId: 'r' }, 7);
+  const retry = limiter.apply({ type: 'allow', ts: T0 + 10, key: 'k', requestId: 'r' }, 8);
   t.same(first, {
     type: 'decision',
     decision: { allowed: true, limit: 1, remaining: 0, resetMs: 1000, retryAfterMs: 0 },
     duplicate: false,
   });
-  t.same(retry, { ...first, duplicate: true });
+  t.same(retry, { ...first, duplicate: true, firstTs: T0, firstLogIndex: 7 }, 'names the first');
   t.equal(limiter.allow(T0 + 10, 'k').allowed, false, 'the first counted once: the window is full');
   t.equal(limiter.usage('default', 'k', T0 + 10).used, 1);
   const denied = limiter.apply({ type: 'allow', ts: T0 + 20, key: 'k', requestId: 'd' });
   limiter.apply({ type: 'tick', ts: T0 + 5000 });
   const deniedRetry = limiter.apply({ type: 'allow', ts: T0 + 5000, key: 'k', requestId: 'd' });
-  t.same(deniedRetry, { ...denied, duplicate: true }, 'a denial is remembered too');
+  t.same(
+    deniedRetry,
+    { ...denied, duplicate: true, firstTs: T0 + 20, firstLogIndex: undefined },
+    'a denial is remembered too (no log index given, none kept)',
+  );
 });
 
 t.test('same id with another body is a conflict and changes nothing', async (t) => {

@@ -30,6 +30,8 @@ function busy(): Limiter {
       undefined,
       undefined,
       i % 7 === 0 ? `req-${i}` : undefined,
+      // Half the requestIds carry a log index (a replicated node's), half none (embedded).
+      i % 14 === 0 ? 1000 + i : undefined,
     );
   }
   return limiter;
@@ -63,6 +65,19 @@ t.test('codec round-trips, in bounded frames, under any re-chunking', async (t) 
     }),
     { numRuns: 30 },
   );
+});
+
+t.test('a requestId keeps its log index through the codec and a restore', async (t) => {
+  const records = [...busy().records()].filter((r) => r.kind === 'request');
+  const indexed = records.filter((r) => r.kind === 'request' && r.logIndex !== undefined);
+  t.ok(indexed.length > 0 && indexed.length < records.length, 'both kinds of request record');
+  const restored = createLimiter();
+  restored.restore(decodeSnapshot([...encodeSnapshot(busy().records())]));
+  const retry = restored.apply(
+    { type: 'allow', ts: T0 + 3000, key: 'key-0-', rule: 'default', cost: 1, requestId: 'req-0' },
+    9999,
+  );
+  t.match(retry, { duplicate: true, firstTs: T0, firstLogIndex: 1000 });
 });
 
 t.test('a record bigger than a frame gets a frame of its own', async (t) => {

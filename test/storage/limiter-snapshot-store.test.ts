@@ -29,6 +29,7 @@ const records: StateRecord[] = [
     ts: 1_700_000_000_001,
     decision: { allowed: true, limit: 10, remaining: 9, resetMs: 60_000, retryAfterMs: 0 },
     seq: 4,
+    logIndex: 17,
   },
 ];
 
@@ -157,5 +158,21 @@ t.test('a file from another schema version is refused', async (t) => {
   new LimiterSnapshotStore(db);
   db.prepare("UPDATE limiter_store SET value = 99 WHERE name = 'schema_version'").run();
   t.throws(() => new LimiterSnapshotStore(db), { code: 'storage_corrupt' });
+  db.close();
+});
+
+t.test('a version 1 file gains the requestId log index column and keeps its rows', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const db = openExclusiveDatabase(path);
+  writeAll(new LimiterSnapshotStore(db), 3, records.slice(0, -1));
+  // What version 1 wrote: no log_index column.
+  db.exec('ALTER TABLE limiter_requests DROP COLUMN log_index');
+  db.prepare("UPDATE limiter_store SET value = 1 WHERE name = 'schema_version'").run();
+  const store = new LimiterSnapshotStore(db);
+  t.same(normalize(store.records()), normalize(records.slice(0, -1)), 'old rows read as before');
+  writeAll(store, 4, records);
+  t.same(normalize(store.records()), normalize(records), 'a log index is stored after migrating');
+  const version = db.prepare("SELECT value FROM limiter_store WHERE name = 'schema_version'");
+  t.equal((version.get() as { value: number }).value, 2);
   db.close();
 });

@@ -13,7 +13,6 @@ import type { SnapshotSource, StateMachine } from '../../raft/driver/state-machi
 import { type Entry, EntryType, type SnapshotMeta } from '../../raft/types.js';
 import { SlicedSnapshotWrite } from '../../storage/limiter-sliced-write.js';
 import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
-import { FirstAnswerTable } from './first-answer-table.js';
 import { decodeImage, encodeImage, imageSource } from './limiter-snapshot-image.js';
 import { type Announce, decodeAnnounce, isAnnounce } from './member-announce.js';
 import type { DirectoryImage } from './member-directory.js';
@@ -66,7 +65,6 @@ export interface LimiterStateMachineOptions {
 export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   private applied: number;
   private snapshotIndex: number;
-  private readonly firstAnswers = new FirstAnswerTable();
   /** The periodic snapshot being written a slice per turn, if any. */
   private writing: {
     write: SlicedSnapshotWrite;
@@ -268,26 +266,18 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     }
     this.o.onTs?.(command.ts);
     try {
-      const result = this.engine.apply(command);
-      if (command.type === 'allow' && command.requestId !== undefined) {
-        return this.firstAnswer(command.requestId, result, entry.index, command.ts);
+      const result = this.engine.apply(command, entry.index);
+      // A retried requestId answers with the first decision's index and ts (the contract:
+      // "returns the first decision"); the engine keeps both in its snapshot, so this holds
+      // after a restore too. A record written before log indexes were kept answers as a retry.
+      if (result.type === 'decision' && result.duplicate && result.firstLogIndex !== undefined) {
+        return { kind: 'result', result, ts: result.firstTs, index: result.firstLogIndex };
       }
       return { kind: 'result', result, ts: command.ts };
     } catch (err) {
       if (isDrlError(err)) return { kind: 'error', error: err };
       throw err;
     }
-  }
-
-  /** A requestId's first decision carries its own index and ts; a retry answers with those. */
-  private firstAnswer(id: string, result: ApplyResult, index: number, ts: number): ApplyOutcome {
-    if (result.type === 'decision' && result.duplicate) {
-      const first = this.firstAnswers.get(id);
-      if (first !== undefined) return { kind: 'result', result, ts: first.ts, index: first.index };
-    } else {
-      this.firstAnswers.remember(id, index, ts);
-    }
-    return { kind: 'result', result, ts };
   }
 }
 
