@@ -222,24 +222,30 @@ export class Cluster {
   }
 
   /**
-   * Polls until some live node reports itself leader and every node in `among` answers HTTP
-   * (a node votes as soon as its Raft port is up, before its HTTP listens), or time runs out.
+   * Polls until some live node reports itself leader, every node in `among` answers HTTP (a
+   * node votes as soon as its Raft port is up, before its HTTP listens) and every one of them
+   * the leader counts as a member names it as leader (a follower that has not heard from the
+   * new leader yet answers 503 instead of forwarding), or time runs out.
    */
   async waitLeader(timeoutMs = 30_000, among = this.alive()): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      let leader: string | null = null;
-      let answered = 0;
+      const views = new Map<string, Record<string, unknown>>();
       for (const id of among) {
         try {
-          const r = await this.request(id, 'GET', '/cluster', undefined, 500);
-          answered++;
-          if (r.body.role === 'leader' && among.includes(r.body.id as string)) leader = id;
+          views.set(id, (await this.request(id, 'GET', '/cluster', undefined, 500)).body);
         } catch {
           // not up yet
         }
       }
-      if (leader !== null && answered === among.length) return leader;
+      const leader = among.find((id) => views.get(id)?.role === 'leader');
+      if (leader !== undefined && views.size === among.length) {
+        const members = (views.get(leader)!.members as Array<{ id: string }>).map((m) => m.id);
+        const agreed = among.every(
+          (id) => !members.includes(id) || views.get(id)!.leader === leader,
+        );
+        if (agreed) return leader;
+      }
       await sleep(100);
     }
     throw new Error(
