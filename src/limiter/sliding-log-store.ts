@@ -164,6 +164,35 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       u32[u + U_START] = p;
       u32[u + U_SUM] = held;
     }
+    if (record && shared === windowMs && n > 0 && n < cap && held + cost <= limit) {
+      // The common grant, written here: the key's window is unchanged (so after the drop above
+      // `held` is exactly what counts: no cutoff scan), its segment has room, and the grant
+      // neither widens a unit key nor merges into the newest entry. No intermediate objects and
+      // no second look at the row, where append() would re-derive every field.
+      const offset = ts - base;
+      if ((cost === 1 || width === 2) && offset !== u32[u + U_NEWEST] && offset <= OFFSET_MAX) {
+        // Checked: the segment skip above relies on offsets being >= 0.
+        if (offset < 0) throw new Error('sliding-log: grant before its key base');
+        let q = p + n;
+        if (q >= cap) q -= cap;
+        if (width === 1) entries[pos + q] = offset;
+        else {
+          entries[pos + q * 2] = offset;
+          entries[pos + q * 2 + 1] = cost;
+        }
+        u32[u + U_LEN] = n + 1;
+        u32[u + U_NEWEST] = offset;
+        u32[u + U_SUM] = held + cost;
+        this.markDirty(key, slot);
+        return {
+          allowed: true,
+          limit,
+          remaining: limit - held - cost,
+          resetMs: windowMs,
+          retryAfterMs: 0,
+        };
+      }
+    }
     const weff = Math.min(windowMs, shared);
     const start = p;
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
