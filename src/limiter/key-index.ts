@@ -14,6 +14,13 @@
  * or LONG + length (the string kept in a side array: keys over INLINE_CHARS_MAX chars or with a
  * char above U+00FF), then INLINE_CHARS_MAX Latin-1 bytes, 4 per word; then the store's words.
  *
+ * Rows live in chunks: the first holds `firstChunkSlots` slots and each later one as many as all
+ * before it, so the total doubles as before but growing never copies a row (at 1M keys the old
+ * doubling buffer copied 32 MB into fresh pages at its last growth, ~10% of the first pass of
+ * (b)), and a slot's chunk never changes: a store may keep the chunk it read a slot's row from.
+ * Chunk k > 0 starts at slot firstChunkSlots << (k - 1), so a slot's chunk is found from its
+ * highest bit (clz32), with no table walk.
+ *
  * The hash is FNV-1a over UTF-16 units with a per-index random seed, finished with murmur3's
  * mixer; the seed makes colliding keys hard to pick from outside. It affects only where keys sit
  * in the cell table: iteration is in slot order, so nothing observable depends on it.
@@ -29,11 +36,22 @@ const INLINE_CHARS_MAX = (KEY_WORDS - K_CHARS) * 4;
 /** Length word of a key kept in the side array (keys are <= 512 bytes, far below this). */
 const LONG = 0x10000;
 const CELLS_MIN = 1024;
+/** Slots in the first row chunk (each later chunk holds as many as all the chunks before it). */
+export const FIRST_CHUNK_SLOTS = 1024;
 
 export class KeyIndex {
-  /** `stride` words per slot: the key (KEY_WORDS), then the store's record. Replaced on growth. */
-  rows: Uint32Array;
+  /** Chunk k: `stride` words per slot (the key, KEY_WORDS, then the store's record). */
+  readonly rowChunks: Uint32Array[] = [];
   readonly stride: number;
+  /** Slots the chunks hold together. */
+  capacity = 0;
+  /** Set by a successful `find`: the chunk holding the slot's row and the row's first word. */
+  foundRows: Uint32Array = new Uint32Array(0);
+  foundAt = 0;
+  /** log2 of the first chunk's slot count: chunk of slot s = 32 - clz32(s >>> shift). */
+  private readonly shift: number;
+  /** First slot of each chunk. */
+  private readonly chunkStart: number[] = [];
   /** One past the highest slot ever used: iteration and the sweep stop here. */
   end = 0;
   private count = 0;
@@ -50,20 +68,34 @@ export class KeyIndex {
   private missHash = 0;
   private missInline = false;
 
-  constructor(recordWords: number) {
+  /** `firstChunkSlots`: a power of two (small in tests, to cross many chunk boundaries). */
+  constructor(recordWords: number, firstChunkSlots = FIRST_CHUNK_SLOTS) {
     this.stride = KEY_WORDS + recordWords;
-    this.rows = new Uint32Array(0);
+    this.shift = 31 - Math.clz32(firstChunkSlots);
+    if (firstChunkSlots !== 1 << this.shift) throw new Error('key-index: chunk size not 2^n');
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** Room for `capacity` slots, keeping the first `used`. */
-  grow(capacity: number, used: number): void {
-    const next = new Uint32Array(capacity * this.stride);
-    next.set(this.rows.subarray(0, used * this.stride));
-    this.rows = next;
+  /** Adds the next row chunk (nothing is copied); returns the new capacity in slots. */
+  grow(): number {
+    const slots = this.capacity === 0 ? 1 << this.shift : this.capacity;
+    this.chunkStart.push(this.capacity);
+    this.rowChunks.push(new Uint32Array(slots * this.stride));
+    this.capacity += slots;
+    return this.capacity;
+  }
+
+  /** The chunk holding `slot`'s row (stable: chunks are never replaced). */
+  rowsOf(slot: number): Uint32Array {
+    return this.rowChunks[32 - Math.clz32(slot >>> this.shift)]!;
+  }
+
+  /** The first word of `slot`'s row in its chunk. */
+  rowAt(slot: number): number {
+    return (slot - this.chunkStart[32 - Math.clz32(slot >>> this.shift)]!) * this.stride;
   }
 
   /** The slot of `key`, or -1 (then `insert(key, slot)` may follow at once). */
@@ -97,7 +129,16 @@ export class KeyIndex {
       if (ch === 0) break;
       if (ch === h) {
         const slot = cells[c * 2 + 1]!;
-        if (inline ? this.matchesInline(slot, len) : this.matchesLong(slot, key)) return slot;
+        const k = 32 - Math.clz32(slot >>> this.shift);
+        const rows = this.rowChunks[k]!;
+        const r = (slot - this.chunkStart[k]!) * this.stride;
+        if (
+          inline ? matchesInline(rows, r, this.packed, len) : this.matchesLong(rows, r, slot, key)
+        ) {
+          this.foundRows = rows;
+          this.foundAt = r;
+          return slot;
+        }
       }
       c = (c + 1) & mask;
     }
@@ -121,8 +162,9 @@ export class KeyIndex {
   insert(key: string, slot: number): void {
     if (key !== this.missKey) throw new Error('key-index: insert without a failed find');
     this.missKey = undefined;
-    const rows = this.rows;
-    const r = slot * this.stride;
+    if (slot >= this.capacity) throw new Error('key-index: slot past the row chunks');
+    const rows = this.rowsOf(slot);
+    const r = this.rowAt(slot);
     if (rows[r + K_HASH] !== 0) throw new Error('key-index: slot in use');
     rows[r + K_HASH] = this.missHash;
     if (this.missInline) {
@@ -141,13 +183,13 @@ export class KeyIndex {
   }
 
   isLive(slot: number): boolean {
-    return this.rows[slot * this.stride + K_HASH] !== 0;
+    return this.rowsOf(slot)[this.rowAt(slot) + K_HASH] !== 0;
   }
 
   /** Frees the slot's row and its cell (backward-shift deletion: no tombstones). */
   remove(slot: number): void {
-    const rows = this.rows;
-    const r = slot * this.stride;
+    const rows = this.rowsOf(slot);
+    const r = this.rowAt(slot);
     const h = rows[r + K_HASH]! | 0;
     if (h === 0) throw new Error('key-index: removing a free slot');
     const cells = this.cells;
@@ -181,8 +223,8 @@ export class KeyIndex {
 
   /** The key stored at a live slot. */
   keyOf(slot: number): string {
-    const rows = this.rows;
-    const r = slot * this.stride;
+    const rows = this.rowsOf(slot);
+    const r = this.rowAt(slot);
     const len = rows[r + K_LEN]!;
     if (len >= LONG) return this.longKeys[slot]!;
     const codes = new Array<number>(len);
@@ -211,21 +253,8 @@ export class KeyIndex {
     return this.entries();
   }
 
-  private matchesInline(slot: number, len: number): boolean {
-    const rows = this.rows;
-    const r = slot * this.stride;
-    if (rows[r + K_LEN] !== len) return false;
-    const packed = this.packed;
-    for (let i = 0, words = (len + 3) >> 2; i < words; i++) {
-      if (rows[r + K_CHARS + i] !== packed[i]) return false;
-    }
-    return true;
-  }
-
-  private matchesLong(slot: number, key: string): boolean {
-    return (
-      this.rows[slot * this.stride + K_LEN] === LONG + key.length && this.longKeys[slot] === key
-    );
+  private matchesLong(rows: Uint32Array, r: number, slot: number, key: string): boolean {
+    return rows[r + K_LEN] === LONG + key.length && this.longKeys[slot] === key;
   }
 
   private rehash(cellCount: number): void {
@@ -245,6 +274,15 @@ export class KeyIndex {
     // A pending insert's cell was in the old table.
     this.missKey = undefined;
   }
+}
+
+/** Whether the inline key at row word `r` is the `len` chars packed in `packed`. */
+function matchesInline(rows: Uint32Array, r: number, packed: Uint32Array, len: number): boolean {
+  if (rows[r + K_LEN] !== len) return false;
+  for (let i = 0, words = (len + 3) >> 2; i < words; i++) {
+    if (rows[r + K_CHARS + i] !== packed[i]) return false;
+  }
+  return true;
 }
 
 /** murmur3's 32-bit finaliser; never 0 (0 marks an empty cell). */

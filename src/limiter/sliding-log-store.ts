@@ -32,8 +32,7 @@ const MIXED = 0;
 const OFFSET_MAX = 0xffffffff;
 /** Words of the record, kept in the key index's rows right after the key. */
 const RECORD_WORDS = 8;
-/** Record layout: u32 index slot * U32_STRIDE + field (a 64-byte row: key, then record). */
-const U32_STRIDE = KEY_WORDS + RECORD_WORDS;
+/** Record layout: the slot's row (64 bytes: key, then record) at `keys.rowAt(slot)` + field. */
 const U_BASE = KEY_WORDS;
 const U_SUM = KEY_WORDS + 1;
 const U_SEG = KEY_WORDS + 2;
@@ -68,40 +67,45 @@ interface Entries {
 export class SlidingLogStore extends SlotTable implements WindowStore {
   readonly algorithm = 'sliding-log' as const;
   private slab = new EntrySlab();
-  /** The key index's rows (each slot's key, then its record); replaced when they grow. */
-  private u32: Uint32Array;
   /** Bases are stored relative to this (set at the first entry). */
   private epoch = -1;
   private readonly mixedWindows = new Map<number, number[]>();
 
   constructor() {
     super(RECORD_WORDS);
-    this.u32 = this.keys.rows;
   }
 
   protected resize(): void {
-    // The index grew its rows (records included) just before.
-    this.u32 = this.keys.rows;
+    // The record lives in the key index's rows, which the index grew itself.
   }
 
   /** The chunk array holding the slot's segment, and the segment's first entry index. */
   private chunkOf(slot: number): Uint32Array {
-    return this.slab.chunks[this.u32[slot * U32_STRIDE + U_SEG]! >>> 16]!;
+    return this.slab.chunks[this.field(slot, U_SEG) >>> 16]!;
   }
 
   private posOf(slot: number): number {
-    return this.u32[slot * U32_STRIDE + U_SEG]! & 0xffff;
+    return this.field(slot, U_SEG) & 0xffff;
   }
 
   private baseOf(slot: number): number {
-    return this.epoch + this.u32[slot * U32_STRIDE + U_BASE]!;
+    return this.epoch + this.field(slot, U_BASE);
+  }
+
+  /** Word `field` of the slot's row (off the hot path, which keeps the row's chunk at hand). */
+  private field(slot: number, field: number): number {
+    return this.keys.rowsOf(slot)[this.keys.rowAt(slot) + field]!;
+  }
+
+  private setField(slot: number, field: number, value: number): void {
+    this.keys.rowsOf(slot)[this.keys.rowAt(slot) + field] = value;
   }
 
   /** Stores an absolute base, moving the epoch first if it is out of a Uint32's reach. */
   private setBase(slot: number, base: number): void {
     if (this.epoch < 0) this.epoch = Math.max(0, base - WINDOW_MS_MAX);
     if (base - this.epoch > OFFSET_MAX) this.moveEpoch(base);
-    this.u32[slot * U32_STRIDE + U_BASE] = base - this.epoch;
+    this.setField(slot, U_BASE, base - this.epoch);
   }
 
   decide(
@@ -125,13 +129,14 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       }
       return { allowed: true, limit, remaining: limit - cost, resetMs: windowMs, retryAfterMs: 0 };
     }
-    const u = slot * U32_STRIDE;
-    const shared = this.u32[u + U_WIN]!;
+    // The lookup left the slot's row at hand: no second chunk/offset computation.
+    const u32 = this.keys.foundRows;
+    const u = this.keys.foundAt;
+    const shared = u32[u + U_WIN]!;
     if (shared === MIXED) {
       if (record) this.dropExpiredMixed(slot, ts);
       return this.decideMixed(key, slot, ts, cost, limit, windowMs, record);
     }
-    const u32 = this.u32;
     const seg = u32[u + U_SEG]!;
     const entries = this.slab.chunks[seg >>> 16]!;
     const pos = seg & 0xffff;
@@ -143,9 +148,12 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     let n = u32[u + U_LEN]!;
     let p = u32[u + U_START]!;
     let held = u32[u + U_SUM]!;
-    if (record && n > 0 && entries[pos + p * width]! <= ts - shared - base) {
+    // Entry offsets are >= 0 (the base is at or before the oldest entry), so a cutoff below the
+    // base has expired nothing and the segment is not read at all: on a key granted again within
+    // its window (workload (b)) the decision then touches only the key's row.
+    const expired = ts - shared - base;
+    if (record && n > 0 && expired >= 0 && entries[pos + p * width]! <= expired) {
       // Drop what can never count again (inline dropExpired: this is the hot path).
-      const expired = ts - shared - base;
       do {
         held -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
         n--;
@@ -156,15 +164,46 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       u32[u + U_START] = p;
       u32[u + U_SUM] = held;
     }
+    if (record && shared === windowMs && n > 0 && n < cap && held + cost <= limit) {
+      // The common grant, written here: the key's window is unchanged (so after the drop above
+      // `held` is exactly what counts: no cutoff scan), its segment has room, and the grant
+      // neither widens a unit key nor merges into the newest entry. No intermediate objects and
+      // no second look at the row, where append() would re-derive every field.
+      const offset = ts - base;
+      if ((cost === 1 || width === 2) && offset !== u32[u + U_NEWEST] && offset <= OFFSET_MAX) {
+        // Checked: the segment skip above relies on offsets being >= 0.
+        if (offset < 0) throw new Error('sliding-log: grant before its key base');
+        let q = p + n;
+        if (q >= cap) q -= cap;
+        if (width === 1) entries[pos + q] = offset;
+        else {
+          entries[pos + q * 2] = offset;
+          entries[pos + q * 2 + 1] = cost;
+        }
+        u32[u + U_LEN] = n + 1;
+        u32[u + U_NEWEST] = offset;
+        u32[u + U_SUM] = held + cost;
+        this.markDirty(key, slot);
+        return {
+          allowed: true,
+          limit,
+          remaining: limit - held - cost,
+          resetMs: windowMs,
+          retryAfterMs: 0,
+        };
+      }
+    }
     const weff = Math.min(windowMs, shared);
     const start = p;
     // Entries are in ts order: the ones outside (ts - weff, ts] form a prefix.
     const cutoff = ts - weff - base;
     let first = 0;
-    while (first < n && entries[pos + p * width]! <= cutoff) {
-      held -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
-      first++;
-      p = p + 1 === cap ? 0 : p + 1;
+    if (cutoff >= 0) {
+      while (first < n && entries[pos + p * width]! <= cutoff) {
+        held -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
+        first++;
+        p = p + 1 === cap ? 0 : p + 1;
+      }
     }
     if (cost <= limit && held + cost <= limit) {
       if (record) {
@@ -226,15 +265,16 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   }
 
   sweepSlot(slot: number, ts: number): boolean {
-    const u = slot * U32_STRIDE;
-    const n = this.u32[u + U_LEN]!;
-    const shared = this.u32[u + U_WIN]!;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    const n = rows[u + U_LEN]!;
+    const shared = rows[u + U_WIN]!;
     if (n > 0 && shared !== MIXED) {
       // Uniform: the newest entry expires last; a live key costs one look at its record.
-      if (this.baseOf(slot) + this.u32[u + U_NEWEST]! + shared > ts) return false;
+      if (this.baseOf(slot) + rows[u + U_NEWEST]! + shared > ts) return false;
     } else if (n > 0) {
       this.dropExpired(slot, ts);
-      if (this.u32[u + U_LEN]! > 0) return false;
+      if (rows[u + U_LEN]! > 0) return false;
     }
     this.freeSlot(slot);
     return true;
@@ -292,108 +332,115 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   /** A new key with room for `entries` entries, costed unless its first cost is 1. */
   private createSlot(key: string, firstCost: number, entries: number): number {
     const slot = this.allocSlot(key);
-    const u = slot * U32_STRIDE;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
     const costed = firstCost === 1 ? 0 : 1;
     const cls = classFor(entries * (costed + 1));
-    this.u32[u + U_SEG] = this.slab.alloc(cls);
-    this.u32[u + U_CLS] = (cls << 1) | costed;
-    this.u32[u + U_START] = 0;
-    this.u32[u + U_LEN] = 0;
-    this.u32[u + U_WIN] = 1;
-    this.u32[u + U_SUM] = 0;
+    rows[u + U_SEG] = this.slab.alloc(cls);
+    rows[u + U_CLS] = (cls << 1) | costed;
+    rows[u + U_START] = 0;
+    rows[u + U_LEN] = 0;
+    rows[u + U_WIN] = 1;
+    rows[u + U_SUM] = 0;
     return slot;
   }
 
   private freeSlot(slot: number): void {
-    const u = slot * U32_STRIDE;
-    this.slab.release(this.u32[u + U_CLS]! >>> 1, this.u32[u + U_SEG]!);
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    this.slab.release(rows[u + U_CLS]! >>> 1, rows[u + U_SEG]!);
     if (this.mixedWindows.size > 0) this.mixedWindows.delete(slot);
     this.releaseSlot(slot);
   }
 
   /** Drops entries that can never count again (ts' + W' <= ts). */
   private dropExpired(slot: number, ts: number): void {
-    const u = slot * U32_STRIDE;
-    const shared = this.u32[u + U_WIN]!;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    const shared = rows[u + U_WIN]!;
     if (shared === MIXED) {
       this.dropExpiredMixed(slot, ts);
       return;
     }
-    let n = this.u32[u + U_LEN]!;
-    let p = this.u32[u + U_START]!;
-    const cw = this.u32[u + U_CLS]!;
+    let n = rows[u + U_LEN]!;
+    let p = rows[u + U_START]!;
+    const cw = rows[u + U_CLS]!;
     const width = (cw & 1) + 1;
     const cap = capacityOf(cw);
     const pos = this.posOf(slot);
     const entries = this.chunkOf(slot);
     const cutoff = ts - shared - this.baseOf(slot);
-    if (n === 0 || entries[pos + p * width]! > cutoff) return;
-    let sum = this.u32[u + U_SUM]!;
+    if (n === 0 || cutoff < 0 || entries[pos + p * width]! > cutoff) return;
+    let sum = rows[u + U_SUM]!;
     while (n > 0 && entries[pos + p * width]! <= cutoff) {
       sum -= width === 1 ? 1 : entries[pos + p * 2 + 1]!;
       n--;
       p = p + 1 === cap ? 0 : p + 1;
     }
-    this.u32[u + U_LEN] = n;
-    this.u32[u + U_START] = n === 0 ? 0 : p;
-    this.u32[u + U_SUM] = sum;
+    rows[u + U_LEN] = n;
+    rows[u + U_START] = n === 0 ? 0 : p;
+    rows[u + U_SUM] = sum;
   }
 
   private append(slot: number, ts: number, cost: number, windowMs: number): void {
-    const u = slot * U32_STRIDE;
-    const n = this.u32[u + U_LEN]!;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    const n = rows[u + U_LEN]!;
     if (n === 0) {
       if (this.mixedWindows.size > 0) this.mixedWindows.delete(slot);
-      if (cost !== 1 && (this.u32[u + U_CLS]! & 1) === 0) {
-        this.relocate(slot, 1, capacityOf(this.u32[u + U_CLS]!));
+      if (cost !== 1 && (rows[u + U_CLS]! & 1) === 0) {
+        this.relocate(slot, 1, capacityOf(rows[u + U_CLS]!));
       }
       this.setBase(slot, ts);
-      this.u32[u + U_SUM] = cost;
-      this.u32[u + U_WIN] = windowMs;
-      this.u32[u + U_START] = 0;
-      this.u32[u + U_LEN] = 1;
-      this.u32[u + U_NEWEST] = 0;
+      rows[u + U_SUM] = cost;
+      rows[u + U_WIN] = windowMs;
+      rows[u + U_START] = 0;
+      rows[u + U_LEN] = 1;
+      rows[u + U_NEWEST] = 0;
       this.writeEntry(slot, 0, 0, cost);
       return;
     }
-    let mixed = this.u32[u + U_WIN] === MIXED ? this.mixedWindows.get(slot)! : undefined;
-    if (mixed === undefined && this.u32[u + U_WIN] !== windowMs) {
-      mixed = new Array<number>(n).fill(this.u32[u + U_WIN]!);
+    let mixed = rows[u + U_WIN] === MIXED ? this.mixedWindows.get(slot)! : undefined;
+    if (mixed === undefined && rows[u + U_WIN] !== windowMs) {
+      mixed = new Array<number>(n).fill(rows[u + U_WIN]!);
       this.mixedWindows.set(slot, mixed);
-      this.u32[u + U_WIN] = MIXED;
+      rows[u + U_WIN] = MIXED;
     }
     let offset = ts - this.baseOf(slot);
+    // ts never decreases and the base is an entry's ts, so offsets stay >= 0: decide() relies on
+    // it to skip the segment when the cutoff is below the base.
+    if (offset < 0) throw new Error('sliding-log: entry before its key base');
     const merges =
-      offset === this.u32[u + U_NEWEST] && (mixed === undefined || mixed[n - 1] === windowMs);
-    if ((merges || cost !== 1) && (this.u32[u + U_CLS]! & 1) === 0) {
+      offset === rows[u + U_NEWEST] && (mixed === undefined || mixed[n - 1] === windowMs);
+    if ((merges || cost !== 1) && (rows[u + U_CLS]! & 1) === 0) {
       // A cost other than 1 (or a merge, which makes one): entries need their cost word.
-      this.relocate(slot, 1, Math.max(n + 1, capacityOf(this.u32[u + U_CLS]!)));
+      this.relocate(slot, 1, Math.max(n + 1, capacityOf(rows[u + U_CLS]!)));
     }
     if (merges) {
-      let last = this.u32[u + U_START]! + n - 1;
-      const cap = capacityOf(this.u32[u + U_CLS]!);
+      let last = rows[u + U_START]! + n - 1;
+      const cap = capacityOf(rows[u + U_CLS]!);
       if (last >= cap) last -= cap;
       this.chunkOf(slot)[this.posOf(slot) + last * 2 + 1]! += cost;
-      this.u32[u + U_SUM]! += cost;
+      rows[u + U_SUM]! += cost;
       return;
     }
     if (offset > OFFSET_MAX) offset = this.rebase(slot, ts);
-    const cw = this.u32[u + U_CLS]!;
+    const cw = rows[u + U_CLS]!;
     if (n === capacityOf(cw)) this.relocate(slot, cw & 1, Math.max(n + 1, Math.ceil(n * 1.5)));
-    let p = this.u32[u + U_START]! + n;
-    const capNow = capacityOf(this.u32[u + U_CLS]!);
+    let p = rows[u + U_START]! + n;
+    const capNow = capacityOf(rows[u + U_CLS]!);
     if (p >= capNow) p -= capNow;
     this.writeEntry(slot, p, offset, cost);
-    this.u32[u + U_LEN] = n + 1;
-    this.u32[u + U_NEWEST] = offset;
-    this.u32[u + U_SUM]! += cost;
+    rows[u + U_LEN] = n + 1;
+    rows[u + U_NEWEST] = offset;
+    rows[u + U_SUM]! += cost;
     mixed?.push(windowMs);
     if (this.slab.wantsCompaction()) this.compact();
   }
 
   private writeEntry(slot: number, p: number, offset: number, cost: number): void {
     const entries = this.chunkOf(slot);
-    if ((this.u32[slot * U32_STRIDE + U_CLS]! & 1) === 0) {
+    if ((this.field(slot, U_CLS) & 1) === 0) {
       if (cost !== 1) throw new Error('sliding-log: cost other than 1 in a unit segment');
       entries[this.posOf(slot) + p] = offset;
       return;
@@ -424,7 +471,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     }
     this.epoch = epoch;
     for (const [slot, entries] of moved) {
-      this.u32[slot * U32_STRIDE + U_BASE] = entries.ts.length === 0 ? 0 : entries.ts[0]! - epoch;
+      this.setField(slot, U_BASE, entries.ts.length === 0 ? 0 : entries.ts[0]! - epoch);
       this.writeEntries(slot, entries.ts, entries.cost);
     }
   }
@@ -434,12 +481,13 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
    * the new width (a unit key's costs are 1), ring start reset to 0. The old segment is freed.
    */
   private relocate(slot: number, costed: number, entries: number): void {
-    const u = slot * U32_STRIDE;
-    const oldSeg = this.u32[u + U_SEG]!;
-    const oldCw = this.u32[u + U_CLS]!;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    const oldSeg = rows[u + U_SEG]!;
+    const oldCw = rows[u + U_CLS]!;
     const oldWidth = (oldCw & 1) + 1;
     const oldCap = capacityOf(oldCw);
-    const n = this.u32[u + U_LEN]!;
+    const n = rows[u + U_LEN]!;
     const cls = classFor(entries * (costed + 1));
     const seg = this.slab.alloc(cls);
     copyEntries(
@@ -447,7 +495,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       oldSeg,
       oldWidth,
       oldCap,
-      this.u32[u + U_START]!,
+      rows[u + U_START]!,
       n,
       this.slab.chunks,
       seg,
@@ -455,34 +503,35 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     );
     // Released after the copy: a free segment's first word becomes a free-list link.
     this.slab.release(oldCw >>> 1, oldSeg);
-    this.u32[u + U_SEG] = seg;
-    this.u32[u + U_CLS] = (cls << 1) | costed;
-    this.u32[u + U_START] = 0;
+    rows[u + U_SEG] = seg;
+    rows[u + U_CLS] = (cls << 1) | costed;
+    rows[u + U_START] = 0;
   }
 
   /** Rewrites the slot's entries from logical index 0 (ring start reset to 0). */
   private writeEntries(slot: number, tss: number[], costs: number[]): void {
     const base = this.baseOf(slot);
-    this.u32[slot * U32_STRIDE + U_START] = 0;
+    this.setField(slot, U_START, 0);
     for (let i = 0; i < tss.length; i++) this.writeEntry(slot, i, tss[i]! - base, costs[i]!);
-    this.u32[slot * U32_STRIDE + U_LEN] = tss.length;
-    if (tss.length > 0) this.u32[slot * U32_STRIDE + U_NEWEST] = tss[tss.length - 1]! - base;
+    this.setField(slot, U_LEN, tss.length);
+    if (tss.length > 0) this.setField(slot, U_NEWEST, tss[tss.length - 1]! - base);
   }
 
   /** The slot's entries in order, with absolute timestamps and each entry's window. */
   private readEntries(slot: number): Entries {
-    const u = slot * U32_STRIDE;
-    const n = this.u32[u + U_LEN]!;
-    const cw = this.u32[u + U_CLS]!;
+    const rows = this.keys.rowsOf(slot);
+    const u = this.keys.rowAt(slot);
+    const n = rows[u + U_LEN]!;
+    const cw = rows[u + U_CLS]!;
     const width = (cw & 1) + 1;
     const cap = capacityOf(cw);
     const pos = this.posOf(slot);
     const entries = this.chunkOf(slot);
     const base = this.baseOf(slot);
-    const shared = this.u32[u + U_WIN]!;
+    const shared = rows[u + U_WIN]!;
     const mixed = this.mixedWindows.get(slot);
     const out: Entries = { ts: [], cost: [], win: [] };
-    for (let i = 0, p = this.u32[u + U_START]!; i < n; i++) {
+    for (let i = 0, p = rows[u + U_START]!; i < n; i++) {
       out.ts.push(base + entries[pos + p * width]!);
       out.cost.push(width === 1 ? 1 : entries[pos + p * 2 + 1]!);
       out.win.push(shared === MIXED ? mixed![i]! : shared);
@@ -503,10 +552,14 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const wins = keep.map((i) => entries.win[i]!);
     if (tss.length > 0) this.setBase(slot, tss[0]!);
     this.writeEntries(slot, tss, costs);
-    this.u32[slot * U32_STRIDE + U_SUM] = costs.reduce((a, b) => a + b, 0);
+    this.setField(
+      slot,
+      U_SUM,
+      costs.reduce((a, b) => a + b, 0),
+    );
     if (wins.every((w) => w === wins[0])) {
       this.mixedWindows.delete(slot);
-      this.u32[slot * U32_STRIDE + U_WIN] = wins[0] ?? 1;
+      this.setField(slot, U_WIN, wins[0] ?? 1);
     } else this.mixedWindows.set(slot, wins);
   }
 
@@ -575,9 +628,10 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   private compact(): void {
     const slab = new EntrySlab();
     for (const slot of this.keys.values()) {
-      const u = slot * U32_STRIDE;
-      const n = this.u32[u + U_LEN]!;
-      const cw = this.u32[u + U_CLS]!;
+      const rows = this.keys.rowsOf(slot);
+      const u = this.keys.rowAt(slot);
+      const n = rows[u + U_LEN]!;
+      const cw = rows[u + U_CLS]!;
       const width = (cw & 1) + 1;
       const oldCap = capacityOf(cw);
       const cls =
@@ -587,18 +641,18 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       const handle = slab.alloc(cls);
       copyEntries(
         this.slab.chunks,
-        this.u32[u + U_SEG]!,
+        rows[u + U_SEG]!,
         width,
         oldCap,
-        this.u32[u + U_START]!,
+        rows[u + U_START]!,
         n,
         slab.chunks,
         handle,
         width,
       );
-      this.u32[u + U_SEG] = handle;
-      this.u32[u + U_CLS] = (cls << 1) | (cw & 1);
-      this.u32[u + U_START] = 0;
+      rows[u + U_SEG] = handle;
+      rows[u + U_CLS] = (cls << 1) | (cw & 1);
+      rows[u + U_START] = 0;
     }
     this.slab = slab;
   }

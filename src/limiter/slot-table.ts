@@ -3,8 +3,9 @@ import { KeyIndex } from './key-index.js';
 /**
  * Slot bookkeeping shared by the window stores: key -> slot index (a KeyIndex, whose rows also
  * hold the store's record when the store asks for record words), recycled slots, and the dirty
- * marks an incremental snapshot needs. Columns are grown by the subclass (`resize`) by doubling,
- * so a slot index stays valid for the key's whole life.
+ * marks an incremental snapshot needs. The index adds a row chunk as big as all before it (so
+ * capacity doubles without copying rows); the subclass grows its own columns, if any, to match
+ * (`resize`). A slot index stays valid for the key's whole life.
  */
 export abstract class SlotTable {
   readonly keys: KeyIndex;
@@ -29,8 +30,7 @@ export abstract class SlotTable {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       if (this.nextSlot === this.capacity) {
-        const capacity = Math.max(1024, this.capacity * 2);
-        this.keys.grow(capacity, this.nextSlot);
+        const capacity = this.keys.grow();
         this.resize(capacity, this.nextSlot);
         const marks = new Uint8Array(capacity);
         marks.set(this.dirtyMark);

@@ -1,6 +1,7 @@
 // The key index against a Map: inline (short Latin-1) and side-array (long or non-Latin-1) keys,
 // keys differing only in their last char or their length, removal (backward shift) while the
-// table is dense, slot reuse, growth, and iteration in slot order.
+// table is dense, slot reuse, growth (row chunks each as big as all before), and iteration in slot
+// order.
 import t from 'tap';
 import { KeyIndex } from '../../src/limiter/key-index.js';
 
@@ -47,7 +48,8 @@ function keyFor(random: () => number, i: number): string {
 
 /** Adds keys through find + insert as the stores do, with a free list like SlotTable's. */
 class Harness {
-  readonly index = new KeyIndex(2);
+  /** A first row chunk of 4 slots: growth crosses chunk boundaries at 4, 8, 16, ... slots. */
+  readonly index = new KeyIndex(2, 4);
   readonly model = new Map<string, number>();
   private capacity = 0;
   private next = 0;
@@ -58,10 +60,7 @@ class Harness {
     if (found >= 0) return found;
     let slot = this.free.pop();
     if (slot === undefined) {
-      if (this.next === this.capacity) {
-        this.capacity = Math.max(4, this.capacity * 2);
-        this.index.grow(this.capacity, this.next);
-      }
+      if (this.next === this.capacity) this.capacity = this.index.grow();
       slot = this.next++;
     }
     this.index.insert(key, slot);
@@ -130,3 +129,31 @@ t.test('insert needs the failed find of the same key; a live slot cannot be reus
   t.throws(() => h.index.insert('b', h.model.get('a')!), /slot in use/);
   t.throws(() => h.index.remove(3), /free slot/);
 });
+
+t.test(
+  'row chunks: each as big as all before, rows never move, slots map to their chunk',
+  async (t) => {
+    const index = new KeyIndex(1, 4);
+    const sizes: number[] = [];
+    let capacity = 0;
+    while (capacity < 1024) {
+      capacity = index.grow();
+      sizes.push(index.rowChunks.at(-1)!.length / index.stride);
+    }
+    t.same(sizes, [4, 4, 8, 16, 32, 64, 128, 256, 512], 'chunk slot counts');
+    t.equal(capacity, 1024);
+    // Every slot's row lies in its own chunk, rows of consecutive slots are consecutive.
+    const seen = new Set<string>();
+    let bad = 0;
+    for (let slot = 0; slot < capacity; slot++) {
+      const rows = index.rowsOf(slot);
+      const at = index.rowAt(slot);
+      const chunk = index.rowChunks.indexOf(rows);
+      if (chunk < 0 || at < 0 || at + index.stride > rows.length || at % index.stride !== 0) bad++;
+      seen.add(`${chunk}:${at}`);
+    }
+    t.equal(bad, 0, 'rows inside their chunk');
+    t.equal(seen.size, capacity, 'no two slots share a row');
+    t.throws(() => new KeyIndex(1, 3), /2\^n/);
+  },
+);
