@@ -179,9 +179,9 @@ export class RaftLog {
     return this.ents.slice(this.emittedIndex - this.offset);
   }
 
-  /** Committed entries not yet handed out, at most maxCount. */
-  committedToEmit(maxCount: number): Entry[] {
-    const hi = Math.min(this.committed, this.appliedEmitted + maxCount);
+  /** Committed entries not yet handed out, at most maxCount, none past `upTo`. */
+  committedToEmit(maxCount: number, upTo = this.committed): Entry[] {
+    const hi = Math.min(this.committed, upTo, this.appliedEmitted + maxCount);
     if (hi <= this.appliedEmitted) return [];
     return this.ents.slice(this.appliedEmitted - this.offset, hi - this.offset);
   }
