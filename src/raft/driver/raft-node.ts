@@ -378,7 +378,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
    */
   private handleReady(rd: Ready): void {
     const early = this.earlySendAllowed(rd);
-    if (early) this.sendMessages(rd.messages, 'replication');
+    if (early) {
+      this.sendMessages(rd.messages, 'replication');
+      // On the wire before the fsync below blocks this loop, not on the next turn after it.
+      this.transport.flush();
+    }
     const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
