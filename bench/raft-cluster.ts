@@ -30,8 +30,9 @@ export class BenchNode {
     dataDir: string,
     port: number,
     peers: Record<string, string>,
+    nodeFlags: readonly string[] = [],
   ) {
-    this.child = fork(CHILD, [JSON.stringify({ id, dataDir, port, peers })], {
+    this.child = fork(CHILD, [JSON.stringify({ id, dataDir, port, peers }), ...nodeFlags], {
       // BENCH_PROF=dir writes a V8 CPU profile per node into dir (where the time goes).
       execArgv: [
         '--import',

@@ -16,6 +16,8 @@ export interface LoadResult {
    * up to ~1 ms after they were due, and later while this process's event loop is busy.
    */
   fromIssue?: { p50Us: number; p99Us: number; p999Us: number };
+  /** Mean number of the leader's fsyncs between an entry's propose() and its answer. */
+  fsyncsWaitedPerEntry: number;
   firstError: string | null;
 }
 
@@ -31,8 +33,10 @@ function result(
   failed: number,
   elapsedMs: number,
   firstError: string | null,
+  fsyncsWaited: number,
 ): LoadResult {
   return {
+    fsyncsWaitedPerEntry: committed > 0 ? fsyncsWaited / committed : 0,
     committed,
     failed,
     elapsedMs,
@@ -47,6 +51,7 @@ function result(
 /** Keeps `concurrency` proposals in flight for durationMs: the maximum commit rate. */
 export function closedLoop(
   node: RaftNode<number>,
+  syncs: () => number,
   durationMs: number,
   concurrency: number,
   entryBytes: number,
@@ -60,15 +65,18 @@ export function closedLoop(
   let inflight = 0;
   let n = 0;
   let firstError: string | null = null;
+  let fsyncsWaited = 0;
   return new Promise((resolve) => {
     const one = (): void => {
       const sent = performance.now();
+      const syncsAtPropose = syncs();
       inflight++;
       // A fresh view per proposal: the driver recognizes its own entry by buffer identity.
       const d = data[n++ % data.length]!;
       node.propose(d.subarray(0)).then(
         () => {
           committed++;
+          fsyncsWaited += syncs() - syncsAtPropose;
           h.recordValue(Math.max(1, Math.round((performance.now() - sent) * 1000)));
           next();
         },
@@ -83,7 +91,7 @@ export function closedLoop(
       inflight--;
       if (performance.now() < end) one();
       else if (inflight === 0)
-        resolve(result(h, committed, failed, performance.now() - start, firstError));
+        resolve(result(h, committed, failed, performance.now() - start, firstError, fsyncsWaited));
     };
     for (let i = 0; i < concurrency; i++) one();
   });
@@ -95,6 +103,7 @@ export function closedLoop(
  */
 export function fixedRate(
   node: RaftNode<number>,
+  syncs: () => number,
   durationMs: number,
   ratePerSec: number,
   entryBytes: number,
@@ -110,11 +119,12 @@ export function fixedRate(
   let committed = 0;
   let failed = 0;
   let firstError: string | null = null;
+  let fsyncsWaited = 0;
   return new Promise((resolve) => {
     const finish = (): void => {
       if (++done === total) {
         clearInterval(timer);
-        const r = result(h, committed, failed, performance.now() - start, firstError);
+        const r = result(h, committed, failed, performance.now() - start, firstError, fsyncsWaited);
         r.fromIssue = {
           p50Us: hIssue.getValueAtPercentile(50),
           p99Us: hIssue.getValueAtPercentile(99),
@@ -129,9 +139,11 @@ export function fixedRate(
       for (; issued < due; issued++) {
         const scheduled = start + issued * intervalMs;
         const issuedAt = performance.now();
+        const syncsAtPropose = syncs();
         node.propose(data[issued % data.length]!.subarray(0)).then(
           () => {
             committed++;
+            fsyncsWaited += syncs() - syncsAtPropose;
             const now = performance.now();
             h.recordValue(Math.max(1, Math.round((now - scheduled) * 1000)));
             hIssue.recordValue(Math.max(1, Math.round((now - issuedAt) * 1000)));

@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
-import { RaftNode } from '../src/raft/driver/index.js';
+import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
 import type { Entry } from '../src/raft/types.js';
 import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
 
@@ -46,6 +46,34 @@ export interface NodeStats {
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
+const flags = nodeFlags(process.argv.slice(3));
+// BENCH_RAFT_MODULE=<path to a built src/raft/driver/index.js>: run another build's RaftNode
+// (e.g. /work/main/dist/...) under the same harness, for side-by-side figures.
+const RaftNode: typeof LocalRaftNode = process.env.BENCH_RAFT_MODULE
+  ? ((await import(process.env.BENCH_RAFT_MODULE)) as { RaftNode: typeof LocalRaftNode }).RaftNode
+  : LocalRaftNode;
+/** COMPACT_EVERY=N: the state machine reports every N-th index durable, so the log compacts. */
+const compactEvery = Number(process.env.COMPACT_EVERY ?? 0);
+
+/**
+ * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1.
+ */
+function nodeFlags(argv: string[]): {
+  applyDurableFirst?: boolean;
+  leaderSendsBeforePersist?: boolean;
+} {
+  const out: { applyDurableFirst?: boolean; leaderSendsBeforePersist?: boolean } = {};
+  for (const a of argv) {
+    const m = /^--([a-z-]+)=(0|1|true|false)$/.exec(a);
+    if (!m) throw new Error(`bench node: unknown flag ${a}`);
+    const on = m[2] === '1' || m[2] === 'true';
+    if (m[1] === 'apply-durable-first') out.applyDurableFirst = on;
+    else if (m[1] === 'leader-sends-before-persist') out.leaderSendsBeforePersist = on;
+    else throw new Error(`bench node: unknown flag ${a}`);
+  }
+  return out;
+}
 const syncHist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000 });
 let syncs = 0;
 let syncedEntries = 0;
@@ -65,7 +93,11 @@ const node = new RaftNode<number>({
   logger: pino({ level: 'warn' }, pino.destination(2)),
   stateMachine: {
     apply: (_e: Entry) => ++appliedCount,
+    ...(compactEvery > 0
+      ? { durableIndex: () => appliedIndexHere() - (appliedIndexHere() % compactEvery) }
+      : {}),
   },
+  ...flags,
   tickMs: 50,
   electionTicks: 20,
   requestTimeoutMs: 10_000,
@@ -76,6 +108,10 @@ const node = new RaftNode<number>({
     syncHist.recordValue(Math.max(1, Math.round(ms * 1000)));
   },
 });
+
+function appliedIndexHere(): number {
+  return node.appliedIndex();
+}
 
 function reset(): void {
   syncHist.reset();
@@ -126,6 +162,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'closed':
       return closedLoop(
         node,
+        () => syncs,
         req.durationMs,
         req.concurrency,
         req.entryBytes,
@@ -133,6 +170,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'fixed':
       return fixedRate(
         node,
+        () => syncs,
         req.durationMs,
         req.ratePerSec,
         req.entryBytes,

@@ -241,6 +241,16 @@ export interface RaftCore {
   snapshotMeta(): SnapshotMeta | null;
   hasReady(): boolean;
   ready(): Ready;
+  /**
+   * Whether committed entries that are already durable here (persisted by an earlier Ready)
+   * wait to be applied. The driver may then take readyDurableCommitted() first: a Ready with
+   * only those committed entries (nothing to persist or send), applied and advanced before the
+   * fsync of the next full Ready, so their answers do not wait for it (etcd's async storage
+   * idea in its simplest form). The commit index then reaches the hard state later than the
+   * state machine: a restart raises it to config.applied.
+   */
+  hasDurableCommitted(): boolean;
+  readyDurableCommitted(): Ready;
   advance(ready: Ready): void;
   status(): RaftStatus;
   /** Cheap reads for per-request paths: status() builds a fresh object each call. */

@@ -61,6 +61,8 @@ export class RaftLogStore implements LogView {
   private batch: number;
   private failure: Error | null = null;
   private synchronousFull = true;
+  /** The in-memory commit index is ahead of the state row on disk (commit-only batches). */
+  private commitUnwritten = false;
   private readonly stmts: ReturnType<typeof prepare>;
   private readonly persistTx: (batch: PersistBatch) => void;
   private readonly compactTx: (meta: SnapshotMeta) => void;
@@ -163,17 +165,34 @@ export class RaftLogStore implements LogView {
     if (this.db.inTransaction) this.db.exec('COMMIT');
   }
 
-  /** Writes snapshot meta, entries (truncating any conflicting suffix) and hard state in one fsync. */
+  /**
+   * Writes snapshot meta, entries (truncating any conflicting suffix) and hard state in one
+   * fsync. A batch that moves nothing but the commit index writes nothing: the commit index is
+   * kept in memory and reaches the disk with the next transaction's state row. A commit index
+   * lost in a crash is relearned from the leader, and the state machine's applied index raises
+   * it on restart (RaftLog.load); entries, term, vote and snapshots are always durable before
+   * persist() returns (they are what the messages sent next depend on).
+   */
   persist(batch: PersistBatch): void {
     if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
     this.checkUsable();
     this.validate(batch);
-    const sync = this.needsSync(batch);
-    this.setSynchronous(sync);
+    if (this.commitOnly(batch)) {
+      this.hardState = { ...this.hardState, commit: batch.hardState!.commit };
+      this.commitUnwritten = true;
+      return;
+    }
+    this.setSynchronous(true);
     const started = performance.now();
     this.guarded(() => this.persistTx(batch));
-    if (sync) this.onSync?.(performance.now() - started, batch.entries.length);
+    this.commitUnwritten = false;
+    this.onSync?.(performance.now() - started, batch.entries.length);
     this.afterCommit();
+  }
+
+  /** Commit-only batches not written since the last transaction (tests, close()). */
+  hasUnwrittenCommit(): boolean {
+    return this.commitUnwritten;
   }
 
   /** WAL checkpoint counters (the worker's). */
@@ -204,15 +223,9 @@ export class RaftLogStore implements LogView {
     }
   }
 
-  /**
-   * Only a batch that moves nothing but the commit index skips the fsync: a commit index lost
-   * in a crash is learned again from the leader, and the next synced commit of the WAL file
-   * makes it durable anyway. Entries, term, vote and snapshots are always fsynced before
-   * persist() returns (they are what the messages sent next depend on).
-   */
-  private needsSync(b: PersistBatch): boolean {
-    if (b.snapshot || b.entries.length > 0 || !b.hardState) return true;
-    return b.hardState.term !== this.hardState.term || b.hardState.vote !== this.hardState.vote;
+  private commitOnly(b: PersistBatch): boolean {
+    if (b.snapshot || b.entries.length > 0 || !b.hardState) return false;
+    return b.hardState.term === this.hardState.term && b.hardState.vote === this.hardState.vote;
   }
 
   private setSynchronous(full: boolean): void {
@@ -222,18 +235,35 @@ export class RaftLogStore implements LogView {
     this.synchronousFull = full;
   }
 
-  /** Drops entries up to meta.index (a state machine snapshot now covers them). */
+  /**
+   * Drops entries up to meta.index (a state machine snapshot now covers them). Committed with
+   * synchronous=NORMAL, no fsync of its own: losing it in a crash only leaves entries the state
+   * machine's durable snapshot already covers, and the next FULL commit of the same WAL makes
+   * it durable (WAL frames are synced in order).
+   */
   compact(meta: SnapshotMeta): void {
     if (meta.index <= this.snapIndex()) return;
     if (meta.index > this.lastIndex() || this.term(meta.index) !== meta.term) {
       throw new DrlError('internal', `raft log: cannot compact to ${meta.index}/${meta.term}`);
     }
     this.checkUsable();
+    this.setSynchronous(false);
     this.guarded(() => this.compactTx(meta));
+    this.commitUnwritten = false;
     this.afterCommit();
   }
 
   close(): void {
+    // A commit index held in memory goes to disk (no fsync: a lost one is relearned).
+    if (this.commitUnwritten && this.db.open && !this.failure && !this.db.inTransaction) {
+      try {
+        this.setSynchronous(false);
+        this.db.transaction(() => this.writeState())();
+        this.commitUnwritten = false;
+      } catch (err) {
+        this.warn?.(`${this.path}: writing the commit index at close failed: ${String(err)}`);
+      }
+    }
     // The worker's connection first: this one, closing last, checkpoints and removes the WAL.
     this.checkpointer.close();
     if (this.db.open) this.db.close();

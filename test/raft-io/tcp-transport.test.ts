@@ -69,6 +69,22 @@ t.test('authenticated peers exchange messages, each on its own outbound link', a
   t.ok(a.transport.getStats().sentBytes > 64);
 });
 
+t.test('flush() writes queued frames at once instead of on the next turn', async (t) => {
+  const b = await node(t, 'b', {});
+  const a = await node(t, 'a', { b: b.address });
+  await waitFor(() => a.transport.send(msg('a', 'b', 1)) && b.inbox.length > 0, 5000, 'a -> b');
+  // Let the retries waitFor queued go out first.
+  await new Promise((r) => setImmediate(r));
+  const before = a.transport.getStats().sentMessages;
+  t.ok(a.transport.send(msg('a', 'b', 2)));
+  t.equal(a.transport.getStats().sentMessages, before, 'queued: written on the next turn');
+  // The leader's case: flush, then a synchronous fsync blocks the loop; the frame is already
+  // handed to the socket.
+  a.transport.flush();
+  t.equal(a.transport.getStats().sentMessages, before + 1, 'written by flush()');
+  await waitFor(() => b.inbox.some((m) => m.index === 2), 5000, 'the flushed message arrives');
+});
+
 t.test('a peer without the secret is refused and logged', async (t) => {
   const a = await node(t, 'a', {});
   const evil = await node(t, 'mallory', { a: a.address }, { secret: 'wrong-secret' });

@@ -1,8 +1,9 @@
 // Cheap invariants the core asserts in code (it throws instead of going on corrupt).
 import t from 'tap';
+import { createRaftCore } from '../../src/raft/core/index.js';
 import { RaftLog } from '../../src/raft/core/raft-log.js';
 import { type Entry, EntryType } from '../../src/raft/types.js';
-import { diskWithLog, Network } from './helpers/network.js';
+import { baseConfig, diskWithLog, Network } from './helpers/network.js';
 
 function e(index: number, term: number): Entry {
   return { index, term, type: EntryType.Normal, data: new Uint8Array(0) };
@@ -54,4 +55,25 @@ t.test('Ready protocol: advance only after ready, ready only after advance', asy
 
 t.test('a recovered log whose commit exceeds its last index is refused as corrupt', async (t) => {
   t.throws(() => logOf([1, 1], 3), { code: 'storage_corrupt' });
+});
+
+// Regression (sim seed 269): with applyDurableFirst a state machine applies committed entries
+// before the Ready carrying their commit index is persisted, and commit-only changes are not
+// written at all; a restart then finds applied > hardState.commit.
+t.test('a restart raises the commit index to the state machine applied index', async (t) => {
+  const log = RaftLog.load(diskWithLog([1, 1, 2, 2], 2, 1), 3);
+  t.equal(log.committed, 3, 'commit raised from the hard state 1 to applied 3');
+  t.equal(log.applied, 3, 'applied is not clamped down to the stale commit');
+  t.same(log.committedToEmit(100), [], 'nothing the state machine holds is emitted again');
+  const core = createRaftCore(
+    baseConfig('a', ['a', 'b', 'c'], { applied: 3 }),
+    diskWithLog([1, 1, 2, 2], 2, 1),
+    { randomInt: () => 0, nowMs: () => 0 },
+  );
+  t.equal(core.commitIndex(), 3);
+  t.equal(core.status().applied, 3);
+  const rd = core.ready();
+  t.same(rd.committedEntries, [], 'no re-emitted committed entries after the restart');
+  core.advance(rd);
+  t.equal(RaftLog.load(diskWithLog([1, 1], 2, 0), 5).committed, 2, 'never past the last index');
 });

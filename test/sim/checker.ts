@@ -20,6 +20,12 @@ export interface CheckedNode {
   written(): DiskState;
   synced(): DiskState;
   applied(): number;
+  /**
+   * Between an apply-first pass and its deferred full Ready: the core's commit index may cover
+   * entries it has not handed out for writing yet (a follower learns commit with the entries),
+   * so the commit-durability checks wait for the full Ready.
+   */
+  readyDeferred?: boolean;
 }
 
 interface NodeTrack {
@@ -148,8 +154,9 @@ export class Checker {
     const applied = n.applied();
     if (applied > s.commit)
       this.fail('applied <= committed', `${n.id} applied ${applied} > commit ${s.commit}`);
-    if (s.commit > t.commit) this.onCommitAdvance(n, s);
     t.term = s.term;
+    if (n.readyDeferred) return;
+    if (s.commit > t.commit) this.onCommitAdvance(n, s);
     t.commit = s.commit;
   }
 

@@ -2,6 +2,12 @@
  * What a real driver does with a Ready, step by step, so that a crash can land between
  * steps: (1) write snapshot/entries/hard state, (2) fsync, (3) send messages, (4) apply
  * committed entries and answer reads, (5) advance.
+ *
+ * With applyDurableFirst (src/raft/driver's option), committed entries that are already
+ * durable are first applied and acknowledged on their own (readyDurableCommitted), and the full
+ * Ready follows in a later event, so messages, proposals, ticks and crashes can land between.
+ * Like RaftLogStore, a Ready that changes only the commit index writes nothing: the commit
+ * reaches the disk with the next write.
  */
 import { type Message, MessageType, type Ready } from '../../src/raft/types.js';
 import type { Checker, Fail } from './checker.js';
@@ -18,14 +24,29 @@ export interface DriverHooks {
   send(from: SimNode, message: Message): void;
   /** The node died between write and fsync (an armed crash-before-sync fault). */
   crashedBeforeSync(node: SimNode): void;
+  /** Run the full Ready of this node in a later event (after an apply-first pass). */
+  deferReady(node: SimNode): void;
   /** Stream this node's latest state machine snapshot to each peer the core names. */
   sendSnapshots(from: SimNode, sends: Ready['snapshotSends']): void;
   snapshotTaken(node: SimNode): void;
   snapshotInstalled(node: SimNode): void;
 }
 
-export function processReady(node: SimNode, hooks: DriverHooks): void {
+/** `full`: the deferred turn after an apply-first pass (no second apply-first pass). */
+export function processReady(node: SimNode, hooks: DriverHooks, full = false): void {
   node.touched = true;
+  if (!full && node.up && node.applyDurableFirst && node.raft.hasDurableCommitted()) {
+    const rd = node.raft.readyDurableCommitted();
+    apply(node, rd, hooks);
+    node.raft.advance(rd);
+    if (node.maybeSnapshot()) hooks.snapshotTaken(node);
+    if (node.raft.hasReady()) {
+      node.readyDeferred = true;
+      hooks.deferReady(node);
+    }
+    return;
+  }
+  node.readyDeferred = false;
   for (let round = 0; node.up && node.raft.hasReady(); round++) {
     if (round >= READY_ROUNDS_MAX)
       hooks.fail('Ready loop bound', `${node.id} never stops producing Ready`);
@@ -88,8 +109,23 @@ function persist(node: SimNode, rd: Ready, hooks: DriverHooks): boolean {
     const base = hooks.checker.committedPrefixAt(rd.snapshot.index) ?? 0;
     node.disk.writeSnapshot(rd.snapshot, base, image);
   }
+  const written = node.disk.written.hardState;
+  const hs = rd.hardState;
+  if (
+    rd.snapshot === null &&
+    rd.entries.length === 0 &&
+    hs !== null &&
+    hs.term === written.term &&
+    hs.vote === written.vote
+  ) {
+    // Commit-only: kept in memory, written with the next batch (RaftLogStore does the same).
+    node.unwrittenHardState = hs;
+    return true;
+  }
   node.disk.writeEntries(rd.entries);
-  if (rd.hardState !== null) node.disk.writeHardState(rd.hardState);
+  const latest = hs ?? node.unwrittenHardState;
+  node.unwrittenHardState = null;
+  if (latest !== null) node.disk.writeHardState(latest);
   hooks.checker.onWritten(node.id, node.disk.written, rd.entries);
   if (node.crashBeforeSync) {
     hooks.crashedBeforeSync(node);

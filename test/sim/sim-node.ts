@@ -2,7 +2,14 @@
  * One simulated node: its core, disk, clock and state machine, and its lifecycle
  * (start from disk, crash, restart). The driver loop that processes Ready is in sim-driver.ts.
  */
-import type { RaftConfig, RaftCore, RaftEnv, RaftStatus, Role } from '../../src/raft/types.js';
+import type {
+  HardState,
+  RaftConfig,
+  RaftCore,
+  RaftEnv,
+  RaftStatus,
+  Role,
+} from '../../src/raft/types.js';
 import type { CheckedNode } from './checker.js';
 import { createCoreFromDisk } from './core-adapter.js';
 import type { Prng } from './prng.js';
@@ -24,6 +31,12 @@ export class SimNode implements CheckedNode {
   role: Role = 'follower';
   /** Mirror src/raft/driver's early send of leader App/Heartbeat before its own fsync. */
   leaderSendsBeforePersist = false;
+  /** Mirror src/raft/driver's applyDurableFirst (see sim-driver.ts). */
+  applyDurableFirst = false;
+  /** An apply-first pass ran and its full Ready waits for a later event. */
+  readyDeferred = false;
+  /** A commit-only hard state not written yet (it goes to disk with the next write). */
+  unwrittenHardState: HardState | null = null;
   /** The core ran during the current step (so the checker looks at this node). */
   touched = false;
   /** A fault armed by the schedule: crash during the next persist, before its fsync. */
@@ -77,6 +90,8 @@ export class SimNode implements CheckedNode {
     this.up = true;
     this.role = 'follower';
     this.crashBeforeSync = false;
+    this.unwrittenHardState = null;
+    this.readyDeferred = false;
     this.pendingWrites.clear();
     // Recover the state machine from its durable image or the snapshot, whichever is newer.
     const fromDisk = this.disk.synced.image;

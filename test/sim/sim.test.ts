@@ -85,3 +85,12 @@ t.test('a violation carries seed, step and a repro command', async (t) => {
   t.match(v.message, /seed 7 step 99/);
   t.match(v.message, /reproduce: npx tsx test\/sim\/campaign\.ts --seed 7 --verbose/);
 });
+
+// Regression: with applyDurableFirst a node's state machine can be ahead of the commit index
+// on its disk; these seeds (apply-first, durable state machine, restarts) failed 'applied <=
+// committed' before a restart raised the recovered commit index to the applied index.
+t.test('apply-first seeds that caught the applied-ahead-of-commit restart bug pass', async (t) => {
+  for (const seed of [0, 1, 2]) {
+    t.doesNotThrow(() => runSeed(defaultOptions(seed)), `seed ${seed}`);
+  }
+});

@@ -33,6 +33,7 @@ import { Workload } from './workload.js';
 
 type SimEvent =
   | { k: 'tick'; node: SimNode; incarnation: number }
+  | { k: 'ready'; node: SimNode; incarnation: number }
   | { k: 'deliver'; to: SimNode; msg: Message }
   | { k: 'propose' }
   | { k: 'read' }
@@ -130,6 +131,8 @@ export class Simulation implements FaultTarget, DriverHooks {
     const snapshotEvery = snapRng.pick([0, 0, 10, 25, 60]);
     const snapshotTailEntries = snapRng.pick([0, 2, 8, 50]);
     const leaderSendsBeforePersist = snapRng.chance(0.5);
+    // Its own stream too: half the seeds apply durable committed entries before the fsync.
+    const applyDurableFirst = new Prng(this.opts.seed ^ 0x5bd1e995).chance(0.5);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -155,6 +158,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       node.machineSyncEvery = this.rng.pick([1, 1, 3, 10]);
       node.snapshotEvery = snapshotEvery;
       node.leaderSendsBeforePersist = leaderSendsBeforePersist;
+      node.applyDurableFirst = applyDurableFirst;
       this.nodes.push(node);
     }
   }
@@ -334,6 +338,9 @@ export class Simulation implements FaultTarget, DriverHooks {
       case 'tick':
         this.onTick(ev.node, ev.incarnation);
         return;
+      case 'ready':
+        this.onDeferredReady(ev.node, ev.incarnation);
+        return;
       case 'deliver':
         this.onDeliver(ev.to, ev.msg);
         return;
@@ -374,6 +381,21 @@ export class Simulation implements FaultTarget, DriverHooks {
     this.stats.ticks++;
     processReady(node, this);
     this.scheduleTick(node);
+  }
+
+  /** The driver's next turn after an apply-first pass: soon, but after other events. */
+  deferReady(node: SimNode): void {
+    const at = this.now + this.rng.float() * this.rng.pick([0.05, 0.5, 2]);
+    this.queue.push(at, { k: 'ready', node, incarnation: node.incarnation });
+  }
+
+  private onDeferredReady(node: SimNode, incarnation: number): void {
+    if (!node.up || node.incarnation !== incarnation) return;
+    if (node.isPaused(this.now)) {
+      this.queue.push(node.pausedUntilMs, { k: 'ready', node, incarnation });
+      return;
+    }
+    processReady(node, this, true);
   }
 
   /** Ticks come late, never early (a timer can be delayed, not hurried); rarely a stall. */

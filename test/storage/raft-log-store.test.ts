@@ -252,6 +252,72 @@ t.test('a commit-only hard state change skips the fsync; entries and votes do no
   r.close();
 });
 
+t.test('a commit-only batch runs no transaction; the next one and close() write it', async (t) => {
+  const path = tempDb(t);
+  const synced: number[] = [];
+  const s = RaftLogStore.open(path, { onSync: (_ms, n) => synced.push(n) });
+  const onDisk = (): number => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return (
+        db.prepare('SELECT commit_index FROM raft_state WHERE k = 1').get() as {
+          commit_index: number;
+        }
+      ).commit_index;
+    } finally {
+      db.close();
+    }
+  };
+  s.persist({
+    snapshot: null,
+    entries: range(1, 6, 1),
+    hardState: { term: 1, vote: 'a', commit: 1 },
+  });
+  s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 4 } });
+  t.equal(s.hardState.commit, 4, 'the commit index moves in memory');
+  t.ok(s.hasUnwrittenCommit());
+  t.equal(onDisk(), 1, 'nothing written for a commit-only batch');
+  t.throws(
+    () => s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 3 } }),
+    /commit 4 -> 3/,
+    'still validated: commit never moves back',
+  );
+  t.throws(
+    () => s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 9 } }),
+    /beyond last/,
+  );
+  s.persist({ snapshot: null, entries: range(7, 7, 1), hardState: null });
+  t.equal(onDisk(), 4, 'the next transaction carries the commit index');
+  t.notOk(s.hasUnwrittenCommit());
+  s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 6 } });
+  t.same(synced, [6, 1], 'one fsync per batch with entries, none for commit-only ones');
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.equal(r.hardState.commit, 6, 'close() wrote the commit index held in memory');
+  r.close();
+});
+
+t.test('compaction does not fsync on its own and survives a reopen', async (t) => {
+  const path = tempDb(t);
+  const synced: number[] = [];
+  const s = RaftLogStore.open(path, { onSync: (_ms, n) => synced.push(n) });
+  s.persist({
+    snapshot: null,
+    entries: range(1, 20, 1),
+    hardState: { term: 1, vote: null, commit: 20 },
+  });
+  s.compact({ index: 10, term: 1, conf: { voters: ['a'], learners: [] } });
+  t.same(synced, [20], 'no fsync for the compaction');
+  t.equal(s.firstIndex(), 11);
+  s.persist({ snapshot: null, entries: range(21, 21, 1), hardState: null });
+  t.same(synced, [20, 1], 'the next batch is fsynced again (synchronous back to FULL)');
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.equal(r.firstIndex(), 11);
+  t.equal(r.lastIndex(), 21);
+  r.close();
+});
+
 t.test('a worker thread checkpoints the WAL and keeps it bounded', async (t) => {
   const path = tempDb(t);
   const warnings: string[] = [];

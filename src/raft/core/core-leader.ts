@@ -201,6 +201,14 @@ export abstract class LeaderCore extends FollowerCore {
 
   /** Commits the quorum's match index, but by counting only an entry of the current term. */
   protected maybeCommit(): boolean {
+    // A leader may send its entries before its own fsync (thesis 10.2.1) only because it counts
+    // itself in the quorum no further than its durable log.
+    const selfMatch = this.prs.get(this.id)?.match ?? 0;
+    if (selfMatch > this.log.stableIndex) {
+      throw new Error(
+        `raft invariant: leader counts itself at ${selfMatch} beyond its durable ${this.log.stableIndex}`,
+      );
+    }
     const matches: number[] = [];
     for (const id of this.conf.voters) matches.push(this.prs.get(id)?.match ?? 0);
     const index = majorityValue(matches);

@@ -164,6 +164,38 @@ export class Core extends ReadsCore implements RaftCore {
     );
   }
 
+  hasDurableCommitted(): boolean {
+    const l = this.log;
+    if (this.outstanding || l.pendingSnapshot !== null) return false;
+    return Math.min(l.committed, l.stableIndex) > l.appliedEmitted;
+  }
+
+  readyDurableCommitted(): Ready {
+    if (this.outstanding) throw new Error('raft: ready() called before advance()');
+    const l = this.log;
+    const upTo = Math.min(l.committed, l.stableIndex);
+    const committedEntries = l.committedToEmit(committedEntriesPerReadyMax, upTo);
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    if (lastCommitted) {
+      if (lastCommitted.index > l.stableIndex) {
+        throw new Error(`raft invariant: applying ${lastCommitted.index} before it is durable`);
+      }
+      l.appliedEmitted = lastCommitted.index;
+    }
+    this.outstanding = true;
+    // Nothing to persist or send: hard state, messages and new entries wait for the full Ready.
+    return {
+      softState: null,
+      hardState: null,
+      entries: [],
+      snapshot: null,
+      messages: [],
+      committedEntries,
+      readStates: [],
+      snapshotSends: [],
+    };
+  }
+
   ready(): Ready {
     if (this.outstanding) throw new Error('raft: ready() called before advance()');
     this.flushLeaderSends();

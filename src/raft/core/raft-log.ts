@@ -48,7 +48,14 @@ export class RaftLog {
     log.emittedIndex = last;
     const commit = view.hardState.commit;
     if (commit > last) throw new DrlError('storage_corrupt', `commit ${commit} > last ${last}`);
-    log.committed = Math.max(commit, log.offset);
+    // The state machine may be ahead of the commit index in the hard state: a driver that
+    // applies durable committed entries before persisting the Ready that carries their commit
+    // (applyDurableFirst), or one that does not write commit-only changes, restarts with
+    // applied > hardState.commit. Whatever was applied was committed (and durable in this log),
+    // so the commit index is raised to it; clamping applied down instead would re-emit entries
+    // the state machine already holds (sim seed 269).
+    const smApplied = Math.min(applied ?? 0, last);
+    log.committed = Math.max(commit, log.offset, smApplied);
     log.applied = Math.min(Math.max(applied ?? log.offset, log.offset), log.committed);
     log.appliedEmitted = log.applied;
     return log;
@@ -172,9 +179,9 @@ export class RaftLog {
     return this.ents.slice(this.emittedIndex - this.offset);
   }
 
-  /** Committed entries not yet handed out, at most maxCount. */
-  committedToEmit(maxCount: number): Entry[] {
-    const hi = Math.min(this.committed, this.appliedEmitted + maxCount);
+  /** Committed entries not yet handed out, at most maxCount, none past `upTo`. */
+  committedToEmit(maxCount: number, upTo = this.committed): Entry[] {
+    const hi = Math.min(this.committed, upTo, this.appliedEmitted + maxCount);
     if (hi <= this.appliedEmitted) return [];
     return this.ents.slice(this.appliedEmitted - this.offset, hi - this.offset);
   }

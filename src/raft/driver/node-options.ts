@@ -40,6 +40,13 @@ export interface RaftNodeOptions<R> {
    */
   leaderSendsBeforePersist?: boolean;
   /**
+   * Default true: committed entries that are already durable here (persisted by an earlier
+   * Ready) are applied and answered in a turn of their own, before the fsync of the next Ready
+   * (which then carries the proposals that arrived meanwhile). Off: they are applied after
+   * that fsync, in the same Ready, and every answer waits for one more fsync.
+   */
+  applyDurableFirst?: boolean;
+  /**
    * Clock exchange: every message sent carries readMs() (this node's clock, ms since epoch);
    * every message received reports the sender's reading to onPeer (the decision clock).
    */

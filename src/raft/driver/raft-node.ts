@@ -68,6 +68,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly requestTimeoutMs: number;
   private readonly tickMs: number;
   private readonly leaderSendsBeforePersist: boolean;
+  private readonly applyDurableFirst: boolean;
+  /** An apply-first pass ran: the next pass handles full Readies (persist, send, apply). */
+  private fullPassNext = false;
   private ticker: NodeJS.Timeout | null = null;
   private heldWritesTimer: NodeJS.Timeout | null = null;
   private readyScheduled = false;
@@ -90,6 +93,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.env = resolveEnv(options);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
+    this.applyDurableFirst = options.applyDurableFirst ?? true;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
@@ -275,7 +279,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
-    if (wasRunning) this.processReadies();
+    if (wasRunning) this.processReadies(true);
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
     if (this.heldWritesTimer) {
@@ -335,7 +339,25 @@ export class RaftNode<R = unknown> extends EventEmitter {
     });
   }
 
-  private processReadies(): void {
+  /**
+   * One pass per event-loop turn. With applyDurableFirst, a pass that finds committed entries
+   * already durable here only applies them (answers resolve when this callback returns) and
+   * leaves the full Ready to the next turn: the answers do not wait for the next fsync, and the
+   * proposals they trigger join that fsync's batch.
+   */
+  private processReadies(full = false): void {
+    if (this.applyDurableFirst && !full && !this.fullPassNext && this.core.hasDurableCommitted()) {
+      const rd = this.core.readyDurableCommitted();
+      this.applyEntries(rd.committedEntries);
+      this.core.advance(rd);
+      this.afterAdvance();
+      if (this.core.hasReady()) {
+        this.fullPassNext = true;
+        this.scheduleReady();
+      }
+      return;
+    }
+    this.fullPassNext = false;
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
       const rd = this.core.ready();
       this.handleReady(rd);
@@ -356,7 +378,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
    */
   private handleReady(rd: Ready): void {
     const early = this.earlySendAllowed(rd);
-    if (early) this.sendMessages(rd.messages, 'replication');
+    if (early) {
+      this.sendMessages(rd.messages, 'replication');
+      // On the wire before the fsync below blocks this loop, not on the next turn after it.
+      this.transport.flush();
+    }
     const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
@@ -393,6 +419,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.index <= this.applied) continue;
+      if (e.index > this.core.commitIndex()) {
+        throw new Error(`raft driver invariant: applying ${e.index} past commit`);
+      }
       if (e.index !== this.applied + 1) {
         throw new Error(`raft driver invariant: applying ${e.index} after ${this.applied}`);
       }

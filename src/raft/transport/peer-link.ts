@@ -100,6 +100,11 @@ export class PeerLink {
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
+  /** Writes the queued frames now rather than on the next turn (see TcpTransport.flush). */
+  flushNow(): void {
+    this.flush();
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;

@@ -67,6 +67,15 @@ export class TcpTransport {
     return link.send(message);
   }
 
+  /**
+   * Writes every link's queued frames now. Links otherwise write once per event-loop turn
+   * (batching a turn's messages); a leader calls this between queueing its App messages and
+   * its own fsync, which blocks the loop, so the messages leave before that fsync.
+   */
+  flush(): void {
+    for (const link of this.links.values()) link.flushNow();
+  }
+
   /** Adds a peer or moves it to a new address (reconnects at once). */
   setPeer(id: NodeId, address: string): void {
     if (this.stopped || id === this.o.id) return;
