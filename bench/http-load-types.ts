@@ -35,3 +35,37 @@ export interface LoadResult {
   /** CPU seconds the load generator itself used in the measured run (user + system). */
   loadgenCpuS: number;
 }
+
+/** An open-loop run: requests sent on a fixed schedule whatever the target's answers. */
+export interface PacedSpec {
+  url: string;
+  workload: WorkloadName;
+  /** Keep-alive connections in the pool (requests queue for one when all are busy). */
+  connections: number;
+  ratePerS: number;
+  warmupS: number;
+  durationS: number;
+}
+
+export interface PacedResult {
+  spec: PacedSpec;
+  elapsedS: number;
+  /** Requests the schedule called for in the measured run. */
+  scheduled: number;
+  /** Not sent because too many were already outstanding (the target had stopped answering). */
+  dropped: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  allowed: number;
+  /** 2xx answers per second of the measured run. */
+  achievedPerS: number;
+  /** Latency from each request's scheduled send time (coordinated omission counted). */
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  /** How late the generator itself issued a request past its scheduled time, worst case. */
+  sendLagMsMax: number;
+  loadgenCpuS: number;
+}
