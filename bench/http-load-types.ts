@@ -1,6 +1,7 @@
 /**
- * What the benchmark parent sends to one load-generator child (as argv JSON) and what the child
- * prints back (one JSON line on stdout). Pure types: no code, shared by both sides.
+ * What the benchmark parent sends to a load-generator child (as argv JSON) and what the child
+ * prints back: `{"phase":"measure"}` once its warm-up is over (the parent starts its CPU
+ * accounting then), then one result JSON line. Pure types: no code, shared by both sides.
  */
 
 export type WorkloadName = 'spread' | 'hot';
@@ -9,9 +10,9 @@ export interface LoadSpec {
   url: string;
   workload: WorkloadName;
   connections: number;
+  /** Discarded warm-up, in the same process just before the measured run. */
+  warmupS: number;
   durationS: number;
-  /** Requests per second over all connections; 0 = as fast as the target answers. */
-  overallRate: number;
 }
 
 export interface LoadResult {
