@@ -57,6 +57,18 @@ function failure(t: Tracked, why: string): Error {
 
 /** Resolves with the first stdout line that parses as a JSON object (the child's answer). */
 export function firstJsonLine<T>(t: Tracked, timeoutMs: number): Promise<T> {
+  return jsonLines(t, timeoutMs, (value) => value as T);
+}
+
+/**
+ * Feeds each JSON-object line of t's stdout to `take` and resolves with the first value it
+ * returns (undefined = keep reading), so a child can report progress before its answer.
+ */
+export function jsonLines<T>(
+  t: Tracked,
+  timeoutMs: number,
+  take: (value: unknown) => T | undefined,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const stdout = t.child.stdout;
     if (!stdout) return reject(failure(t, 'no stdout'));
@@ -77,12 +89,14 @@ export function firstJsonLine<T>(t: Tracked, timeoutMs: number): Promise<T> {
     );
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
+      let value: unknown;
       try {
-        const value = JSON.parse(line) as T;
-        done(() => resolve(value));
+        value = JSON.parse(line);
       } catch {
-        // not our line; keep reading
+        return; // not our line; keep reading
       }
+      const taken = take(value);
+      if (taken !== undefined) done(() => resolve(taken));
     });
     t.child.once('exit', onExit);
   });
@@ -100,6 +114,8 @@ export function stop(t: Tracked, graceMs = stopGraceMs): Promise<void> {
       resolve();
     });
     child.stdin?.end();
+    // A parked (SIGSTOPped) child only acts on SIGTERM once continued.
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
   });
 }
@@ -127,26 +143,71 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
+/** USER_HZ: the unit of /proc CPU times (100 on every Linux this runs on). */
+const ticksPerS = 100;
+
+/** CPU seconds (user + system) used so far by one process, 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerS;
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+}
+
 /** CPU seconds (user + system) used so far by pid and all its descendants, from /proc. */
 export function cpuSecondsTree(pid: number): number {
-  const ticksPerS = 100;
-  let total = 0;
+  return processTree(pid).reduce((sum, p) => sum + cpuSeconds(p), 0);
+}
+
+/**
+ * CPU seconds every process on the machine has spent busy so far, all cores summed (/proc/stat:
+ * user nice system irq softirq steal; idle and iowait are not busy).
+ */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [user, nice, system, , , irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = [user, nice, system, irq, softirq, steal].reduce<number>((s, v) => s + (v ?? 0), 0);
+  return busy / ticksPerS;
+}
+
+/** Sends signal to pid and all its descendants; SIGSTOP/SIGCONT park and wake a whole target. */
+export function signalTree(pid: number, signal: NodeJS.Signals): void {
   for (const p of processTree(pid)) {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticksPerS;
+      process.kill(p, signal);
     } catch {
       // the process ended meanwhile
     }
   }
-  return total;
+}
+
+/** The pid among pid's descendants whose command line holds `--id <id>` (a drl serve node). */
+export function descendantWithId(pid: number, id: string): number | undefined {
+  for (const p of processTree(pid).slice(1)) {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      const at = argv.indexOf('--id');
+      if (at >= 0 && argv[at + 1] === id) return p;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return undefined;
 }
 
 /** Stops t, then SIGKILLs any of its descendants (noted before the stop) still alive. */
 export async function stopTree(t: Tracked, graceMs = stopGraceMs): Promise<void> {
   const pid = t.child.pid;
   const descendants = pid === undefined ? [] : processTree(pid).slice(1);
+  // A target parked with SIGSTOP would hold SIGTERM pending until the grace runs out.
+  if (pid !== undefined) signalTree(pid, 'SIGCONT');
   await stop(t, graceMs);
   for (const p of descendants) {
     try {

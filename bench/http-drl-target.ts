@@ -4,14 +4,30 @@
  * CLI is missing or no leader shows up in time, the target is reported unavailable with a reason
  * instead of failing the whole benchmark.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnTracked, stopTree, type Tracked } from './http-children.js';
 import { freeBasePort } from './http-ports.js';
 
 export type DrlTarget =
-  | { available: true; url: string; leader: string; tracked?: Tracked; stop: () => Promise<void> }
+  | {
+      available: true;
+      url: string;
+      leader: string;
+      /** The nodes' HTTP addresses, to find the leader again after a pause. */
+      https: string[];
+      tracked?: Tracked;
+      stop: () => Promise<void>;
+    }
   | { available: false; reason: string };
+
+export interface DrlStart {
+  /** The checkout whose dist/src/cli/main.js runs (this one, or --drl-base). */
+  root: string;
+  dataDir: string;
+  /** `node --cpu-prof` into this directory; drl dev passes its execArgv to the nodes. */
+  cpuProfDir?: string | undefined;
+}
 
 interface ClusterView {
   leader?: string | null;
@@ -37,7 +53,7 @@ async function fetchCluster(http: string): Promise<ClusterView | null> {
 }
 
 /** The leader's id and HTTP address, or null while there is none (or it has no known HTTP). */
-async function findLeader(https: string[]): Promise<{ id: string; http: string } | null> {
+export async function findLeader(https: string[]): Promise<{ id: string; http: string } | null> {
   for (const http of https) {
     const view = await fetchCluster(http);
     if (!view?.leader) continue;
@@ -54,16 +70,26 @@ export async function attachDrl(
 ): Promise<DrlTarget | { available: false; reason: string }> {
   const leader = await findLeader(endpoints);
   if (!leader) return { available: false, reason: `no leader among ${endpoints.join(',')}` };
-  return { available: true, url: `http://${leader.http}`, leader: leader.id, stop: async () => {} };
+  return {
+    available: true,
+    url: `http://${leader.http}`,
+    leader: leader.id,
+    https: endpoints,
+    stop: async () => {},
+  };
 }
 
-export async function startDrl(repoRoot: string, dataDir: string): Promise<DrlTarget> {
-  const cli = resolve(repoRoot, 'dist/src/cli/main.js');
+export async function startDrl(s: DrlStart): Promise<DrlTarget> {
+  const cli = resolve(s.root, 'dist/src/cli/main.js');
   if (!existsSync(cli)) return { available: false, reason: `${cli} missing (npm run build)` };
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(s.dataDir, { recursive: true, force: true });
   const base = await freeBasePort(portOffsets);
-  const args = [cli, 'dev', '--base-port', String(base), '--data', dataDir];
-  const tracked = spawnTracked('drl dev', process.execPath, args, { cwd: repoRoot });
+  const args = [cli, 'dev', '--base-port', String(base), '--data', s.dataDir];
+  if (s.cpuProfDir) {
+    mkdirSync(s.cpuProfDir, { recursive: true });
+    args.unshift('--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`);
+  }
+  const tracked = spawnTracked(`drl dev (${s.root})`, process.execPath, args, { cwd: s.root });
   tracked.child.stdout?.resume();
   const https = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + 1 + i}`);
   const deadline = Date.now() + leaderWaitMsMax;
@@ -74,6 +100,7 @@ export async function startDrl(repoRoot: string, dataDir: string): Promise<DrlTa
         available: true,
         url: `http://${leader.http}`,
         leader: leader.id,
+        https,
         tracked,
         // drl dev stops its nodes on SIGTERM; give them time to flush before SIGKILL.
         stop: () => stopTree(tracked, 10_000),

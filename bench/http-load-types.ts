@@ -1,6 +1,7 @@
 /**
- * What the benchmark parent sends to one load-generator child (as argv JSON) and what the child
- * prints back (one JSON line on stdout). Pure types: no code, shared by both sides.
+ * What the benchmark parent sends to a load-generator child (as argv JSON) and what the child
+ * prints back: `{"phase":"measure"}` once its warm-up is over (the parent starts its CPU
+ * accounting then), then one result JSON line. Pure types: no code, shared by both sides.
  */
 
 export type WorkloadName = 'spread' | 'hot';
@@ -9,9 +10,9 @@ export interface LoadSpec {
   url: string;
   workload: WorkloadName;
   connections: number;
+  /** Discarded warm-up, in the same process just before the measured run. */
+  warmupS: number;
   durationS: number;
-  /** Requests per second over all connections; 0 = as fast as the target answers. */
-  overallRate: number;
 }
 
 export interface LoadResult {
@@ -33,5 +34,39 @@ export interface LoadResult {
   p999Ms: number;
   maxMs: number;
   /** CPU seconds the load generator itself used in the measured run (user + system). */
+  loadgenCpuS: number;
+}
+
+/** An open-loop run: requests sent on a fixed schedule whatever the target's answers. */
+export interface PacedSpec {
+  url: string;
+  workload: WorkloadName;
+  /** Keep-alive connections in the pool (requests queue for one when all are busy). */
+  connections: number;
+  ratePerS: number;
+  warmupS: number;
+  durationS: number;
+}
+
+export interface PacedResult {
+  spec: PacedSpec;
+  elapsedS: number;
+  /** Requests the schedule called for in the measured run. */
+  scheduled: number;
+  /** Not sent because too many were already outstanding (the target had stopped answering). */
+  dropped: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  allowed: number;
+  /** 2xx answers per second of the measured run. */
+  achievedPerS: number;
+  /** Latency from each request's scheduled send time (coordinated omission counted). */
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  /** How late the generator itself issued a request past its scheduled time, worst case. */
+  sendLagMsMax: number;
   loadgenCpuS: number;
 }

@@ -1,15 +1,16 @@
 /**
- * Load generator (child process): runs autocannon programmatically against one target for one
- * workload and prints one LoadResult JSON line (warm-up is a separate, discarded invocation so
- * the parent's CPU accounting of the target covers the measured run only). It runs apart from the targets so
- * its CPU shows up as its own process. Latency is recorded here in microseconds from autocannon's
- * per-response float ms (autocannon's own histogram keeps whole ms only), coordinated-omission
- * corrected when a rate is imposed, like autocannon does. Argv[2]: a LoadSpec as JSON.
+ * Closed-loop load generator (child process): runs autocannon programmatically against one
+ * target for one workload, a discarded warm-up then the measured run, and prints
+ * `{"phase":"measure"}` between the two (the parent's CPU accounting starts there) and one
+ * LoadResult JSON line at the end. It runs apart from the targets so its CPU shows up as its own
+ * process. Latency is recorded here in microseconds from autocannon's per-response float ms
+ * (autocannon's own histogram keeps whole ms only). Argv[2]: a LoadSpec as JSON.
  */
 import { createRequire } from 'node:module';
 import * as hdr from 'hdr-histogram-js';
 import { exitWithParent } from './http-child-lifetime.js';
 import type { LoadResult, LoadSpec } from './http-load-types.js';
+import { bodySource, saysAllowed } from './http-workloads.js';
 
 interface AutocannonRequest {
   method: 'POST';
@@ -26,7 +27,6 @@ interface AutocannonOptions {
   pipelining: number;
   duration: number;
   timeout: number;
-  overallRate?: number;
   requests: AutocannonRequest[];
 }
 
@@ -50,32 +50,19 @@ type Autocannon = (opts: AutocannonOptions, cb: (err: Error | null) => void) => 
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-/** The spread workload's key space: user:0 .. user:(spreadKeys-1), round robin. */
-const spreadKeys = 10_000;
-const spreadLimit = 1000;
-const hotLimit = 10;
-const windowMs = 60_000;
 const requestTimeoutS = 10;
 
 function workloadRequest(spec: LoadSpec, counters: { allowed: number }): AutocannonRequest {
-  const base: AutocannonRequest = {
+  const next = bodySource(spec.workload);
+  return {
     method: 'POST',
     path: '/allow',
     headers: { 'content-type': 'application/json' },
-    // A substring test: parsing every body would cost the load generator more than the target.
     onResponse: (status, body) => {
-      if (status === 200 && body.includes('"allowed":true')) counters.allowed++;
+      if (status === 200 && saysAllowed(body)) counters.allowed++;
     },
-  };
-  if (spec.workload === 'hot') {
-    return { ...base, body: JSON.stringify({ key: 'hot:1', limit: hotLimit, windowMs }) };
-  }
-  let n = 0;
-  return {
-    ...base,
     setupRequest: (req) => {
-      n = n + 1 === spreadKeys ? 0 : n + 1;
-      req.body = `{"key":"user:${n}","limit":${spreadLimit},"windowMs":${windowMs}}`;
+      req.body = next();
       return req;
     },
   };
@@ -88,9 +75,6 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  // Per connection, an imposed rate means one request every connections/rate seconds.
-  const expectedIntervalUs =
-    spec.overallRate > 0 ? Math.round((spec.connections / spec.overallRate) * 1e6) : 0;
   let responses = 0;
   let ok2xx = 0;
   const cpuStart = process.cpuUsage();
@@ -104,7 +88,6 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
       timeout: requestTimeoutS,
       requests: [workloadRequest(spec, counters)],
     };
-    if (spec.overallRate > 0) opts.overallRate = spec.overallRate;
     const instance = autocannon(opts, (err) => {
       if (err) reject(err);
     });
@@ -112,9 +95,7 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
       responses++;
       if (status < 200 || status > 299) return;
       ok2xx++;
-      const us = Math.max(1, Math.round(ms * 1000));
-      if (expectedIntervalUs > 0) latencyUs.recordValueWithExpectedInterval(us, expectedIntervalUs);
-      else latencyUs.recordValue(us);
+      latencyUs.recordValue(Math.max(1, Math.round(ms * 1000)));
     });
     instance.on('done', (summary) => {
       const elapsedS = (performance.now() - startedMs) / 1000;
@@ -147,7 +128,10 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
-  exitWithParent(spec.durationS * 1000 + 60_000, () => {});
+  exitWithParent(spec.warmupS * 1000 + spec.durationS * 1000 + 60_000, () => {});
+  if (spec.warmupS > 0) await runOnce(spec, spec.warmupS);
+  // The parent starts counting CPU (targets, machine) on this line.
+  process.stdout.write('{"phase":"measure"}\n');
   const result = await runOnce(spec, spec.durationS);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);

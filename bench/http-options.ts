@@ -1,11 +1,17 @@
 /** Command-line options of `npm run bench` (bench/http.ts), with the defaults the brief asks for. */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { WorkloadName } from './http-load-types.js';
 import type { TargetName } from './http-report.js';
 
 export interface BenchOptions {
+  /** Measured seconds per target, workload and round. */
   durationS: number;
+  /** Discarded seconds just before each measured turn (same load, same process). */
   warmupS: number;
+  /** Each round gives every target its turn at every workload. */
+  rounds: number;
   connections: number;
   targets: TargetName[];
   workloads: WorkloadName[];
@@ -13,15 +19,29 @@ export interface BenchOptions {
   halfRate: boolean;
   /** host:port HTTP addresses of a running drl group to measure instead of starting one. */
   drlEndpoints: string[] | undefined;
+  /** Another checkout whose dist/ build runs as the extra target `base` (A/B in one run). */
+  drlBase: string | undefined;
+  /** Directory for `node --cpu-prof` profiles of the drl nodes (the leader's is named). */
+  cpuProfDir: string | undefined;
 }
 
 const allTargets: TargetName[] = ['bare', 'redis', 'drl'];
+const defaultOutDir = fileURLToPath(new URL('./out', import.meta.url));
 const allWorkloads: WorkloadName[] = ['spread', 'hot'];
 
 function positiveInt(name: string, raw: string, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name}: 1..${max}, got ${raw}`);
   return n;
+}
+
+/** `--drl-base` adds the base build right after drl, so the two take turns back to back. */
+function withBase(targets: TargetName[], drlBase: string | undefined): TargetName[] {
+  if (drlBase === undefined) return targets;
+  const at = targets.indexOf('drl');
+  return at < 0
+    ? [...targets, 'base']
+    : [...targets.slice(0, at + 1), 'base', ...targets.slice(at + 1)];
 }
 
 function listOf<T extends string>(name: string, raw: string, allowed: T[]): T[] {
@@ -37,22 +57,30 @@ export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '64' },
       targets: { type: 'string', default: allTargets.join(',') },
       workloads: { type: 'string', default: allWorkloads.join(',') },
       'no-half-rate': { type: 'boolean', default: false },
       'drl-endpoints': { type: 'string' },
+      'drl-base': { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'cpu-prof-dir': { type: 'string' },
     },
   });
   return {
     durationS: positiveInt('duration', values.duration, 600),
     warmupS: Number(values.warmup) === 0 ? 0 : positiveInt('warmup', values.warmup, 60),
+    rounds: positiveInt('rounds', values.rounds, 50),
     connections: positiveInt('connections', values.connections, 1024),
-    targets: listOf('targets', values.targets, allTargets),
+    targets: withBase(listOf('targets', values.targets, allTargets), values['drl-base']),
     workloads: listOf('workloads', values.workloads, allWorkloads),
     halfRate: !values['no-half-rate'],
     drlEndpoints: values['drl-endpoints']?.split(',').filter((e) => e.length > 0),
+    drlBase: values['drl-base'],
+    cpuProfDir:
+      values['cpu-prof-dir'] ?? (values['cpu-prof'] ? join(defaultOutDir, 'cpu-prof') : undefined),
   };
 }

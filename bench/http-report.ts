@@ -1,26 +1,75 @@
 /**
- * Printing for the HTTP benchmark: the configuration block, a console summary and a markdown
- * table ready to paste into the README. Pure formatting over the collected results.
+ * The HTTP benchmark's numbers, from the turns of its interleaved rounds: per target and
+ * workload the median over rounds with min..max (how much one run moves), ratios computed
+ * *within* each round (both sides measured a few seconds apart, under the same machine load)
+ * and then their median, CPU per decision, and the CPU the rest of the machine took meanwhile.
+ * Pure functions over collected results, so they are unit-tested with fixed inputs.
  */
-import type { LoadResult, WorkloadName } from './http-load-types.js';
+import type { LoadResult, PacedResult, WorkloadName } from './http-load-types.js';
 
-export type TargetName = 'bare' | 'redis' | 'drl';
+export type TargetName = 'bare' | 'redis' | 'drl' | 'base';
 
-export interface Cell {
+/** CPU accounting of one measured turn, in CPU seconds over `windowS` of wall time. */
+export interface TurnCpu {
+  windowS: number;
+  /** Every process of the target (Redis included for redis, the three nodes for drl). */
+  targetS: number;
+  /** drl only: the leader's process and one follower's. */
+  leaderS?: number;
+  followerS?: number;
+  /** Busy CPU of the whole machine (/proc/stat) minus the benchmark's own processes. */
+  otherS: number;
+}
+
+/** One target's measured turn for one workload in one round. */
+export interface Turn {
+  round: number;
   target: TargetName;
   workload: WorkloadName;
-  /** Set when the target could not be measured. */
-  unavailable?: string;
-  max?: LoadResult;
-  half?: LoadResult;
-  /** CPU seconds used by the target's processes (Redis included for the redis target). */
-  targetCpuS?: number;
+  load?: LoadResult;
+  cpu?: TurnCpu;
+  /** Why there is no result (target unavailable, load generator failed). */
+  failure?: string;
+}
+
+export interface HalfRateRun {
+  target: TargetName;
+  workload: WorkloadName;
+  result?: PacedResult;
+  failure?: string;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface Row {
+  target: TargetName;
+  workload: WorkloadName;
+  failure?: string;
+  rate?: Spread;
+  p50Ms?: number;
+  p99Ms?: number;
+  p999Ms?: number;
+  vs: Partial<Record<TargetName, Spread>>;
+  targetUsPerDecision?: Spread;
+  leaderUsPerDecision?: Spread;
+  followerUsPerDecision?: Spread;
+  /** Cores' worth of CPU the rest of the machine used during this row's turns. */
+  otherCores?: Spread;
+  allowed: number;
+  ok2xx: number;
+  failed: number;
 }
 
 export const targetLabels: Record<TargetName, string> = {
   bare: 'bare fastify (ceiling)',
   redis: 'fastify + Redis Lua (AOF fsync always)',
   drl: 'drl, 3-node Raft group (leader)',
+  base: 'drl, base build (--drl-base)',
 };
 
 export const workloadLabels: Record<WorkloadName, string> = {
@@ -28,46 +77,231 @@ export const workloadLabels: Record<WorkloadName, string> = {
   hot: '1 hot key, denied',
 };
 
-const fmtRate = (n: number): string => Math.round(n).toLocaleString('en-US');
-const fmtMs = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1));
-const fmtRatio = (n: number | undefined): string => (n === undefined ? '—' : `${n.toFixed(2)}×`);
-
-function ratio(cells: Cell[], cell: Cell, against: TargetName): number | undefined {
-  const other = cells.find((c) => c.target === against && c.workload === cell.workload);
-  const mine = cell.max?.decisionsPerS;
-  const theirs = other?.max?.decisionsPerS;
-  return mine !== undefined && theirs ? mine / theirs : undefined;
+/** The middle value (mean of the two middle ones for an even count); NaN when empty. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function allowedShare(r: LoadResult): string {
-  return r.ok2xx === 0 ? '—' : `${((100 * r.allowed) / r.ok2xx).toFixed(1)}%`;
+export function spreadOf(values: number[]): Spread | undefined {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return undefined;
+  return {
+    median: median(finite),
+    min: Math.min(...finite),
+    max: Math.max(...finite),
+    n: finite.length,
+  };
 }
 
-function cpuShare(cell: Cell): string {
-  if (!cell.targetCpuS || !cell.max) return '—';
-  return `${Math.round((100 * cell.targetCpuS) / cell.max.elapsedS)}%`;
-}
+const measured = (t: Turn): t is Turn & { load: LoadResult } =>
+  t.load !== undefined && t.load.decisionsPerS > 0;
 
-function failures(r: LoadResult): string {
-  const n = r.non2xx + r.errors + r.timeouts;
-  return n === 0 ? '0' : `${n} (non2xx ${r.non2xx}, err ${r.errors}, t/o ${r.timeouts})`;
-}
-
-export function markdownTable(cells: Cell[]): string {
-  const head =
-    '| target | workload | decisions/s | p50 ms | p99 ms | p99.9 ms | vs Redis | vs bare | p99 ms at ½ rate | allowed | target CPU | failed |';
-  const rule = `|${' --- |'.repeat(12)}`;
-  const rows = cells.map((c) => {
-    const name = `${targetLabels[c.target]} | ${workloadLabels[c.workload]}`;
-    if (c.unavailable !== undefined || !c.max) {
-      const reason = (c.unavailable ?? 'no result').replaceAll('|', '\\|');
-      return `| ${name} | ${c.target}: not available (${reason}) |${' |'.repeat(9)}`;
+/**
+ * a's decisions/s over b's, computed for each round in which both were measured, then
+ * summarized: the machine's load changes between rounds, much less within one.
+ */
+export function sameRoundRatio(
+  turns: Turn[],
+  a: { target: TargetName; workload: WorkloadName },
+  b: { target: TargetName; workload: WorkloadName },
+): Spread | undefined {
+  const rounds = [...new Set(turns.map((t) => t.round))];
+  const ratios: number[] = [];
+  for (const round of rounds) {
+    const find = (s: typeof a) =>
+      turns.find((t) => t.round === round && t.target === s.target && t.workload === s.workload);
+    const ta = find(a);
+    const tb = find(b);
+    if (ta && tb && measured(ta) && measured(tb)) {
+      ratios.push(ta.load.decisionsPerS / tb.load.decisionsPerS);
     }
-    const m = c.max;
-    const half = c.half ? `${fmtMs(c.half.p99Ms)} @ ${fmtRate(c.half.decisionsPerS)}/s` : '—';
-    return `| ${name} | ${fmtRate(m.decisionsPerS)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${fmtMs(m.p999Ms)} | ${fmtRatio(ratio(cells, c, 'redis'))} | ${fmtRatio(ratio(cells, c, 'bare'))} | ${half} | ${allowedShare(m)} | ${cpuShare(c)} | ${failures(m)} |`;
-  });
-  return [head, rule, ...rows].join('\n');
+  }
+  return spreadOf(ratios);
+}
+
+function perDecisionUs(turns: Turn[], cpuS: (c: TurnCpu) => number | undefined) {
+  return spreadOf(
+    turns.flatMap((t) => {
+      const s = t.cpu ? cpuS(t.cpu) : undefined;
+      return s !== undefined && t.load && t.load.ok2xx > 0 ? [(s * 1e6) / t.load.ok2xx] : [];
+    }),
+  );
+}
+
+export function summarize(turns: Turn[], targets: TargetName[], workloads: WorkloadName[]) {
+  const rows: Row[] = [];
+  for (const workload of workloads) {
+    for (const target of targets) {
+      const mine = turns.filter((t) => t.target === target && t.workload === workload);
+      const ok = mine.filter(measured);
+      const row: Row = { target, workload, vs: {}, allowed: 0, ok2xx: 0, failed: 0 };
+      if (ok.length === 0) {
+        row.failure = mine.find((t) => t.failure)?.failure ?? 'no result';
+        rows.push(row);
+        continue;
+      }
+      row.rate = spreadOf(ok.map((t) => t.load.decisionsPerS));
+      row.p50Ms = median(ok.map((t) => t.load.p50Ms));
+      row.p99Ms = median(ok.map((t) => t.load.p99Ms));
+      row.p999Ms = median(ok.map((t) => t.load.p999Ms));
+      for (const other of targets) {
+        if (other === target) continue;
+        const r = sameRoundRatio(turns, { target, workload }, { target: other, workload });
+        if (r) row.vs[other] = r;
+      }
+      row.targetUsPerDecision = perDecisionUs(ok, (c) => c.targetS);
+      row.leaderUsPerDecision = perDecisionUs(ok, (c) => c.leaderS);
+      row.followerUsPerDecision = perDecisionUs(ok, (c) => c.followerS);
+      row.otherCores = spreadOf(ok.flatMap((t) => (t.cpu ? [t.cpu.otherS / t.cpu.windowS] : [])));
+      for (const t of ok) {
+        row.allowed += t.load.allowed;
+        row.ok2xx += t.load.ok2xx;
+        row.failed += t.load.non2xx + t.load.errors + t.load.timeouts;
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+const fmtRate = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const fmtMs = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const fmtX = (n: number): string => `${n.toFixed(2)}x`;
+
+/** `median (min..max)`, or the median alone when there was one sample. */
+export function fmtSpread(s: Spread | undefined, fmt: (n: number) => string): string {
+  if (!s) return '—';
+  return s.n === 1 ? fmt(s.median) : `${fmt(s.median)} (${fmt(s.min)}..${fmt(s.max)})`;
+}
+
+const ratioColumns: TargetName[] = ['redis', 'bare', 'base'];
+const ratioHeads: Record<TargetName, string> = {
+  redis: 'vs Redis',
+  bare: 'vs bare',
+  base: 'vs base build',
+  drl: 'vs drl',
+};
+
+export function markdownTable(rows: Row[]): string {
+  const hasBase = rows.some((r) => r.target === 'base');
+  const ratios = ratioColumns.filter((t) => t !== 'base' || hasBase);
+  const heads = [
+    'target',
+    'workload',
+    'decisions/s median (min..max)',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    ...ratios.map((t) => `${ratioHeads[t]} (same round)`),
+    'CPU µs/decision: target / leader / follower',
+    'other CPU, cores',
+    'allowed',
+    'failed',
+  ];
+  const lines = [`| ${heads.join(' | ')} |`, `|${' --- |'.repeat(heads.length)}`];
+  for (const r of rows) {
+    const name = `${targetLabels[r.target]} | ${workloadLabels[r.workload]}`;
+    if (r.failure !== undefined || !r.rate) {
+      const why = (r.failure ?? 'no result').replaceAll('|', '\\|');
+      lines.push(`| ${name} | not available (${why}) |${' |'.repeat(heads.length - 3)}`);
+      continue;
+    }
+    const us = (s: Spread | undefined) => (s ? Math.round(s.median).toString() : '—');
+    const cpu = `${us(r.targetUsPerDecision)} / ${us(r.leaderUsPerDecision)} / ${us(r.followerUsPerDecision)}`;
+    const cells = [
+      fmtSpread(r.rate, fmtRate),
+      fmtMs(r.p50Ms!),
+      fmtMs(r.p99Ms!),
+      fmtMs(r.p999Ms!),
+      ...ratios.map((t) => (t === r.target ? '1.00x' : fmtSpread(r.vs[t], fmtX))),
+      cpu,
+      fmtSpread(r.otherCores, (n) => n.toFixed(2)),
+      r.ok2xx === 0 ? '—' : `${((100 * r.allowed) / r.ok2xx).toFixed(1)}%`,
+      String(r.failed),
+    ];
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function halfRateTable(runs: HalfRateRun[]): string {
+  const heads = [
+    'target',
+    'workload',
+    'offered/s (½ median max)',
+    'answered/s',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'generator late max ms',
+    'failed',
+  ];
+  const lines = [`| ${heads.join(' | ')} |`, `|${' --- |'.repeat(heads.length)}`];
+  for (const h of runs) {
+    const name = `${targetLabels[h.target]} | ${workloadLabels[h.workload]}`;
+    const r = h.result;
+    if (!r) {
+      const why = (h.failure ?? 'not run').replaceAll('|', '\\|');
+      lines.push(`| ${name} | not available (${why}) |${' |'.repeat(heads.length - 3)}`);
+      continue;
+    }
+    const failed = r.non2xx + r.errors + r.dropped;
+    const cells = [
+      fmtRate(r.spec.ratePerS),
+      fmtRate(r.achievedPerS),
+      fmtMs(r.p50Ms),
+      fmtMs(r.p99Ms),
+      fmtMs(r.p999Ms),
+      fmtMs(r.maxMs),
+      fmtMs(r.sendLagMsMax),
+      String(failed),
+    ];
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The issue's targets, each from same-round ratios; undefined when a side was not measured. */
+export function goals(turns: Turn[], half: HalfRateRun[]) {
+  const drlSpread = { target: 'drl', workload: 'spread' } as const;
+  const drlHot = { target: 'drl', workload: 'hot' } as const;
+  const drlHalf = half.filter((h) => h.target === 'drl' && h.result);
+  return {
+    spreadVsRedis: sameRoundRatio(turns, drlSpread, { target: 'redis', workload: 'spread' }),
+    hotVsSpread: sameRoundRatio(turns, drlHot, drlSpread),
+    hotVsBare: sameRoundRatio(turns, drlHot, { target: 'bare', workload: 'hot' }),
+    halfRateP99Ms: drlHalf.length ? Math.max(...drlHalf.map((h) => h.result!.p99Ms)) : undefined,
+  };
+}
+
+export function goalLines(g: ReturnType<typeof goals>): string {
+  const line = (what: string, s: Spread | undefined, target: number): string => {
+    if (!s) return `- ${what}: not measured`;
+    const verdict = s.median >= target ? 'met' : 'not met';
+    return `- ${what}: ${fmtSpread(s, fmtX)} (target >= ${target.toFixed(2)}x: ${verdict})`;
+  };
+  const p99 =
+    g.halfRateP99Ms === undefined
+      ? '- drl p99 at half its max rate: not measured'
+      : `- drl p99 at half its max rate, worse workload: ${fmtMs(g.halfRateP99Ms)} ms (target <= 5 ms: ${g.halfRateP99Ms <= 5 ? 'met' : 'not met'})`;
+  return [
+    'targets (issue 7), medians of same-round ratios (min..max over rounds):',
+    line('(a) drl spread / Redis spread', g.spreadVsRedis, 1.0),
+    line('(b) drl hot / drl spread', g.hotVsSpread, 1.5),
+    line('(b) drl hot / bare hot', g.hotVsBare, 0.7),
+    p99,
+  ].join('\n');
+}
+
+/** Round r starts with a different target, so none always runs first (or last) in a round. */
+export function rotate<T>(items: T[], by: number): T[] {
+  if (items.length === 0) return items;
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 export function configBlock(config: Record<string, string | number | boolean>): string {

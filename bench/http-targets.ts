@@ -1,18 +1,45 @@
 /**
- * The three things the HTTP benchmark measures, each started just before its runs and stopped
- * right after, so an idle target never takes CPU from the one being measured.
+ * The things the HTTP benchmark measures. All are started once; between its turns each target
+ * is parked with SIGSTOP (its whole process tree: Redis with its service, drl dev with its three
+ * nodes), so an idle target takes no CPU from the one being measured (a drl group alone burns
+ * CPU on heartbeats). `resume` continues it and, for drl, finds the leader again.
  */
 import { join } from 'node:path';
-import { firstJsonLine, spawnTsx, stop, type Tracked } from './http-children.js';
-import { attachDrl, startDrl } from './http-drl-target.js';
+import {
+  descendantWithId,
+  firstJsonLine,
+  signalTree,
+  spawnTsx,
+  stop,
+  type Tracked,
+} from './http-children.js';
+import { attachDrl, type DrlTarget, findLeader, startDrl } from './http-drl-target.js';
 import type { TargetName } from './http-report.js';
 import { type RedisProcess, startRedis } from './redis-server-process.js';
 
-export type Target =
-  | { available: true; url: string; pids: number[]; notes: string; stop: () => Promise<void> }
-  | { available: false; reason: string };
+export interface LiveTarget {
+  available: true;
+  name: TargetName;
+  url: string;
+  /** Roots of the target's process trees (empty for an attached group). */
+  rootPids: number[];
+  notes: string;
+  resume: () => Promise<void>;
+  pause: () => void;
+  /** drl: the leader's and one follower's pid, for CPU per decision by role. */
+  roles?: () => { leader?: number | undefined; follower?: number | undefined };
+  stop: () => Promise<void>;
+}
+
+export type Target = LiveTarget | { available: false; name: TargetName; reason: string };
 
 const serviceReadyWaitMsMax = 20_000;
+/**
+ * After a SIGCONT the nodes' timers fire late and a follower may start an election (its last
+ * heartbeat is seconds old); waiting longer than the election timeout (200-400 ms) lets that
+ * settle before the leader is looked up.
+ */
+const drlSettleMs = 600;
 
 async function startService(name: string, file: string, env: NodeJS.ProcessEnv) {
   const t = spawnTsx(name, file, [], env);
@@ -25,13 +52,27 @@ function pidsOf(...tracked: Tracked[]): number[] {
   return tracked.map((t) => t.child.pid).filter((p): p is number => p !== undefined);
 }
 
+function parking(rootPids: number[]) {
+  return {
+    pause: () => {
+      for (const p of rootPids) signalTree(p, 'SIGSTOP');
+    },
+    resume: async () => {
+      for (const p of rootPids) signalTree(p, 'SIGCONT');
+    },
+  };
+}
+
 async function startBare(): Promise<Target> {
   const svc = await startService('bare service', './http-bare-service.ts', {});
+  const rootPids = pidsOf(svc.tracked);
   return {
     available: true,
+    name: 'bare',
     url: svc.url,
-    pids: pidsOf(svc.tracked),
+    rootPids,
     notes: 'constant decision',
+    ...parking(rootPids),
     stop: () => stop(svc.tracked),
   };
 }
@@ -43,11 +84,14 @@ async function startRedisTarget(outDir: string, onRedis: (r: RedisProcess) => vo
     const svc = await startService('redis service', './redis-allow-service.ts', {
       REDIS_PORT: String(redis.port),
     });
+    const rootPids = pidsOf(svc.tracked, redis.tracked);
     const target: Target = {
       available: true,
+      name: 'redis',
       url: svc.url,
-      pids: pidsOf(svc.tracked, redis.tracked),
+      rootPids,
       notes: `redis ${redis.version}, appendfsync ${redis.appendfsync}`,
+      ...parking(rootPids),
       stop: async () => {
         await stop(svc.tracked);
         await stop(redis.tracked);
@@ -60,19 +104,39 @@ async function startRedisTarget(outDir: string, onRedis: (r: RedisProcess) => vo
   }
 }
 
-async function startDrlTarget(dirs: TargetDirs): Promise<Target> {
-  const drl = dirs.drlEndpoints
-    ? await attachDrl(dirs.drlEndpoints)
-    : await startDrl(dirs.repoRoot, join(dirs.outDir, 'drl-data'));
-  if (!drl.available) return drl;
-  const pid = drl.tracked?.child.pid;
-  return {
+function liveDrl(name: TargetName, drl: Extract<DrlTarget, { available: true }>): LiveTarget {
+  const root = drl.tracked?.child.pid;
+  const rootPids = root === undefined ? [] : [root];
+  const park = parking(rootPids);
+  const target: LiveTarget = {
     available: true,
+    name,
     url: drl.url,
-    pids: pid === undefined ? [] : [pid],
+    rootPids,
     notes: `leader ${drl.leader} at ${drl.url}`,
+    pause: park.pause,
+    resume: async () => {
+      if (rootPids.length === 0) return; // an attached group was never parked
+      await park.resume();
+      await new Promise((r) => setTimeout(r, drlSettleMs));
+      const leader = await findLeader(drl.https);
+      if (leader) {
+        drl.leader = leader.id;
+        target.url = `http://${leader.http}`;
+      }
+    },
+    roles: () => {
+      if (root === undefined) return {};
+      const ids = drl.https.map((_, i) => `n${i + 1}`);
+      const follower = ids.find((id) => id !== drl.leader);
+      return {
+        leader: descendantWithId(root, drl.leader),
+        follower: follower === undefined ? undefined : descendantWithId(root, follower),
+      };
+    },
     stop: drl.stop,
   };
+  return target;
 }
 
 export interface TargetDirs {
@@ -80,6 +144,24 @@ export interface TargetDirs {
   outDir: string;
   /** Benchmark this running group instead of starting `drl dev`. */
   drlEndpoints?: string[] | undefined;
+  /** The checkout built as the `base` target. */
+  drlBase?: string | undefined;
+  cpuProfDir?: string | undefined;
+}
+
+async function startDrlTarget(name: 'drl' | 'base', dirs: TargetDirs): Promise<Target> {
+  const root = name === 'base' ? dirs.drlBase : dirs.repoRoot;
+  if (root === undefined) return { available: false, name, reason: 'no --drl-base' };
+  const drl =
+    name === 'drl' && dirs.drlEndpoints
+      ? await attachDrl(dirs.drlEndpoints)
+      : await startDrl({
+          root,
+          dataDir: join(dirs.outDir, `${name}-data`),
+          cpuProfDir: dirs.cpuProfDir && join(dirs.cpuProfDir, name),
+        });
+  if (!drl.available) return { available: false, name, reason: drl.reason };
+  return liveDrl(name, drl);
 }
 
 export async function startTarget(
@@ -87,11 +169,11 @@ export async function startTarget(
   dirs: TargetDirs,
   onRedis: (r: RedisProcess) => void,
 ): Promise<Target> {
-  if (name === 'bare') return startBare();
-  if (name === 'redis') return startRedisTarget(dirs.outDir, onRedis);
   try {
-    return await startDrlTarget(dirs);
+    if (name === 'bare') return await startBare();
+    if (name === 'redis') return await startRedisTarget(dirs.outDir, onRedis);
+    return await startDrlTarget(name, dirs);
   } catch (err) {
-    return { available: false, reason: (err as Error).message };
+    return { available: false, name, reason: (err as Error).message };
   }
 }

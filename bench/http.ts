@@ -3,20 +3,51 @@
  * a bare fastify endpoint (the ceiling) and fastify + an exact sliding-log Lua script in Redis
  * with an fsync-per-write AOF (the usual way to do this). Each target runs in its own process,
  * the load generator (autocannon) in another. Two workloads: 10k keys mostly allowed, one hot
- * key denied. Then each target again at half its maximum rate for p99 below saturation.
- * Prints the configuration, machine load and a markdown table; writes JSON under bench/out/.
- * See docs/notes/bench-http.md.
+ * key denied. One 10 s run on this shared 2-core box swings more than the changes we measure,
+ * so the targets take turns in interleaved rounds (parked with SIGSTOP outside their turn),
+ * ratios are computed within a round, and the CPU the rest of the machine used during each turn
+ * is printed next to them. Then each target at half its median maximum, open loop, for p99
+ * below saturation. Prints the configuration, machine load and markdown tables; writes JSON
+ * under bench/out/. See docs/notes/bench-http.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSecondsTree, firstJsonLine, spawnTsx, stop, stopAll } from './http-children.js';
-import type { LoadResult, LoadSpec, WorkloadName } from './http-load-types.js';
+import {
+  cpuSeconds,
+  cpuSecondsTree,
+  jsonLines,
+  machineBusySeconds,
+  spawnTsx,
+  stop,
+  stopAll,
+} from './http-children.js';
+import type {
+  LoadResult,
+  LoadSpec,
+  PacedResult,
+  PacedSpec,
+  WorkloadName,
+} from './http-load-types.js';
 import { type BenchOptions, parseOptions } from './http-options.js';
-import { type Cell, configBlock, markdownTable, type TargetName } from './http-report.js';
-import { startTarget, type Target } from './http-targets.js';
+import {
+  configBlock,
+  fmtMs,
+  goalLines,
+  goals,
+  type HalfRateRun,
+  halfRateTable,
+  markdownTable,
+  rotate,
+  summarize,
+  type TargetName,
+  type Turn,
+  type TurnCpu,
+} from './http-report.js';
+import { type LiveTarget, startTarget, type Target } from './http-targets.js';
+import { workloadDescription } from './http-workloads.js';
 import type { RedisProcess } from './redis-server-process.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -37,70 +68,210 @@ function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
-async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const t = spawnTsx(`load ${spec.workload} ${spec.url}`, './http-load.ts', [JSON.stringify(spec)]);
+/** CPU counters at one instant, to difference over a measured window. */
+interface CpuSnapshot {
+  machineS: number;
+  selfS: number;
+  targetS: Map<TargetName, number>;
+  leaderS: number | undefined;
+  followerS: number | undefined;
+}
+
+function snapshot(live: LiveTarget[], roles: { leader?: number; follower?: number }): CpuSnapshot {
+  const self = process.cpuUsage();
+  const treeS = (t: LiveTarget) =>
+    t.rootPids.length === 0
+      ? Number.NaN
+      : t.rootPids.reduce((sum, pid) => sum + cpuSecondsTree(pid), 0);
+  return {
+    machineS: machineBusySeconds(),
+    selfS: (self.user + self.system) / 1e6,
+    targetS: new Map(live.map((t) => [t.name, treeS(t)])),
+    leaderS: roles.leader === undefined ? undefined : cpuSeconds(roles.leader),
+    followerS: roles.follower === undefined ? undefined : cpuSeconds(roles.follower),
+  };
+}
+
+function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  target: TargetName,
+  loadgenS: number,
+  windowS: number,
+): TurnCpu {
+  let oursS = b.selfS - a.selfS + loadgenS;
+  for (const [name, s] of b.targetS) {
+    const d = s - (a.targetS.get(name) ?? s);
+    if (Number.isFinite(d)) oursS += d;
+  }
+  const cpu: TurnCpu = {
+    windowS,
+    targetS: (b.targetS.get(target) ?? Number.NaN) - (a.targetS.get(target) ?? Number.NaN),
+    otherS: Math.max(0, b.machineS - a.machineS - oursS),
+  };
+  if (a.leaderS !== undefined && b.leaderS !== undefined) cpu.leaderS = b.leaderS - a.leaderS;
+  if (a.followerS !== undefined && b.followerS !== undefined) {
+    cpu.followerS = b.followerS - a.followerS;
+  }
+  return cpu;
+}
+
+const isPhaseLine = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && (v as { phase?: unknown }).phase === 'measure';
+
+/**
+ * Runs one load child (closed-loop or paced) against a resumed target: CPU snapshots at its
+ * `{"phase":"measure"}` line and at its result, so warm-up and process start-up are left out.
+ */
+async function loadTurn<R extends { loadgenCpuS: number; elapsedS: number }>(
+  file: string,
+  spec: LoadSpec | PacedSpec,
+  target: LiveTarget,
+  live: LiveTarget[],
+): Promise<{ result: R; cpu: TurnCpu }> {
+  const roles = target.roles?.() ?? {};
+  const t = spawnTsx(`load ${spec.workload} ${target.name}`, file, [JSON.stringify(spec)]);
+  let before: CpuSnapshot | undefined;
   try {
-    return await firstJsonLine<LoadResult>(t, spec.durationS * 1000 + 60_000);
+    const timeoutMs = (spec.warmupS + spec.durationS) * 1000 + 60_000;
+    const result = await jsonLines<R>(t, timeoutMs, (v) => {
+      if (!isPhaseLine(v)) return v as R;
+      before = snapshot(live, roles);
+      return undefined;
+    });
+    const after = snapshot(live, roles);
+    const from = before ?? after;
+    return {
+      result,
+      cpu: cpuBetween(from, after, target.name, result.loadgenCpuS, result.elapsedS),
+    };
   } finally {
     await stop(t);
   }
 }
 
-async function measure(
-  target: Extract<Target, { available: true }>,
-  cell: Cell,
+async function turn(
+  round: number,
+  workload: WorkloadName,
+  target: LiveTarget,
+  live: LiveTarget[],
   o: BenchOptions,
-): Promise<void> {
-  const spec = {
-    url: target.url,
-    workload: cell.workload,
-    connections: o.connections,
-    overallRate: 0,
-  };
-  if (o.warmupS > 0) await runLoad({ ...spec, durationS: o.warmupS });
-  const cpuAt = (): number => target.pids.reduce((sum, pid) => sum + cpuSecondsTree(pid), 0);
-  const cpuBefore = cpuAt();
-  cell.max = await runLoad({ ...spec, durationS: o.durationS });
-  // An attached group (--drl-endpoints) has no pids of ours to account.
-  cell.targetCpuS = target.pids.length > 0 ? cpuAt() - cpuBefore : undefined;
-  report(cell.target, 'max ', cell.max);
-  const halfRate = Math.floor(cell.max.decisionsPerS / 2);
-  if (o.halfRate && halfRate >= 1) {
-    cell.half = await runLoad({ ...spec, durationS: o.durationS, overallRate: halfRate });
-    report(cell.target, 'half', cell.half);
+): Promise<Turn> {
+  const result: Turn = { round, target: target.name, workload };
+  await target.resume();
+  try {
+    const spec: LoadSpec = {
+      url: target.url,
+      workload,
+      connections: o.connections,
+      warmupS: o.warmupS,
+      durationS: o.durationS,
+    };
+    const { result: load, cpu } = await loadTurn<LoadResult>('./http-load.ts', spec, target, live);
+    result.load = load;
+    result.cpu = cpu;
+  } catch (err) {
+    result.failure = (err as Error).message.split('\n')[0] ?? 'failed';
+  } finally {
+    target.pause();
   }
+  printTurn(result);
+  return result;
 }
 
-function report(target: TargetName, phase: string, r: LoadResult): void {
-  const ms = (n: number): string => n.toFixed(2);
+function printTurn(t: Turn): void {
+  const head = `  round ${t.round} ${t.workload.padEnd(6)} ${t.target.padEnd(5)}`;
+  if (!t.load) {
+    process.stdout.write(`${head} failed: ${t.failure}\n`);
+    return;
+  }
+  const r = t.load;
+  const us = (s: number | undefined) =>
+    s === undefined || !Number.isFinite(s) || r.ok2xx === 0
+      ? '—'
+      : Math.round((s * 1e6) / r.ok2xx).toString();
+  const cpu = t.cpu;
   process.stdout.write(
-    `  ${target.padEnd(5)} ${r.spec.workload.padEnd(6)} ${phase} ${Math.round(r.decisionsPerS)}/s ` +
-      `(1 s samples ${r.perSecond.min}..${r.perSecond.max}) ` +
-      `p50 ${ms(r.p50Ms)} p99 ${ms(r.p99Ms)} p99.9 ${ms(r.p999Ms)} ms; allowed ${r.allowed}/${r.ok2xx}; ` +
-      `non2xx ${r.non2xx} errors ${r.errors}; load ${loadavg()[0]?.toFixed(2)}\n`,
+    `${head} ${Math.round(r.decisionsPerS)}/s (1 s samples ${r.perSecond.min}..${r.perSecond.max}) ` +
+      `p50 ${fmtMs(r.p50Ms)} p99 ${fmtMs(r.p99Ms)} ms; CPU µs/decision target ${us(cpu?.targetS)} ` +
+      `leader ${us(cpu?.leaderS)} follower ${us(cpu?.followerS)}; other CPU ` +
+      `${cpu ? (cpu.otherS / cpu.windowS).toFixed(2) : '—'} cores; ` +
+      `failed ${r.non2xx + r.errors + r.timeouts}; load ${loadavg()[0]?.toFixed(2)}\n`,
   );
 }
 
-async function benchTarget(
-  name: TargetName,
+/** Each target once more, open loop at half its median maximum, for p99 below saturation. */
+async function halfRateRun(
+  workload: WorkloadName,
+  target: LiveTarget,
+  maxPerS: number | undefined,
+  live: LiveTarget[],
   o: BenchOptions,
-  onRedis: (r: RedisProcess) => void,
-): Promise<Cell[]> {
-  const cells: Cell[] = o.workloads.map((workload: WorkloadName) => ({ target: name, workload }));
-  const dirs = { repoRoot, outDir, drlEndpoints: o.drlEndpoints };
-  const target = await startTarget(name, dirs, onRedis);
-  if (!target.available) {
-    process.stdout.write(`  ${name}: not available (${target.reason})\n`);
-    for (const c of cells) c.unavailable = target.reason;
-    return cells;
+): Promise<HalfRateRun> {
+  const run: HalfRateRun = { target: target.name, workload };
+  const ratePerS = Math.floor((maxPerS ?? 0) / 2);
+  if (ratePerS < 1) {
+    run.failure = 'no maximum rate measured';
+    return run;
   }
-  process.stdout.write(`  ${name}: ${target.url} (${target.notes})\n`);
+  await target.resume();
   try {
-    for (const c of cells) await measure(target, c, o);
+    const spec: PacedSpec = {
+      url: target.url,
+      workload,
+      connections: o.connections,
+      ratePerS,
+      warmupS: o.warmupS,
+      durationS: o.durationS,
+    };
+    const { result } = await loadTurn<PacedResult>('./http-paced-load.ts', spec, target, live);
+    run.result = result;
+    process.stdout.write(
+      `  half   ${workload.padEnd(6)} ${target.name.padEnd(5)} ${ratePerS}/s offered, ` +
+        `${Math.round(result.achievedPerS)}/s answered, p50 ${fmtMs(result.p50Ms)} ` +
+        `p99 ${fmtMs(result.p99Ms)} p99.9 ${fmtMs(result.p999Ms)} ms; generator late max ` +
+        `${fmtMs(result.sendLagMsMax)} ms; load ${loadavg()[0]?.toFixed(2)}\n`,
+    );
+  } catch (err) {
+    run.failure = (err as Error).message.split('\n')[0] ?? 'failed';
+    process.stdout.write(`  half   ${workload} ${target.name} failed: ${run.failure}\n`);
   } finally {
-    await target.stop();
+    target.pause();
   }
-  return cells;
+  return run;
+}
+
+async function startTargets(o: BenchOptions, onRedis: (r: RedisProcess) => void) {
+  const dirs = {
+    repoRoot,
+    outDir,
+    drlEndpoints: o.drlEndpoints,
+    drlBase: o.drlBase,
+    cpuProfDir: o.cpuProfDir,
+  };
+  const targets: Target[] = [];
+  for (const name of o.targets) {
+    const target = await startTarget(name, dirs, onRedis);
+    if (target.available) {
+      process.stdout.write(`  ${name}: ${target.url} (${target.notes})\n`);
+      // Parked until its turn, so the next target starts on a quieter machine.
+      target.pause();
+    } else process.stdout.write(`  ${name}: not available (${target.reason})\n`);
+    targets.push(target);
+  }
+  return targets;
+}
+
+/** The leader's profile (the file name holds the pid), once the nodes have exited. */
+function leaderProfile(dir: string | undefined, pid: number | undefined): string | undefined {
+  if (!dir || pid === undefined) return undefined;
+  try {
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the main thread (1.. are workers).
+    const file = readdirSync(dir).find((f) => f.includes(`.${pid}.0.`));
+    return file === undefined ? undefined : join(dir, file);
+  } catch {
+    return undefined;
+  }
 }
 
 function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
@@ -116,49 +287,83 @@ function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
     'redis script': 'exact sliding log: TIME, one ZSET member per unit of cost',
     connections: o.connections,
     pipelining: 1,
-    'duration s': o.durationS,
-    'warm-up s': o.warmupS,
-    'half-rate runs': o.halfRate,
-    workloads: 'spread: user:0..9999 round robin, limit 1000/60s; hot: one key, limit 10/60s',
+    rounds: o.rounds,
+    'per turn': `${o.warmupS} s warm-up + ${o.durationS} s measured, targets parked (SIGSTOP) outside their turn`,
+    'half-rate runs': o.halfRate
+      ? `open loop (undici Pool, ${o.connections} connections), ½ median max, latency from scheduled send`
+      : 'off',
+    workloads: workloadDescription,
+    'drl base build': o.drlBase ?? '—',
     machine: `${cpu.length} x ${cpu[0]?.model ?? '?'}`,
   };
-}
-
-/** Table order: by workload, then ceiling, baseline, drl (whatever order they ran in). */
-function tableOrder(cells: Cell[], o: BenchOptions): Cell[] {
-  const targets: TargetName[] = ['bare', 'redis', 'drl'];
-  return o.workloads.flatMap((w) =>
-    targets.flatMap((t) => cells.filter((c) => c.target === t && c.workload === w)),
-  );
 }
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   mkdirSync(outDir, { recursive: true });
   const uptimeBefore = uptime();
-  process.stdout.write(`HTTP benchmark, ${new Date().toISOString()}\nbefore: ${uptimeBefore}\n`);
+  const startedAt = new Date().toISOString();
+  process.stdout.write(`HTTP benchmark, ${startedAt}\nbefore: ${uptimeBefore}\n`);
   let redis: RedisProcess | undefined;
-  const cells: Cell[] = [];
-  for (const name of o.targets) cells.push(...(await benchTarget(name, o, (r) => (redis = r))));
-  const uptimeAfter = uptime();
-  const config = configuration(o, redis);
-  const table = markdownTable(tableOrder(cells, o));
-  process.stdout.write(`\nconfiguration:\n${configBlock(config)}\n`);
-  process.stdout.write(
-    `machine load before: ${uptimeBefore}\nmachine load after:  ${uptimeAfter}\n\n`,
+  const targets = await startTargets(o, (r) => (redis = r));
+  const live = targets.filter((t): t is LiveTarget => t.available);
+  const turns: Turn[] = targets.flatMap((t) =>
+    t.available
+      ? []
+      : o.workloads.map((workload) => ({ round: 0, target: t.name, workload, failure: t.reason })),
   );
-  process.stdout.write(`${table}\n`);
-  const stamp = new Date().toISOString().replaceAll(':', '-');
-  const file = join(outDir, `http-${stamp}.json`);
-  const result = { config, uptimeBefore, uptimeAfter, cells, table };
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`\nresults: ${file}\n`);
+  let drlLeaderPid: number | undefined;
+  try {
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const workload of o.workloads) {
+        for (const target of rotate(live, round - 1)) {
+          turns.push(await turn(round, workload, target, live, o));
+        }
+      }
+    }
+    const rows = summarize(turns, o.targets, o.workloads);
+    const half: HalfRateRun[] = [];
+    if (o.halfRate) {
+      for (const workload of o.workloads) {
+        for (const target of live) {
+          const max = rows.find((r) => r.target === target.name && r.workload === workload);
+          half.push(await halfRateRun(workload, target, max?.rate?.median, live, o));
+        }
+      }
+    }
+    const drl = live.find((t) => t.name === 'drl');
+    // The leader as of drl's last turn: its profile is written when the nodes exit below.
+    drlLeaderPid = drl?.roles?.().leader;
+    for (const t of live) await t.stop();
+    const uptimeAfter = uptime();
+    const config = configuration(o, redis);
+    const table = markdownTable(rows);
+    const halfTable = half.length > 0 ? halfRateTable(half) : '';
+    const goalText = goalLines(goals(turns, half));
+    const out = process.stdout;
+    out.write(`\nconfiguration:\n${configBlock(config)}\n`);
+    out.write(`started ${startedAt}, ended ${new Date().toISOString()}\n`);
+    out.write(`machine load before: ${uptimeBefore}\nmachine load after:  ${uptimeAfter}\n\n`);
+    out.write(`${table}\n\n`);
+    if (halfTable) out.write(`half rate (open loop):\n\n${halfTable}\n\n`);
+    out.write(`${goalText}\n`);
+    const profile = leaderProfile(o.cpuProfDir && join(o.cpuProfDir, 'drl'), drlLeaderPid);
+    if (o.cpuProfDir) out.write(`CPU profile of the drl leader: ${profile ?? 'not found'}\n`);
+    const stamp = startedAt.replaceAll(':', '-');
+    const file = join(outDir, `http-${stamp}.json`);
+    const result = { config, startedAt, uptimeBefore, uptimeAfter, turns, half, rows, table };
+    writeFileSync(file, `${JSON.stringify({ ...result, halfTable, goalText }, null, 2)}\n`);
+    out.write(`\nresults: ${file}\n`);
+  } finally {
+    for (const t of live) await t.stop();
+  }
 }
 
 /** A bound on the whole run, so a stuck child never leaves the benchmark running. */
 function watchdogMs(o: BenchOptions): number {
-  const perCell = o.warmupS + 2 * o.durationS + 60;
-  return (o.targets.length * o.workloads.length * perCell + 120) * 1000;
+  const perTurnS = o.warmupS + o.durationS + 30;
+  const turns = o.targets.length * o.workloads.length * (o.rounds + (o.halfRate ? 1 : 0));
+  return (turns * perTurnS + 300) * 1000;
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -185,4 +390,7 @@ try {
 } finally {
   await stopAll();
   clearTimeout(watchdog);
+  // Every child is stopped; a leftover handle (one default run once idled 5 min after its
+  // results) must not keep the benchmark alive.
+  process.exit();
 }

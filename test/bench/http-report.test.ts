@@ -1,0 +1,202 @@
+// The benchmark's summary arithmetic on fixed inputs: medians over rounds with min..max, ratios
+// taken within each round before their median (not a ratio of medians), CPU per decision, the
+// other processes' CPU in cores, and the rows and goal lines that go into the README.
+import t from 'tap';
+import type { LoadResult, PacedResult, WorkloadName } from '../../bench/http-load-types.js';
+import {
+  goalLines,
+  goals,
+  halfRateTable,
+  markdownTable,
+  median,
+  rotate,
+  sameRoundRatio,
+  spreadOf,
+  summarize,
+  type TargetName,
+  type Turn,
+} from '../../bench/http-report.js';
+
+function load(workload: WorkloadName, decisionsPerS: number, p99Ms = 10): LoadResult {
+  const elapsedS = 5;
+  const ok2xx = decisionsPerS * elapsedS;
+  return {
+    spec: { url: 'http://127.0.0.1:1', workload, connections: 64, warmupS: 1, durationS: 5 },
+    elapsedS,
+    responses: ok2xx,
+    ok2xx,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    allowed: workload === 'spread' ? ok2xx : 0,
+    decisionsPerS,
+    perSecond: { min: decisionsPerS, max: decisionsPerS, stddev: 0 },
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    p999Ms: p99Ms * 2,
+    maxMs: p99Ms * 3,
+    loadgenCpuS: 1,
+  };
+}
+
+function turn(round: number, target: TargetName, workload: WorkloadName, rate: number): Turn {
+  return {
+    round,
+    target,
+    workload,
+    load: load(workload, rate),
+    // 5 s window; the target used 1 CPU-second, the rest of the machine 2.5 (0.5 cores).
+    cpu: { windowS: 5, targetS: 1, leaderS: 0.5, followerS: 0.25, otherS: 2.5 },
+  };
+}
+
+// Round 2 ran on a busy machine: both targets lost half their rate, their ratio did not move.
+const turns: Turn[] = [
+  turn(1, 'redis', 'spread', 1000),
+  turn(1, 'drl', 'spread', 800),
+  turn(2, 'redis', 'spread', 500),
+  turn(2, 'drl', 'spread', 400),
+  turn(3, 'redis', 'spread', 1000),
+  turn(3, 'drl', 'spread', 600),
+  turn(1, 'drl', 'hot', 4000),
+  turn(2, 'drl', 'hot', 1000),
+  turn(3, 'drl', 'hot', 3000),
+  turn(1, 'bare', 'hot', 5000),
+  turn(2, 'bare', 'hot', 2000),
+  turn(3, 'bare', 'hot', 5000),
+];
+
+t.test('median and spread', async (t) => {
+  t.equal(median([3, 1, 2]), 2);
+  t.equal(median([4, 1, 3, 2]), 2.5);
+  t.ok(Number.isNaN(median([])));
+  t.same(spreadOf([5, Number.NaN, 1, 3]), { median: 3, min: 1, max: 5, n: 3 });
+  t.equal(spreadOf([Number.NaN]), undefined);
+});
+
+t.test('ratios are taken within a round, then their median', async (t) => {
+  const r = sameRoundRatio(
+    turns,
+    { target: 'drl', workload: 'spread' },
+    { target: 'redis', workload: 'spread' },
+  );
+  t.same(r, { median: 0.8, min: 0.6, max: 0.8, n: 3 });
+  // The ratio of the medians would be 600 / 1000 = 0.6: not what is reported.
+  const hot = sameRoundRatio(
+    turns,
+    { target: 'drl', workload: 'hot' },
+    { target: 'bare', workload: 'hot' },
+  );
+  t.same(hot, { median: 0.6, min: 0.5, max: 0.8, n: 3 });
+  t.equal(
+    sameRoundRatio(
+      turns,
+      { target: 'drl', workload: 'spread' },
+      { target: 'bare', workload: 'spread' },
+    ),
+    undefined,
+    'no ratio without the other side',
+  );
+});
+
+t.test('a round in which one side failed gives no ratio', async (t) => {
+  const failed: Turn[] = [
+    turn(1, 'redis', 'spread', 1000),
+    { round: 1, target: 'drl', workload: 'spread', failure: 'load generator exited' },
+    turn(2, 'redis', 'spread', 1000),
+    turn(2, 'drl', 'spread', 900),
+  ];
+  const r = sameRoundRatio(
+    failed,
+    { target: 'drl', workload: 'spread' },
+    { target: 'redis', workload: 'spread' },
+  );
+  t.same(r, { median: 0.9, min: 0.9, max: 0.9, n: 1 });
+});
+
+t.test('rows: medians, CPU per decision, other CPU in cores', async (t) => {
+  const rows = summarize(turns, ['bare', 'redis', 'drl'], ['spread', 'hot']);
+  const drlSpread = rows.find((r) => r.target === 'drl' && r.workload === 'spread')!;
+  t.same(drlSpread.rate, { median: 600, min: 400, max: 800, n: 3 });
+  t.same(drlSpread.vs.redis, { median: 0.8, min: 0.6, max: 0.8, n: 3 });
+  // 0.5 CPU-s over 800/s x 5 s = 4,000 decisions is 125 µs each; 400/s gives 250 µs.
+  t.same(drlSpread.leaderUsPerDecision, { median: 0.5e6 / 3000, min: 125, max: 250, n: 3 });
+  t.same(drlSpread.otherCores, { median: 0.5, min: 0.5, max: 0.5, n: 3 });
+  t.equal(drlSpread.p99Ms, 10);
+  t.equal(drlSpread.allowed, drlSpread.ok2xx, 'spread: all allowed');
+  const bareSpread = rows.find((r) => r.target === 'bare' && r.workload === 'spread')!;
+  t.equal(bareSpread.failure, 'no result', 'a target with no turn in a workload');
+  const table = markdownTable(rows);
+  t.match(
+    table,
+    /^\| drl, 3-node Raft group \(leader\) \| 10k keys, allowed \| 600 \(400\.\.800\) \| 2\.50 \| 10\.0 \| 20\.0 \| 0\.80x \(0\.60x\.\.0\.80x\) \| — \| 333 \/ 167 \/ 83 \| 0\.50 \(0\.50\.\.0\.50\) \| 100\.0% \| 0 \|$/m,
+  );
+  t.match(
+    table,
+    /^\| bare fastify \(ceiling\) \| 10k keys, allowed \| not available \(no result\) \|/m,
+  );
+  t.notMatch(table, /vs base build/, 'no base column without --drl-base');
+  const cols = (line: string) => line.split('|').length;
+  const lines = table.split('\n');
+  t.ok(
+    lines.every((l) => cols(l) === cols(lines[0]!)),
+    'every row has every column',
+  );
+});
+
+t.test('goals and the half-rate table', async (t) => {
+  const paced: PacedResult = {
+    spec: {
+      url: 'http://127.0.0.1:1',
+      workload: 'hot',
+      connections: 64,
+      ratePerS: 1500,
+      warmupS: 1,
+      durationS: 5,
+    },
+    elapsedS: 5,
+    scheduled: 7500,
+    dropped: 0,
+    ok2xx: 7500,
+    non2xx: 0,
+    errors: 0,
+    allowed: 0,
+    achievedPerS: 1500,
+    p50Ms: 1.2,
+    p99Ms: 4.5,
+    p999Ms: 12,
+    maxMs: 20,
+    sendLagMsMax: 3,
+    loadgenCpuS: 1,
+  };
+  const half = [{ target: 'drl' as const, workload: 'hot' as const, result: paced }];
+  const g = goals(turns, half);
+  t.same(g.spreadVsRedis, { median: 0.8, min: 0.6, max: 0.8, n: 3 });
+  // hot/spread per round: 4000/800, 1000/400, 3000/600 = 5, 2.5, 5.
+  t.same(g.hotVsSpread, { median: 5, min: 2.5, max: 5, n: 3 });
+  t.equal(g.halfRateP99Ms, 4.5);
+  const text = goalLines(g);
+  t.match(
+    text,
+    /\(a\) drl spread \/ Redis spread: 0\.80x \(0\.60x\.\.0\.80x\) \(target >= 1\.00x: not met\)/,
+  );
+  t.match(
+    text,
+    /\(b\) drl hot \/ bare hot: 0\.60x \(0\.50x\.\.0\.80x\) \(target >= 0\.70x: not met\)/,
+  );
+  t.match(text, /4\.50 ms \(target <= 5 ms: met\)/);
+  t.match(
+    halfRateTable([
+      ...half,
+      { target: 'redis', workload: 'hot', failure: 'no maximum rate measured' },
+    ]),
+    /\| 1,500 \| 1,500 \| 1\.20 \| 4\.50 \| 12\.0 \| 20\.0 \| 3\.00 \| 0 \|\n.*not available \(no maximum rate measured\)/,
+  );
+});
+
+t.test('rotate: each round starts with the next target', async (t) => {
+  t.same(rotate(['a', 'b', 'c'], 0), ['a', 'b', 'c']);
+  t.same(rotate(['a', 'b', 'c'], 1), ['b', 'c', 'a']);
+  t.same(rotate(['a', 'b', 'c'], 4), ['b', 'c', 'a']);
+  t.same(rotate([], 3), []);
+});
