@@ -49,6 +49,11 @@ const INITIAL_ENTRIES_MAX = 8;
 const WORDS = CLASS_WORDS;
 
 /** Entries a segment of the packed class/width `cw` holds. */
+/** A grant's decision: the window's full length until the grant itself expires. */
+function granted(limit: number, remaining: number, windowMs: number): Decision {
+  return { allowed: true, limit, remaining, resetMs: windowMs, retryAfterMs: 0 };
+}
+
 function capacityOf(cw: number): number {
   return (cw & 1) === 0 ? WORDS[cw >>> 1]! : WORDS[cw >>> 1]! >>> 1;
 }
@@ -127,7 +132,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         this.append(created, ts, cost, windowMs);
         this.markDirty(key, created);
       }
-      return { allowed: true, limit, remaining: limit - cost, resetMs: windowMs, retryAfterMs: 0 };
+      return granted(limit, limit - cost, windowMs);
     }
     // The lookup left the slot's row at hand: no second chunk/offset computation.
     const u32 = this.keys.foundRows;
@@ -184,13 +189,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         u32[u + U_NEWEST] = offset;
         u32[u + U_SUM] = held + cost;
         this.markDirty(key, slot);
-        return {
-          allowed: true,
-          limit,
-          remaining: limit - held - cost,
-          resetMs: windowMs,
-          retryAfterMs: 0,
-        };
+        return granted(limit, limit - held - cost, windowMs);
       }
     }
     const weff = Math.min(windowMs, shared);
@@ -210,13 +209,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         this.append(slot, ts, cost, windowMs);
         this.markDirty(key, slot);
       }
-      return {
-        allowed: true,
-        limit,
-        remaining: limit - held - cost,
-        resetMs: windowMs,
-        retryAfterMs: 0,
-      };
+      return granted(limit, limit - held - cost, windowMs);
     }
     let resetMs = 0;
     if (held > 0) {
@@ -590,13 +583,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         this.append(slot, ts, cost, windowMs);
         this.markDirty(key, slot);
       }
-      return {
-        allowed: true,
-        limit,
-        remaining: limit - held - cost,
-        resetMs: windowMs,
-        retryAfterMs: 0,
-      };
+      return granted(limit, limit - held - cost, windowMs);
     }
     let retryAfterMs: number | null = null;
     if (cost <= limit) {
