@@ -71,7 +71,10 @@ export class Simulation implements FaultTarget, DriverHooks {
   private healAtMs = 0;
   private progressCheckAtMs = 0;
   private lastProgressAtMs = 0;
-  private lastProgress = -1;
+  /** Highest commit index any node has reported since the heal. */
+  private commitSeenMax = -1;
+  /** Per node, its role and last index at the previous progress check. */
+  private readonly logSeen = new Map<string, { role: string; lastIndex: number }>();
   private healAckSeq = 0;
   private readonly tickJitter: number;
   private readonly stallRate: number;
@@ -293,19 +296,27 @@ export class Simulation implements FaultTarget, DriverHooks {
   /**
    * Liveness after the heal: replication must keep moving (commit, or followers' logs growing:
    * a long tail at 1 entry per round trip is slow, not stuck) and writes must commit in the end.
+   * A follower's growth counts against its own last index at the previous check in the same
+   * role: a sum over roles dropped whenever a node with a long uncommitted log became leader
+   * (its log stopped counting), and the catch-up after that looked stalled (seed 26229).
    */
   private checkProgress(): void {
     this.progressCheckAtMs = this.now + PROGRESS_CHECK_MS;
-    let progress = 0;
+    let moved = false;
     for (const n of this.nodes) {
       if (!n.up) continue;
       const s = n.raft.status();
-      progress += s.commit + (s.role === 'leader' ? 0 : s.lastIndex);
+      if (s.commit > this.commitSeenMax) {
+        this.commitSeenMax = s.commit;
+        moved = true;
+      }
+      const seen = this.logSeen.get(n.id);
+      if (s.role !== 'leader' && seen?.role === s.role && s.lastIndex > seen.lastIndex) {
+        moved = true;
+      }
+      this.logSeen.set(n.id, { role: s.role, lastIndex: s.lastIndex });
     }
-    if (progress > this.lastProgress) {
-      this.lastProgress = progress;
-      this.lastProgressAtMs = this.now;
-    }
+    if (moved) this.lastProgressAtMs = this.now;
     const stalled = this.now > this.lastProgressAtMs + LIVENESS_WINDOW_MS;
     if (stalled || this.now > this.healAtMs + LIVENESS_MAX_MS) {
       const state = this.nodes.map(describe).join('; ');
