@@ -57,19 +57,25 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 0);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
- * --apply-durable-first=0|1, --leader-sends-before-persist=0|1.
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
+  asyncLogWrites?: boolean;
 } {
-  const out: { applyDurableFirst?: boolean; leaderSendsBeforePersist?: boolean } = {};
+  const out: {
+    applyDurableFirst?: boolean;
+    leaderSendsBeforePersist?: boolean;
+    asyncLogWrites?: boolean;
+  } = {};
   for (const a of argv) {
     const m = /^--([a-z-]+)=(0|1|true|false)$/.exec(a);
     if (!m) throw new Error(`bench node: unknown flag ${a}`);
     const on = m[2] === '1' || m[2] === 'true';
     if (m[1] === 'apply-durable-first') out.applyDurableFirst = on;
     else if (m[1] === 'leader-sends-before-persist') out.leaderSendsBeforePersist = on;
+    else if (m[1] === 'async-log-writes') out.asyncLogWrites = on;
     else throw new Error(`bench node: unknown flag ${a}`);
   }
   return out;
