@@ -3,7 +3,7 @@
  * by bench/raft.ts. The load generator runs inside the leader's process so that IPC does not
  * sit on the measured path.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
@@ -36,6 +36,11 @@ export interface NodeStats {
   /** Event-loop delay (perf_hooks, 1 ms resolution): stalls of this process's main thread. */
   loopDelayP99Us: number;
   loopDelayMaxUs: number;
+  /** Main-thread GC pauses (perf_hooks 'gc' entries): the longest and the sum. */
+  gcMaxMs: number;
+  gcTotalMs: number;
+  /** JS heap in use at the end of the phase. */
+  heapUsedMb: number;
   /** user + system CPU of this process over the phase. */
   cpuMs: number;
   sentBytes: number;
@@ -88,6 +93,14 @@ let statsSince = performance.now();
 let cpuSince = process.cpuUsage();
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+let gcMaxMs = 0;
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcTotalMs += e.duration;
+    if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 let base = { sentBytes: 0, sentEntries: 0, sentMessages: 0, droppedMessages: 0 };
 
 const node = new RaftNode<number>({
@@ -126,6 +139,8 @@ function reset(): void {
   statsSince = performance.now();
   cpuSince = process.cpuUsage();
   loopDelay.reset();
+  gcMaxMs = 0;
+  gcTotalMs = 0;
   const s = node.transportStats();
   base = { ...s };
 }
@@ -142,6 +157,9 @@ function stats(): NodeStats {
     syncMaxUs: syncHist.maxValue,
     loopDelayP99Us: loopDelay.percentile(99) / 1000,
     loopDelayMaxUs: loopDelay.max / 1000,
+    gcMaxMs,
+    gcTotalMs,
+    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
     cpuMs: cpuMsSince(cpuSince),
     sentBytes: s.sentBytes - base.sentBytes,
     sentEntries: s.sentEntries - base.sentEntries,

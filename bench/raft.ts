@@ -67,7 +67,8 @@ function printSyncs(stats: NodeStats[], leaderId: string, committed: number): vo
       `  ${s.id}${s.id === leaderId ? ' (leader)  ' : ' (follower)'} fsyncs/s ${perSec.toFixed(0).padStart(5)}` +
         `  fsync p50 ${ms(s.syncP50Us)} ms p99 ${ms(s.syncP99Us)} ms max ${ms(s.syncMaxUs)} ms  entries/fsync ${perSync.toFixed(1)}` +
         `  loop delay p99 ${ms(s.loopDelayP99Us)} ms max ${ms(s.loopDelayMaxUs)} ms  CPU ${((s.cpuMs / s.elapsedMs) * 100).toFixed(0)}%` +
-        ` = ${((s.cpuMs * 1000) / Math.max(1, committed)).toFixed(1)} µs/entry`,
+        ` = ${((s.cpuMs * 1000) / Math.max(1, committed)).toFixed(1)} µs/entry` +
+        `  GC max ${s.gcMaxMs.toFixed(1)} ms total ${s.gcTotalMs.toFixed(0)} ms heap ${s.heapUsedMb.toFixed(0)} MB`,
     );
   }
   const leader = stats.find((s) => s.id === leaderId)!;
