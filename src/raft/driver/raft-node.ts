@@ -389,8 +389,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
    * asyncLogWrites: committed entries already durable are applied at once, even while a write
    * is in flight (the core emits nothing past its durable index). Then, unless a write is in
    * flight, Readies are taken until one needs a write: it is posted to the log's writer thread
-   * and finishes in onWriteDone. Meanwhile this loop keeps stepping messages, ticks and
-   * proposals; they go into the next Ready (the next batch).
+   * and finishes (finishReady) when the writer reports it durable. Meanwhile this loop keeps
+   * stepping messages, ticks and proposals; they go into the next Ready (the next batch).
    */
   private processReadiesAsync(): void {
     if (this.core.hasDurableCommitted()) {
