@@ -40,6 +40,8 @@ export class BenchNode {
         ...(process.env.BENCH_PROF
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
           : []),
+        // BENCH_EXEC_ARGV="--trace-gc ...": extra node flags for every node (diagnosis).
+        ...(process.env.BENCH_EXEC_ARGV ?? '').split(/\s+/).filter((f) => f !== ''),
       ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -3,7 +3,7 @@
  * by bench/raft.ts. The load generator runs inside the leader's process so that IPC does not
  * sit on the measured path.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
@@ -36,6 +36,11 @@ export interface NodeStats {
   /** Event-loop delay (perf_hooks, 1 ms resolution): stalls of this process's main thread. */
   loopDelayP99Us: number;
   loopDelayMaxUs: number;
+  /** Main-thread GC pauses (perf_hooks 'gc' entries): the longest and the sum. */
+  gcMaxMs: number;
+  gcTotalMs: number;
+  /** JS heap in use at the end of the phase. */
+  heapUsedMb: number;
   /** user + system CPU of this process over the phase. */
   cpuMs: number;
   sentBytes: number;
@@ -57,19 +62,25 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 0);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
- * --apply-durable-first=0|1, --leader-sends-before-persist=0|1.
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
+  asyncLogWrites?: boolean;
 } {
-  const out: { applyDurableFirst?: boolean; leaderSendsBeforePersist?: boolean } = {};
+  const out: {
+    applyDurableFirst?: boolean;
+    leaderSendsBeforePersist?: boolean;
+    asyncLogWrites?: boolean;
+  } = {};
   for (const a of argv) {
     const m = /^--([a-z-]+)=(0|1|true|false)$/.exec(a);
     if (!m) throw new Error(`bench node: unknown flag ${a}`);
     const on = m[2] === '1' || m[2] === 'true';
     if (m[1] === 'apply-durable-first') out.applyDurableFirst = on;
     else if (m[1] === 'leader-sends-before-persist') out.leaderSendsBeforePersist = on;
+    else if (m[1] === 'async-log-writes') out.asyncLogWrites = on;
     else throw new Error(`bench node: unknown flag ${a}`);
   }
   return out;
@@ -82,6 +93,14 @@ let statsSince = performance.now();
 let cpuSince = process.cpuUsage();
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+let gcMaxMs = 0;
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcTotalMs += e.duration;
+    if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 let base = { sentBytes: 0, sentEntries: 0, sentMessages: 0, droppedMessages: 0 };
 
 const node = new RaftNode<number>({
@@ -120,6 +139,8 @@ function reset(): void {
   statsSince = performance.now();
   cpuSince = process.cpuUsage();
   loopDelay.reset();
+  gcMaxMs = 0;
+  gcTotalMs = 0;
   const s = node.transportStats();
   base = { ...s };
 }
@@ -136,6 +157,9 @@ function stats(): NodeStats {
     syncMaxUs: syncHist.maxValue,
     loopDelayP99Us: loopDelay.percentile(99) / 1000,
     loopDelayMaxUs: loopDelay.max / 1000,
+    gcMaxMs,
+    gcTotalMs,
+    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
     cpuMs: cpuMsSince(cpuSince),
     sentBytes: s.sentBytes - base.sentBytes,
     sentEntries: s.sentEntries - base.sentEntries,

@@ -22,7 +22,8 @@ const IDS = ['n1', 'n2', 'n3'];
 const PHASES = process.env.PHASES ?? 'closed,fixed';
 /**
  * Flags for every node process: BENCH_NODE_FLAGS (space-separated, e.g.
- * "--apply-durable-first=0"), plus APPLY_FIRST=0/1 as a shorthand for --apply-durable-first.
+ * "--apply-durable-first=0"), plus APPLY_FIRST=0/1 as a shorthand for --apply-durable-first
+ * and ASYNC_WAL=0/1 for --async-log-writes.
  * COMPACT_EVERY and BENCH_RAFT_MODULE reach the nodes through the environment.
  */
 const NODE_FLAGS = [
@@ -30,6 +31,7 @@ const NODE_FLAGS = [
   ...(process.env.APPLY_FIRST !== undefined
     ? [`--apply-durable-first=${process.env.APPLY_FIRST}`]
     : []),
+  ...(process.env.ASYNC_WAL !== undefined ? [`--async-log-writes=${process.env.ASYNC_WAL}`] : []),
 ];
 
 const ms = (us: number): string => (us / 1000).toFixed(3);
@@ -65,7 +67,8 @@ function printSyncs(stats: NodeStats[], leaderId: string, committed: number): vo
       `  ${s.id}${s.id === leaderId ? ' (leader)  ' : ' (follower)'} fsyncs/s ${perSec.toFixed(0).padStart(5)}` +
         `  fsync p50 ${ms(s.syncP50Us)} ms p99 ${ms(s.syncP99Us)} ms max ${ms(s.syncMaxUs)} ms  entries/fsync ${perSync.toFixed(1)}` +
         `  loop delay p99 ${ms(s.loopDelayP99Us)} ms max ${ms(s.loopDelayMaxUs)} ms  CPU ${((s.cpuMs / s.elapsedMs) * 100).toFixed(0)}%` +
-        ` = ${((s.cpuMs * 1000) / Math.max(1, committed)).toFixed(1)} µs/entry`,
+        ` = ${((s.cpuMs * 1000) / Math.max(1, committed)).toFixed(1)} µs/entry` +
+        `  GC max ${s.gcMaxMs.toFixed(1)} ms total ${s.gcTotalMs.toFixed(0)} ms heap ${s.heapUsedMb.toFixed(0)} MB`,
     );
   }
   const leader = stats.find((s) => s.id === leaderId)!;

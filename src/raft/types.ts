@@ -123,6 +123,11 @@ export interface ReadState {
  * 3. apply `committedEntries` (and install `snapshot` into the state machine first);
  * 4. call `advance(ready)`. Call `ready()` again only after `advance`.
  *
+ * Between `ready()` and `advance()` the driver may go on stepping messages, ticks and
+ * proposals (async storage writes: the write of a Ready is in flight while the loop runs);
+ * what they produce goes into the next Ready. The entries of the Ready in flight count as
+ * durable (toward the leader's own commit vote, and for applying) only after its advance().
+ *
  * Persist-before-send (etcd's classic RawNode contract): EVERY message in a Ready may depend on
  * that Ready's persisted state (vote grants on hardState.vote/term, AppResp on entries), so the
  * driver must send none of them before step 1 completes. Messages generated after `ready()`
@@ -247,7 +252,10 @@ export interface RaftCore {
    * only those committed entries (nothing to persist or send), applied and advanced before the
    * fsync of the next full Ready, so their answers do not wait for it (etcd's async storage
    * idea in its simplest form). The commit index then reaches the hard state later than the
-   * state machine: a restart raises it to config.applied.
+   * state machine: a restart raises it to config.applied. Allowed while a full Ready is
+   * outstanding, provided the driver already applied that Ready's committed entries that were
+   * durable when it took it (those below its first new entry); the others are never below
+   * what this emits, since it emits nothing past the durable index.
    */
   hasDurableCommitted(): boolean;
   readyDurableCommitted(): Ready;

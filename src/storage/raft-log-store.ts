@@ -8,9 +8,11 @@ import {
   applySchema,
   SCHEMA_VERSION,
   type StateRow,
+  WAL_AUTOCHECKPOINT_BACKSTOP_PAGES,
   WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
   WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
+import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
 
 /** What one group commit writes: the durable part of a Ready. */
@@ -37,7 +39,19 @@ export interface RaftLogStoreOptions {
    * on this thread (the former behaviour; kept for comparison in bench/raft-store-micro.ts).
    */
   walCheckpoints?: 'worker' | 'inline';
+  /**
+   * 'sync' (default): persist() commits on the calling thread. 'worker': the write connection
+   * lives in a worker thread (RaftLogWriter) and persistAsync() answers once durable; the
+   * calling thread keeps a read connection. Not with walCheckpoints 'inline'.
+   */
+  writes?: 'sync' | 'worker';
 }
+
+/** A planned SQL operation; entry rows still as entries (packed when posted to the writer). */
+type PlannedOp = Exclude<WriteOp, { k: 'rows' }> | { k: 'rows'; entries: Entry[]; batch: number };
+
+/** Called once a persistAsync() batch is durable (error null) or failed. */
+export type PersistDone = (error: Error | null) => void;
 
 const ROWS_PER_INSERT = 64;
 
@@ -64,8 +78,10 @@ export class RaftLogStore implements LogView {
   /** The in-memory commit index is ahead of the state row on disk (commit-only batches). */
   private commitUnwritten = false;
   private readonly stmts: ReturnType<typeof prepare>;
-  private readonly persistTx: (batch: PersistBatch) => void;
-  private readonly compactTx: (meta: SnapshotMeta) => void;
+  private readonly runTx: (ops: PlannedOp[]) => void;
+  /** Operations of the write being planned (in-memory view already updated). */
+  private plan: PlannedOp[] = [];
+  private readonly writer: RaftLogWriter | null;
   private readonly checkpointer: RaftLogCheckpointer;
   private autoCheckpointRestored = false;
   private readonly checkpointsInline: boolean;
@@ -111,8 +127,22 @@ export class RaftLogStore implements LogView {
       restartFrames: options.walRestartFrames,
       warn: options.warn,
     });
-    this.persistTx = this.db.transaction((b: PersistBatch) => this.writeBatch(b));
-    this.compactTx = this.db.transaction((m: SnapshotMeta) => this.writeCompaction(m));
+    this.runTx = this.db.transaction((ops: PlannedOp[]) => this.runOps(ops));
+    this.writer =
+      options.writes === 'worker' ? this.openWriter(path, options.walCheckpoints) : null;
+  }
+
+  private openWriter(path: string, checkpoints: RaftLogStoreOptions['walCheckpoints']) {
+    if (checkpoints === 'inline') {
+      throw new DrlError('invalid_argument', 'raft log: worker writes need worker checkpoints');
+    }
+    try {
+      return new RaftLogWriter(path, WAL_AUTOCHECKPOINT_BACKSTOP_PAGES, this.warn);
+    } catch (err) {
+      this.checkpointer.close();
+      this.db.close();
+      throw err;
+    }
   }
 
   firstIndex(): number {
@@ -142,6 +172,13 @@ export class RaftLogStore implements LogView {
     }
     const cacheFirst = this.lastIndex() - this.cache.length + 1;
     if (lo >= cacheFirst) return this.fromCache(lo - cacheFirst, hi - cacheFirst, maxBytes);
+    if (this.writesInFlight() > 0) {
+      // The read connection sees only committed transactions: rows in flight are not there yet.
+      throw new DrlError(
+        'internal',
+        `raft log: entries(${lo}, ${hi}) read while writes are in flight`,
+      );
+    }
     const out: Entry[] = [];
     let bytes = 0;
     for (const row of this.stmts.range.iterate(lo, hi) as IterableIterator<RawEntryRow>) {
@@ -158,6 +195,8 @@ export class RaftLogStore implements LogView {
    * SIGKILL before the release loses everything persisted (and acknowledged) since the hold.
    */
   holdWrites(): void {
+    if (this.writer)
+      throw new DrlError('invalid_argument', 'raft log: held writes need sync writes');
     if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
   }
 
@@ -174,20 +213,124 @@ export class RaftLogStore implements LogView {
    * persist() returns (they are what the messages sent next depend on).
    */
   persist(batch: PersistBatch): void {
-    if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
+    if (this.writer) throw new DrlError('internal', 'raft log: worker writes go via persistAsync');
+    if (!this.prepareBatch(batch)) return;
+    this.setSynchronous(true);
+    const started = performance.now();
+    this.guarded(() => this.runTx(this.takePlan()));
+    this.onSync?.(performance.now() - started, batch.entries.length);
+    this.afterCommit();
+  }
+
+  /**
+   * persist() through the writer thread: validated and applied to this store's in-memory view
+   * at once (so the next batch validates against it), durable when `done(null)` runs. Returns
+   * false when nothing had to be written (`done` is not called): the batch was empty or moved
+   * only the commit index. Batches become durable in the order they were posted. A failed write
+   * poisons the store (every later call throws): the node must restart from disk.
+   */
+  persistAsync(batch: PersistBatch, done: PersistDone): boolean {
+    const writer = this.writer;
+    if (!writer) throw new DrlError('internal', 'raft log: persistAsync needs worker writes');
+    if (!this.prepareBatch(batch)) return false;
+    const entries = batch.entries.length;
+    this.post(writer, true, (d) => {
+      if (!d.error) {
+        this.onSync?.(d.ms, entries);
+        this.afterCommit();
+      }
+      done(d.error);
+    });
+    return true;
+  }
+
+  /** Writes posted to the writer thread and not durable yet (0 with sync writes). */
+  writesInFlight(): number {
+    return this.writer?.inFlight ?? 0;
+  }
+
+  /** Validates, updates the in-memory view and plans the SQL; false if nothing to write. */
+  private prepareBatch(batch: PersistBatch): boolean {
+    if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return false;
     this.checkUsable();
     this.validate(batch);
     if (this.commitOnly(batch)) {
       this.hardState = { ...this.hardState, commit: batch.hardState!.commit };
       this.commitUnwritten = true;
-      return;
+      return false;
     }
-    this.setSynchronous(true);
-    const started = performance.now();
-    this.guarded(() => this.persistTx(batch));
+    this.guarded(() => this.writeBatch(batch));
     this.commitUnwritten = false;
-    this.onSync?.(performance.now() - started, batch.entries.length);
-    this.afterCommit();
+    return true;
+  }
+
+  private takePlan(): PlannedOp[] {
+    const ops = this.plan;
+    this.plan = [];
+    return ops;
+  }
+
+  /** Posts the planned operations as one transaction of the writer thread. */
+  private post(writer: RaftLogWriter, full: boolean, done: (d: WriteDone) => void): void {
+    const planned = this.takePlan();
+    let rowCount = 0;
+    let bytes = 0;
+    for (const op of planned) {
+      if (op.k !== 'rows') continue;
+      rowCount += op.entries.length;
+      for (const e of op.entries) bytes += e.data.length;
+    }
+    const rows = new Float64Array(rowCount * ROW_FIELDS);
+    const blob = new Uint8Array(bytes);
+    const ops: WriteOp[] = [];
+    let r = 0;
+    let off = 0;
+    for (const op of planned) {
+      if (op.k !== 'rows') {
+        ops.push(op);
+        continue;
+      }
+      ops.push({ k: 'rows', from: r, count: op.entries.length });
+      for (const e of op.entries) {
+        const o = r * ROW_FIELDS;
+        rows[o] = e.index;
+        rows[o + 1] = e.term;
+        rows[o + 2] = e.type;
+        rows[o + 3] = entryChecksum(e.index, e.term, e.type, e.data);
+        rows[o + 4] = op.batch;
+        rows[o + 5] = off;
+        rows[o + 6] = e.data.length;
+        blob.set(e.data, off);
+        off += e.data.length;
+        r++;
+      }
+    }
+    this.guarded(() => writer.post({ ops, full, rows, blob }, done));
+  }
+
+  private runOps(ops: PlannedOp[]): void {
+    for (const op of ops) {
+      switch (op.k) {
+        case 'rows':
+          this.insertRows(op.entries, op.batch);
+          break;
+        case 'deleteAll':
+          this.stmts.deleteAll.run();
+          break;
+        case 'deleteFrom':
+          this.stmts.deleteFrom.run(op.index);
+          break;
+        case 'deleteUpTo':
+          this.stmts.deleteUpTo.run(op.index);
+          break;
+        case 'state':
+          this.stmts.writeState.run(op.row);
+          break;
+        case 'checkpoint':
+          this.db.pragma('wal_checkpoint(PASSIVE)');
+          break;
+      }
+    }
   }
 
   /** Commit-only batches not written since the last transaction (tests, close()). */
@@ -205,6 +348,16 @@ export class RaftLogStore implements LogView {
    * committed: skipped inside held writes (test bug), and an error only warns.
    */
   private checkpointHere(): void {
+    if (this.writer) {
+      // On the writer's connection, between two of its transactions: off this thread too.
+      if (this.writer.inFlight < 2) {
+        this.plan.push({ k: 'checkpoint' });
+        this.post(this.writer, true, (d) => {
+          if (d.error) this.warn?.(`${this.path}: WAL checkpoint failed: ${d.error.message}`);
+        });
+      }
+      return;
+    }
     if (this.db.inTransaction) return;
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
@@ -247,9 +400,16 @@ export class RaftLogStore implements LogView {
       throw new DrlError('internal', `raft log: cannot compact to ${meta.index}/${meta.term}`);
     }
     this.checkUsable();
-    this.setSynchronous(false);
-    this.guarded(() => this.compactTx(meta));
+    this.guarded(() => this.writeCompaction(meta));
     this.commitUnwritten = false;
+    if (this.writer) {
+      this.post(this.writer, false, (d) => {
+        if (!d.error) this.afterCommit();
+      });
+      return;
+    }
+    this.setSynchronous(false);
+    this.guarded(() => this.runTx(this.takePlan()));
     this.afterCommit();
   }
 
@@ -257,14 +417,20 @@ export class RaftLogStore implements LogView {
     // A commit index held in memory goes to disk (no fsync: a lost one is relearned).
     if (this.commitUnwritten && this.db.open && !this.failure && !this.db.inTransaction) {
       try {
-        this.setSynchronous(false);
-        this.db.transaction(() => this.writeState())();
+        this.writeState();
+        if (this.writer) {
+          this.post(this.writer, false, () => {});
+        } else {
+          this.setSynchronous(false);
+          this.runTx(this.takePlan());
+        }
         this.commitUnwritten = false;
       } catch (err) {
         this.warn?.(`${this.path}: writing the commit index at close failed: ${String(err)}`);
       }
     }
-    // The worker's connection first: this one, closing last, checkpoints and removes the WAL.
+    // The workers' connections first: this one, closing last, checkpoints and removes the WAL.
+    this.writer?.close();
     this.checkpointer.close();
     if (this.db.open) this.db.close();
   }
@@ -299,7 +465,7 @@ export class RaftLogStore implements LogView {
         `raft log: snapshot ${meta.index} older than ${this.snapIndex()}`,
       );
     }
-    this.stmts.deleteAll.run();
+    this.plan.push({ k: 'deleteAll' });
     this.snapshot = meta;
     this.terms = [];
     this.cache = [];
@@ -316,7 +482,7 @@ export class RaftLogStore implements LogView {
       );
     }
     if (first <= this.lastIndex()) this.truncateFrom(first);
-    this.insertRows(entries);
+    this.plan.push({ k: 'rows', entries, batch: this.batch });
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.index !== first + i) throw new DrlError('internal', 'raft log: entries not contiguous');
@@ -332,31 +498,26 @@ export class RaftLogStore implements LogView {
     if (index <= this.hardState.commit) {
       throw new DrlError('internal', `raft log: truncating committed entry ${index}`);
     }
-    this.stmts.deleteFrom.run(index);
+    this.plan.push({ k: 'deleteFrom', index });
     const keep = index - this.snapIndex() - 1;
     const dropped = this.terms.length - keep;
     this.terms.length = keep;
     this.cache.length = Math.max(0, this.cache.length - dropped);
   }
 
-  private insertRows(entries: Entry[]): void {
+  private insertRows(entries: Entry[], batch: number): void {
     const params: unknown[] = [];
     let i = 0;
     for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
       params.length = 0;
-      for (let j = i; j < i + ROWS_PER_INSERT; j++) this.pushRow(params, entries[j]!);
+      for (let j = i; j < i + ROWS_PER_INSERT; j++) pushRow(params, entries[j]!, batch);
       this.stmts.insertMany.run(params);
     }
     for (; i < entries.length; i++) {
       params.length = 0;
-      this.pushRow(params, entries[i]!);
+      pushRow(params, entries[i]!, batch);
       this.stmts.insertOne.run(params);
     }
-  }
-
-  private pushRow(params: unknown[], e: Entry): void {
-    const crc = entryChecksum(e.index, e.term, e.type, e.data);
-    params.push(e.index, e.term, e.type, e.data, crc, this.batch);
   }
 
   private checkHardState(hs: HardState): void {
@@ -377,7 +538,7 @@ export class RaftLogStore implements LogView {
 
   private writeCompaction(meta: SnapshotMeta): void {
     this.batch++;
-    this.stmts.deleteUpTo.run(meta.index);
+    this.plan.push({ k: 'deleteUpTo', index: meta.index });
     const drop = meta.index - this.snapIndex();
     this.terms = this.terms.slice(drop);
     const cacheFirst = this.lastIndex() - this.cache.length + 1;
@@ -397,7 +558,7 @@ export class RaftLogStore implements LogView {
       snap_term: this.snapshot?.term ?? 0,
       snap_conf: this.snapshot ? JSON.stringify(this.snapshot.conf) : null,
     };
-    this.stmts.writeState.run({ ...row, crc: stateChecksum(row) });
+    this.plan.push({ k: 'state', row: { ...row, crc: stateChecksum(row) } });
   }
 
   private loadState(): StateRow {
@@ -483,6 +644,11 @@ export class RaftLogStore implements LogView {
       });
     }
   }
+}
+
+function pushRow(params: unknown[], e: Entry, batch: number): void {
+  const crc = entryChecksum(e.index, e.term, e.type, e.data);
+  params.push(e.index, e.term, e.type, e.data, crc, batch);
 }
 
 interface RawEntryRow {

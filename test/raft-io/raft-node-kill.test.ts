@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { RaftStatus } from '../../src/raft/types.js';
 import { waitFor } from './helpers.js';
 
@@ -29,14 +29,17 @@ class Proc {
     readonly id: string,
     private readonly port: number,
     private readonly peers: Record<string, string>,
+    private readonly dataRoot: string,
+    private readonly asyncLogWrites: boolean,
   ) {}
 
   async start(): Promise<void> {
     const arg = JSON.stringify({
       id: this.id,
-      dataDir: join(root, this.id),
+      dataDir: join(this.dataRoot, this.id),
       port: this.port,
       peers: this.peers,
+      asyncLogWrites: this.asyncLogWrites,
     });
     this.child = fork(CHILD, [arg], {
       execArgv: ['--import', 'tsx'],
@@ -95,10 +98,19 @@ function isSubsequence(needle: string[], hay: string[]): boolean {
   return i === needle.length;
 }
 
-t.test('SIGKILL of the leader, then of every node, loses no acknowledged entry', async (t) => {
+// Both drivers: log writes on the event loop, and async log writes (a worker thread).
+for (const asyncLogWrites of [false, true]) {
+  const name = asyncLogWrites ? 'async log writes' : 'sync log writes';
+  t.test(`${name}: SIGKILL of the leader, then of every node, loses no acknowledged entry`, (t) =>
+    killScenario(t, asyncLogWrites),
+  );
+}
+
+async function killScenario(t: Test, asyncLogWrites: boolean): Promise<void> {
   const ports = await Promise.all(IDS.map(() => freePort()));
   const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
-  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers));
+  const dataRoot = join(root, asyncLogWrites ? 'async' : 'sync');
+  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, asyncLogWrites));
   t.teardown(() => Promise.all(procs.map((p) => p.kill9())));
   await Promise.all(procs.map((p) => p.start()));
 
@@ -143,4 +155,4 @@ t.test('SIGKILL of the leader, then of every node, loses no acknowledged entry',
     t.ok(isSubsequence(acked, log), `${IDS[i]}: every acknowledged entry, in order`);
     t.same(log, logs[0], `${IDS[i]}: same log as ${IDS[0]}`);
   }
-});
+}

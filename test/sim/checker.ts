@@ -26,6 +26,13 @@ export interface CheckedNode {
    * so the commit-durability checks wait for the full Ready.
    */
   readyDeferred?: boolean;
+  /**
+   * A write is in flight (async log writes): entries stepped meanwhile (appended, or replacing
+   * a conflicting tail) are only in the core's memory until the next Ready is written, so the
+   * checks against the written log (commit durability, the committed prefix, Leader
+   * Completeness) wait until no write is in flight.
+   */
+  writeInFlight?: boolean;
 }
 
 interface NodeTrack {
@@ -155,7 +162,7 @@ export class Checker {
     if (applied > s.commit)
       this.fail('applied <= committed', `${n.id} applied ${applied} > commit ${s.commit}`);
     t.term = s.term;
-    if (n.readyDeferred) return;
+    if (n.readyDeferred || n.writeInFlight) return;
     if (s.commit > t.commit) this.onCommitAdvance(n, s);
     t.commit = s.commit;
   }
@@ -196,6 +203,7 @@ export class Checker {
       this.fail('Election Safety', `${prior} and ${n.id} are both leader of term ${s.term}`);
     }
     // Leader Completeness: everything committed in an earlier term is in this leader's log.
+    if (n.writeInFlight) return;
     let need = 0;
     for (const [term, index] of this.commitByTerm) if (term < s.term && index > need) need = index;
     if (need === 0) return;

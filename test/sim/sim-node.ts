@@ -3,11 +3,13 @@
  * (start from disk, crash, restart). The driver loop that processes Ready is in sim-driver.ts.
  */
 import type {
+  Entry,
   HardState,
   RaftConfig,
   RaftCore,
   RaftEnv,
   RaftStatus,
+  Ready,
   Role,
 } from '../../src/raft/types.js';
 import type { CheckedNode } from './checker.js';
@@ -23,6 +25,15 @@ export interface PendingWrite {
   key: number;
 }
 
+/** A Ready whose write is posted and not synced yet (asyncWrites; see sim-driver.ts). */
+export interface WriteInFlight {
+  rd: Ready;
+  early: boolean;
+  image: MachineImage | null;
+  /** Its committed entries that were not durable when it was taken: applied after the fsync. */
+  later: readonly Entry[];
+}
+
 export class SimNode implements CheckedNode {
   up = false;
   incarnation = 0;
@@ -35,6 +46,9 @@ export class SimNode implements CheckedNode {
   applyDurableFirst = false;
   /** An apply-first pass ran and its full Ready waits for a later event. */
   readyDeferred = false;
+  /** Mirror src/raft/driver's asyncLogWrites (see sim-driver.ts). */
+  asyncWrites = false;
+  writing: WriteInFlight | null = null;
   /** A commit-only hard state not written yet (it goes to disk with the next write). */
   unwrittenHardState: HardState | null = null;
   /** The core ran during the current step (so the checker looks at this node). */
@@ -92,6 +106,7 @@ export class SimNode implements CheckedNode {
     this.crashBeforeSync = false;
     this.unwrittenHardState = null;
     this.readyDeferred = false;
+    this.writing = null;
     this.pendingWrites.clear();
     // Recover the state machine from its durable image or the snapshot, whichever is newer.
     const fromDisk = this.disk.synced.image;
@@ -135,6 +150,7 @@ export class SimNode implements CheckedNode {
   crash(): number {
     this.up = false;
     this.core = null;
+    this.writing = null;
     this.pendingWrites.clear();
     this.stagedSnapshot = null;
     return this.disk.crash();
@@ -163,5 +179,10 @@ export class SimNode implements CheckedNode {
 
   applied(): number {
     return this.sm.applied;
+  }
+
+  /** A write is in flight (asyncWrites): the core may hold entries not handed out yet. */
+  get writeInFlight(): boolean {
+    return this.writing !== null;
   }
 }

@@ -12,7 +12,7 @@ import { changeMembership, type GroupOpsContext, transferLeader } from './group-
 import { copyMessage, Network, randomNetworkProfile } from './network.js';
 import { Prng } from './prng.js';
 import { SimClock } from './sim-clock.js';
-import { type DriverHooks, processReady } from './sim-driver.js';
+import { type DriverHooks, processReady, processWriteDone } from './sim-driver.js';
 import { SimNode } from './sim-node.js';
 import {
   LIVENESS_MAX_MS,
@@ -34,6 +34,7 @@ import { Workload } from './workload.js';
 type SimEvent =
   | { k: 'tick'; node: SimNode; incarnation: number }
   | { k: 'ready'; node: SimNode; incarnation: number }
+  | { k: 'write-done'; node: SimNode; incarnation: number }
   | { k: 'deliver'; to: SimNode; msg: Message }
   | { k: 'propose' }
   | { k: 'read' }
@@ -136,6 +137,8 @@ export class Simulation implements FaultTarget, DriverHooks {
     const leaderSendsBeforePersist = snapRng.chance(0.5);
     // Its own stream too: half the seeds apply durable committed entries before the fsync.
     const applyDurableFirst = new Prng(this.opts.seed ^ 0x5bd1e995).chance(0.5);
+    // And half the seeds write the log asynchronously (a write in flight while stepping).
+    const asyncWrites = new Prng(this.opts.seed ^ 0x27d4eb2f).chance(0.5);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -162,6 +165,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       node.snapshotEvery = snapshotEvery;
       node.leaderSendsBeforePersist = leaderSendsBeforePersist;
       node.applyDurableFirst = applyDurableFirst;
+      node.asyncWrites = asyncWrites;
       this.nodes.push(node);
     }
   }
@@ -352,6 +356,9 @@ export class Simulation implements FaultTarget, DriverHooks {
       case 'ready':
         this.onDeferredReady(ev.node, ev.incarnation);
         return;
+      case 'write-done':
+        this.onWriteDone(ev.node, ev.incarnation);
+        return;
       case 'deliver':
         this.onDeliver(ev.to, ev.msg);
         return;
@@ -407,6 +414,21 @@ export class Simulation implements FaultTarget, DriverHooks {
       return;
     }
     processReady(node, this, true);
+  }
+
+  /** An fsync takes from a few µs to several ms (a slow disk); other events land meanwhile. */
+  writeLater(node: SimNode): void {
+    const at = this.now + this.rng.float() * this.rng.pick([0.05, 0.5, 2, 8]);
+    this.queue.push(at, { k: 'write-done', node, incarnation: node.incarnation });
+  }
+
+  private onWriteDone(node: SimNode, incarnation: number): void {
+    if (!node.up || node.incarnation !== incarnation) return;
+    if (node.isPaused(this.now)) {
+      this.queue.push(node.pausedUntilMs, { k: 'write-done', node, incarnation });
+      return;
+    }
+    processWriteDone(node, this);
   }
 
   /** Ticks come late, never early (a timer can be delayed, not hurried); rarely a stall. */

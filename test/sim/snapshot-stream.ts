@@ -44,7 +44,18 @@ export function startStream(
   send: Ready['snapshotSends'][number],
 ): SnapshotStream | null {
   const image = from.latestSnapshot;
-  if (image === null || image.applied !== send.meta.index) {
+  // Like src/raft/driver (startSnapshotSend), the stream carries the latest snapshot, which
+  // may be newer than the one the Ready named: with async log writes a snapshot can be taken
+  // between the step that asked for the send and the ready() that hands it out.
+  const latest = from.raft.snapshotMeta();
+  const meta =
+    image !== null &&
+    latest !== null &&
+    latest.index === image.applied &&
+    latest.index > send.meta.index
+      ? latest
+      : send.meta;
+  if (image === null || image.applied !== meta.index) {
     ctx.fail(
       'Snapshot send',
       `${from.id} asked to send snapshot ${send.meta.index} it does not hold`,
@@ -61,7 +72,7 @@ export function startStream(
     fromIncarnation: from.incarnation,
     to,
     term,
-    meta: send.meta,
+    meta,
     image,
     arrives: delays.length > 0,
     atMs,

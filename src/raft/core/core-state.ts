@@ -8,6 +8,7 @@ import type {
   RaftConfig,
   RaftEnv,
   ReadState,
+  Ready,
   Role,
   SnapshotSend,
   SoftState,
@@ -69,6 +70,8 @@ export abstract class CoreState {
   protected prevHard: HardState;
   protected prevSoft: SoftState;
   protected outstanding = false;
+  /** The apply-only Ready (readyDurableCommitted) handed out and not advanced yet. */
+  protected applyReady: Ready | null = null;
 
   constructor(config: RaftConfig, view: LogView, env: RaftEnv) {
     this.id = config.id;

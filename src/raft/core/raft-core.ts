@@ -164,14 +164,20 @@ export class Core extends ReadsCore implements RaftCore {
     );
   }
 
+  /**
+   * Also while a full Ready is outstanding (its write in flight, async storage writes): what
+   * is emitted here is committed and already durable, and follows every committed entry the
+   * outstanding Ready handed out (appliedEmitted only grows). Nothing is emitted past the
+   * durable index, so entries of the write in flight wait for its advance().
+   */
   hasDurableCommitted(): boolean {
     const l = this.log;
-    if (this.outstanding || l.pendingSnapshot !== null) return false;
+    if (this.applyReady !== null || l.pendingSnapshot !== null) return false;
     return Math.min(l.committed, l.stableIndex) > l.appliedEmitted;
   }
 
   readyDurableCommitted(): Ready {
-    if (this.outstanding) throw new Error('raft: ready() called before advance()');
+    if (this.applyReady !== null) throw new Error('raft: readyDurableCommitted() before advance()');
     const l = this.log;
     const upTo = Math.min(l.committed, l.stableIndex);
     const committedEntries = l.committedToEmit(committedEntriesPerReadyMax, upTo);
@@ -182,9 +188,8 @@ export class Core extends ReadsCore implements RaftCore {
       }
       l.appliedEmitted = lastCommitted.index;
     }
-    this.outstanding = true;
     // Nothing to persist or send: hard state, messages and new entries wait for the full Ready.
-    return {
+    const rd: Ready = {
       softState: null,
       hardState: null,
       entries: [],
@@ -194,10 +199,14 @@ export class Core extends ReadsCore implements RaftCore {
       readStates: [],
       snapshotSends: [],
     };
+    this.applyReady = rd;
+    return rd;
   }
 
   ready(): Ready {
-    if (this.outstanding) throw new Error('raft: ready() called before advance()');
+    if (this.outstanding || this.applyReady !== null) {
+      throw new Error('raft: ready() called before advance()');
+    }
     this.flushLeaderSends();
     const l = this.log;
     const hard = this.hardState();
@@ -228,9 +237,15 @@ export class Core extends ReadsCore implements RaftCore {
   }
 
   advance(rd: Ready): void {
+    const l = this.log;
+    if (rd === this.applyReady) {
+      this.applyReady = null;
+      const last = rd.committedEntries[rd.committedEntries.length - 1];
+      if (last) l.appliedTo(last.index);
+      return;
+    }
     if (!this.outstanding) throw new Error('raft: advance() without ready()');
     this.outstanding = false;
-    const l = this.log;
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry) l.stableTo(lastEntry.index, lastEntry.term);
     if (rd.snapshot) l.appliedTo(rd.snapshot.index);

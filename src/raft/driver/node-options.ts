@@ -47,6 +47,15 @@ export interface RaftNodeOptions<R> {
    */
   applyDurableFirst?: boolean;
   /**
+   * Async log writes (default off): a worker thread owns the Raft log's write connection. The
+   * driver posts each Ready's entries + hard state to it and keeps stepping messages, ticks and
+   * proposals while the write is in flight; the Ready's messages that follow its persist (votes,
+   * AppResp) leave, and its new entries count as durable, only when the worker reports the
+   * write durable. Committed entries already durable are applied meanwhile. One write in
+   * flight at a time: what arrives during it forms the next batch (group commit as before).
+   */
+  asyncLogWrites?: boolean;
+  /**
    * Clock exchange: every message sent carries readMs() (this node's clock, ms since epoch);
    * every message received reports the sender's reading to onPeer (the decision clock).
    */

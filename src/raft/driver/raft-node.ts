@@ -69,6 +69,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly tickMs: number;
   private readonly leaderSendsBeforePersist: boolean;
   private readonly applyDurableFirst: boolean;
+  private readonly asyncLogWrites: boolean;
+  /** asyncLogWrites: the Ready whose write is in flight (one at a time), and its waiters. */
+  private writing: Ready | null = null;
+  private writeWaiters: (() => void)[] = [];
   /** An apply-first pass ran: the next pass handles full Readies (persist, send, apply). */
   private fullPassNext = false;
   private ticker: NodeJS.Timeout | null = null;
@@ -77,7 +81,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private leader: NodeId | null = null;
   private role: RaftStatus['role'] = 'follower';
   private applied: number;
-  private state: 'new' | 'running' | 'stopped' = 'new';
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly sender: SnapshotSender;
   private readonly receiver: SnapshotReceiver;
   private readonly compactor: LogCompactor;
@@ -94,10 +98,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
+    this.asyncLogWrites = options.asyncLogWrites ?? false;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
       warn: (m) => options.logger.warn(m),
+      writes: this.asyncLogWrites ? 'worker' : 'sync',
     });
     try {
       this.recoverStagedSnapshot();
@@ -279,7 +285,13 @@ export class RaftNode<R = unknown> extends EventEmitter {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
-    if (wasRunning) this.processReadies(true);
+    if (wasRunning && this.asyncLogWrites) {
+      // The write in flight completes (its messages leave); nothing new is taken after it.
+      this.state = 'stopping';
+      while (this.writing) await new Promise<void>((resolve) => this.writeWaiters.push(resolve));
+    } else if (wasRunning) {
+      this.processReadies(true);
+    }
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
     if (this.heldWritesTimer) {
@@ -346,6 +358,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
    * proposals they trigger join that fsync's batch.
    */
   private processReadies(full = false): void {
+    if (this.asyncLogWrites) {
+      this.processReadiesAsync();
+      return;
+    }
     if (this.applyDurableFirst && !full && !this.fullPassNext && this.core.hasDurableCommitted()) {
       const rd = this.core.readyDurableCommitted();
       this.applyEntries(rd.committedEntries);
@@ -367,6 +383,81 @@ export class RaftNode<R = unknown> extends EventEmitter {
     // A staged snapshot the core did not ask to install was stale.
     this.staged = null;
     if (this.core.hasReady()) this.scheduleReady();
+  }
+
+  /**
+   * asyncLogWrites: committed entries already durable are applied at once, even while a write
+   * is in flight (the core emits nothing past its durable index). Then, unless a write is in
+   * flight, Readies are taken until one needs a write: it is posted to the log's writer thread
+   * and finishes (finishReady) when the writer reports it durable. Meanwhile this loop keeps
+   * stepping messages, ticks and proposals; they go into the next Ready (the next batch).
+   */
+  private processReadiesAsync(): void {
+    if (this.core.hasDurableCommitted()) {
+      const rd = this.core.readyDurableCommitted();
+      this.applyEntries(rd.committedEntries);
+      this.core.advance(rd);
+      this.afterAdvance();
+    }
+    for (let i = 0; i < READIES_PER_TURN_MAX && !this.writing && this.core.hasReady(); i++) {
+      this.startReady(this.core.ready());
+    }
+    // A staged snapshot the core did not ask to install was stale.
+    if (!this.writing) this.staged = null;
+    if (!this.writing && this.core.hasReady()) this.scheduleReady();
+  }
+
+  /** Sends what may leave before the write, posts the write, or finishes at once without one. */
+  private startReady(rd: Ready): void {
+    const early = this.earlySendAllowed(rd);
+    if (early) this.sendMessages(rd.messages, 'replication');
+    // Snapshot streams depend on nothing this Ready writes: started at the next advance.
+    for (const send of rd.snapshotSends) this.sendsQueued.push(send);
+    const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
+    // Committed entries below this Ready's first new entry are durable already (every earlier
+    // write finished): applied now, their answers do not wait for this write. A snapshot Ready
+    // installs first, so its entries wait.
+    let later = rd.committedEntries;
+    if (!rd.snapshot) {
+      const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+      let n = 0;
+      while (n < later.length && later[n]!.index < firstNew) n++;
+      if (n > 0) {
+        this.applyEntries(n === later.length ? later : later.slice(0, n));
+        later = later.slice(n);
+      }
+    }
+    const batch = { snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState };
+    const posted = this.store.persistAsync(batch, (err) => {
+      if (err) {
+        // As with a failed synchronous persist: the process must restart from disk.
+        throw new DrlError('internal', `raft log write failed: ${err.message}`, { cause: err });
+      }
+      this.writing = null;
+      this.finishReady(rd, early, install, later);
+      for (const w of this.writeWaiters.splice(0)) w();
+      if (this.state === 'running') this.processReadiesAsync();
+    });
+    if (early) this.transport.flush();
+    if (posted) this.writing = rd;
+    else this.finishReady(rd, early, install, later);
+  }
+
+  /** The Ready's write is durable (or there was none): send, install, apply, advance. */
+  private finishReady(
+    rd: Ready,
+    early: boolean,
+    install: ReceivedSnapshot | null,
+    committed: Entry[],
+  ): void {
+    this.sendMessages(rd.messages, early ? 'rest' : 'all');
+    if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
+    if (install) this.installSnapshot(install);
+    this.applyEntries(committed);
+    for (const rs of rd.readStates)
+      this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
+    this.core.advance(rd);
+    this.afterAdvance();
   }
 
   /**
@@ -396,6 +487,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private earlySendAllowed(rd: Ready): boolean {
     if (!this.leaderSendsBeforePersist || rd.snapshot) return false;
+    // store.hardState is what was posted; with no write in flight that is what is durable.
+    if (this.writing)
+      throw new Error('raft driver invariant: a Ready taken with a write in flight');
     if ((rd.softState?.role ?? this.role) !== 'leader') return false;
     const hs = rd.hardState;
     const durable = this.store.hardState;
