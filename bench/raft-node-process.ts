@@ -57,8 +57,13 @@ const flags = nodeFlags(process.argv.slice(3));
 const RaftNode: typeof LocalRaftNode = process.env.BENCH_RAFT_MODULE
   ? ((await import(process.env.BENCH_RAFT_MODULE)) as { RaftNode: typeof LocalRaftNode }).RaftNode
   : LocalRaftNode;
-/** COMPACT_EVERY=N: the state machine reports every N-th index durable, so the log compacts. */
-const compactEvery = Number(process.env.COMPACT_EVERY ?? 0);
+/**
+ * COMPACT_EVERY=N: the state machine reports every N-th index durable, so the log compacts.
+ * Default 2000, as `drl serve --snapshot-every` does: a serving node never keeps its whole log
+ * in memory, and without compaction the closed loop leaves 300-500k entries in the core whose
+ * major GCs (75 ms) were the fixed phase's tail (docs/notes/raft-io.md). 0 = never compact.
+ */
+const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):

@@ -133,7 +133,7 @@ async function main(): Promise<number> {
   const ports = await freePorts(IDS.length);
   const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
   console.log(
-    `node flags: ${NODE_FLAGS.join(' ') || '(none)'}; COMPACT_EVERY=${process.env.COMPACT_EVERY ?? 0}` +
+    `node flags: ${NODE_FLAGS.join(' ') || '(none)'}; COMPACT_EVERY=${process.env.COMPACT_EVERY ?? 2000}` +
       `; build: ${process.env.BENCH_RAFT_MODULE ?? 'this worktree (src)'}; phases: ${PHASES}`,
   );
   const nodes = IDS.map(
