@@ -46,6 +46,7 @@ export interface HalfRateRun {
   result?: PacedResult;
   /** autocannon overallRate: latency from the actual send only. */
   closed?: LoadResult;
+  cpu?: TurnCpu;
   probe?: HalfRateProbe;
   failure?: string;
 }
@@ -328,6 +329,7 @@ export function halfRateStallTable(runs: HalfRateRun[]): string {
     'generator loop delay p99 / max ms',
     'generator GC max / total ms',
     'generator CPU, cores',
+    'other CPU, cores',
     'run-queue wait ms: generator / target (leader)',
     'leader loop delay max ms',
     'leader fsyncs: n, mean / p99 ms, total ms',
@@ -353,6 +355,7 @@ export function halfRateStallTable(runs: HalfRateRun[]): string {
         : (h.closed?.loadgenCpuS ?? 0) > 0
           ? (h.closed!.loadgenCpuS / h.closed!.elapsedS).toFixed(2)
           : '—',
+      h.cpu ? (h.cpu.otherS / h.cpu.windowS).toFixed(2) : '—',
       p
         ? `${Math.round(p.generatorRunQueueMs)} / ${Math.round(p.targetRunQueueMs)}${leaderWait}`
         : '—',

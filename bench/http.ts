@@ -242,6 +242,7 @@ async function halfRateRun(
         probe,
       );
       run.closed = r.result;
+      run.cpu = r.cpu;
       if (r.probe) run.probe = r.probe;
     } else {
       const spec: PacedSpec = { ...common, ...timing, ratePerS, client: generator };
@@ -253,6 +254,7 @@ async function halfRateRun(
         probe,
       );
       run.result = r.result;
+      run.cpu = r.cpu;
       if (r.probe) run.probe = r.probe;
     }
     process.stdout.write(`${head}, ${halfRateLine(run)}; load ${loadavg()[0]?.toFixed(2)}\n`);

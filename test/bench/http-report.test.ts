@@ -189,6 +189,7 @@ t.test('goals and the half-rate table', async (t) => {
       workload: 'hot',
       generator: 'raw',
       result: paced,
+      cpu: { windowS: 5, targetS: 1, otherS: 0.5 },
       probe: {
         generatorRunQueueMs: 120.4,
         targetRunQueueMs: 80,
@@ -234,7 +235,7 @@ t.test('goals and the half-rate table', async (t) => {
   t.equal(cols(rows[2]!), cols(rows[0]!), 'a measured row has every column');
   t.match(
     halfRateStallTable(half),
-    /\| paced, raw sockets \| 0\.50 \/ 2\.50 \| 2\.00 \/ 4 \| 0\.20 \| 120 \/ 80 \(50\) \| 7\.00 \| 10, 2\.00 \/ ≤2\.50, 20 \| — \| — \| ≤1\.00 \|/,
+    /\| paced, raw sockets \| 0\.50 \/ 2\.50 \| 2\.00 \/ 4 \| 0\.20 \| 0\.10 \| 120 \/ 80 \(50\) \| 7\.00 \| 10, 2\.00 \/ ≤2\.50, 20 \| — \| — \| ≤1\.00 \|/,
   );
 });
 
