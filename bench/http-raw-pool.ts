@@ -97,14 +97,16 @@ export class RawPool {
   }
 
   private onClose(c: Connection): void {
+    const wasOpen = c.open;
     c.open = false;
     this.all.delete(c);
     const at = this.free.indexOf(c);
     if (at >= 0) this.free.splice(at, 1);
     if (c.tag >= 0) this.onError(c.tag);
     c.tag = -1;
-    // The server closed a keep-alive connection (or it broke): keep the pool at its size.
-    if (!this.closing) this.connectOne().catch(() => {});
+    // The server closed a keep-alive connection (or it broke): keep the pool at its size. A
+    // connect that failed is not retried, so a dead target does not get a reconnect loop.
+    if (wasOpen && !this.closing) this.connectOne().catch(() => {});
   }
 
   /** How many connections are idle now. */
