@@ -217,3 +217,16 @@ export async function stopTree(t: Tracked, graceMs = stopGraceMs): Promise<void>
     }
   }
 }
+
+/**
+ * Seconds pid's main thread (Node's event loop) has spent runnable but waiting for a CPU so far
+ * (/proc/<pid>/schedstat, second field, ns): on a shared 2-core machine, the time a process was
+ * descheduled while it had work, a delay nobody inside the process can see. 0 once it is gone.
+ */
+export function runQueueSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1] ?? 0) / 1e9;
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+}

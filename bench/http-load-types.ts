@@ -13,6 +13,8 @@ export interface LoadSpec {
   /** Discarded warm-up, in the same process just before the measured run. */
   warmupS: number;
   durationS: number;
+  /** autocannon's overallRate (requests/s over all connections); closed loop when absent. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -46,6 +48,26 @@ export interface PacedSpec {
   ratePerS: number;
   warmupS: number;
   durationS: number;
+  /** `raw` sockets (default) or undici's Pool (the first generator, to compare). */
+  client?: 'raw' | 'undici';
+}
+
+export interface LatencyMs {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** The generator's own stalls while it measured (see http-generator-health.ts). */
+export interface GeneratorStats {
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  cpuCores: number;
+  cpuS: number;
 }
 
 export interface PacedResult {
@@ -66,7 +88,12 @@ export interface PacedResult {
   p99Ms: number;
   p999Ms: number;
   maxMs: number;
+  /** From the actual send: the target, the network and the generator's receive path. */
+  fromSend?: LatencyMs;
+  /** How late requests went out past their scheduled time (timer, busy loop, no free connection). */
+  sendDelay?: LatencyMs;
   /** How late the generator itself issued a request past its scheduled time, worst case. */
   sendLagMsMax: number;
+  generator?: GeneratorStats;
   loadgenCpuS: number;
 }

@@ -28,6 +28,7 @@ interface AutocannonOptions {
   duration: number;
   timeout: number;
   requests: AutocannonRequest[];
+  overallRate?: number;
 }
 
 interface AutocannonInstance {
@@ -88,6 +89,7 @@ function runOnce(spec: LoadSpec, durationS: number): Promise<LoadResult> {
       timeout: requestTimeoutS,
       requests: [workloadRequest(spec, counters)],
     };
+    if (spec.overallRate !== undefined) opts.overallRate = spec.overallRate;
     const instance = autocannon(opts, (err) => {
       if (err) reject(err);
     });

@@ -17,6 +17,8 @@ export interface BenchOptions {
   workloads: WorkloadName[];
   /** Also run each target at half its measured maximum rate. */
   halfRate: boolean;
+  /** Half rate on bare also with the undici Pool and autocannon overallRate, to compare. */
+  generatorCheck: boolean;
   /** host:port HTTP addresses of a running drl group to measure instead of starting one. */
   drlEndpoints: string[] | undefined;
   /** Another checkout whose dist/ build runs as the extra target `base` (A/B in one run). */
@@ -64,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       targets: { type: 'string', default: allTargets.join(',') },
       workloads: { type: 'string', default: allWorkloads.join(',') },
       'no-half-rate': { type: 'boolean', default: false },
+      'no-generator-check': { type: 'boolean', default: false },
       'drl-endpoints': { type: 'string' },
       'drl-base': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
@@ -78,6 +81,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     targets: withBase(listOf('targets', values.targets, allTargets), values['drl-base']),
     workloads: listOf('workloads', values.workloads, allWorkloads),
     halfRate: !values['no-half-rate'],
+    generatorCheck: !values['no-generator-check'],
     drlEndpoints: values['drl-endpoints']?.split(',').filter((e) => e.length > 0),
     drlBase: values['drl-base'],
     cpuProfDir:

@@ -1,134 +1,218 @@
 /**
  * Open-loop ("paced") load generator (child process) for the half-rate latency row: request i is
- * due at start + i / rate whatever the target answered so far, sent over an undici Pool of
- * keep-alive connections (a request waits in the pool's queue when every connection is busy),
- * and its latency is taken from its *scheduled* time, so a stalled target or a late generator
- * counts against the tail instead of silently sending less (coordinated omission). autocannon's
- * overallRate is not this: it paces each connection per second and lets it burst.
+ * due at start + i / rate whatever the target answered so far, and its latency is taken from its
+ * *scheduled* time, so a stalled target or a late generator counts against the tail instead of
+ * silently sending less (coordinated omission). Next to it: the latency from the actual send,
+ * how late the sends were, and the generator's own loop delay, GC and CPU, so a tail that is the
+ * generator's shows as such. Two clients: `raw` (default; keep-alive sockets written directly,
+ * little CPU and garbage per request) and `undici` (the Pool this row used first, kept to
+ * compare in the same run). autocannon's overallRate is not open loop: it paces each connection
+ * per second and lets it burst, and times from the actual send.
  * A discarded warm-up at the same rate, then `{"phase":"measure"}`, then one PacedResult line.
  * Argv[2]: a PacedSpec as JSON.
  */
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { exitWithParent } from './http-child-lifetime.js';
-import type { PacedResult, PacedSpec } from './http-load-types.js';
-import { bodySource, saysAllowed } from './http-workloads.js';
+import { watchGenerator } from './http-generator-health.js';
+import type { LatencyMs, PacedResult, PacedSpec } from './http-load-types.js';
+import { dueCount, timings } from './http-paced-schedule.js';
+import { type RawAnswer, RawPool } from './http-raw-pool.js';
+import { bodySource } from './http-workloads.js';
 
 const requestTimeoutMs = 10_000;
-/** Past this many requests in flight the target has stopped answering; stop piling on. */
-const outstandingMax = 20_000;
-/** The schedule is checked this often; requests due meanwhile go out together, timed as due. */
+/** Past this many requests due but not sent the target has stopped answering; drop the rest. */
+const backlogMax = 20_000;
+/** The schedule is checked this often (and on every answer); requests due meanwhile go out together. */
 const pumpEveryMs = 1;
+const allowedBytes = Buffer.from('"allowed":true');
 
-interface Phase {
-  scheduled: number;
-  dropped: number;
-  ok2xx: number;
-  non2xx: number;
-  errors: number;
-  allowed: number;
-  sendLagMsMax: number;
-  latencyUs: hdr.Histogram | null;
+/** What the schedule needs from a client: send now or say every connection is busy. */
+interface Sender {
+  send(body: string, tag: number): boolean;
+  close(): Promise<void>;
 }
 
-/** How many requests of a schedule starting at 0 with this interval are due by elapsedMs. */
-export function dueCount(elapsedMs: number, intervalMs: number, total: number): number {
-  if (elapsedMs < 0) return 0;
-  return Math.min(total, Math.floor(elapsedMs / intervalMs) + 1);
+interface Sink {
+  answer(tag: number, status: number, allowed: boolean, sentMs: number, answeredMs: number): void;
+  error(tag: number): void;
 }
 
-function runPhase(pool: Pool, spec: PacedSpec, durationS: number, record: boolean) {
-  const next = bodySource(spec.workload);
-  const phase: Phase = {
-    scheduled: 0,
-    dropped: 0,
-    ok2xx: 0,
-    non2xx: 0,
-    errors: 0,
-    allowed: 0,
-    sendLagMsMax: 0,
-    latencyUs: record
-      ? hdr.build({
-          lowestDiscernibleValue: 1,
-          highestTrackableValue: 60_000_000,
-          numberOfSignificantValueDigits: 3,
-        })
-      : null,
+async function rawSender(spec: PacedSpec, sink: Sink): Promise<Sender> {
+  const pool = new RawPool(
+    spec.url,
+    spec.connections,
+    (a: RawAnswer) =>
+      sink.answer(a.tag, a.status, a.body.includes(allowedBytes), a.sentMs, a.answeredMs),
+    (tag) => sink.error(tag),
+  );
+  await pool.open();
+  return {
+    send: (body, tag) => pool.send(body, tag),
+    close: async () => pool.close(),
   };
-  const intervalMs = 1000 / spec.ratePerS;
-  const total = Math.max(1, Math.round(durationS * spec.ratePerS));
-  const startMs = performance.now();
-  let sent = 0;
-  let outstanding = 0;
-  let settle: () => void = () => {};
-  const allAnswered = new Promise<void>((r) => (settle = r));
-  const maybeDone = (): void => {
-    if (sent === total && outstanding === 0) settle();
-  };
-
-  const send = (dueMs: number): void => {
-    outstanding++;
-    pool
-      .request({
-        path: '/allow',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: next(),
-        headersTimeout: requestTimeoutMs,
-        bodyTimeout: requestTimeoutMs,
-      })
-      .then(async (res) => {
-        const text = await res.body.text();
-        const latencyMs = performance.now() - dueMs;
-        if (res.statusCode >= 200 && res.statusCode < 300) {
-          phase.ok2xx++;
-          if (saysAllowed(text)) phase.allowed++;
-          phase.latencyUs?.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-        } else phase.non2xx++;
-      })
-      .catch(() => {
-        phase.errors++;
-      })
-      .finally(() => {
-        outstanding--;
-        maybeDone();
-      });
-  };
-
-  const pump = (): void => {
-    const nowMs = performance.now();
-    const due = dueCount(nowMs - startMs, intervalMs, total);
-    for (; sent < due; sent++) {
-      const dueMs = startMs + sent * intervalMs;
-      phase.sendLagMsMax = Math.max(phase.sendLagMsMax, nowMs - dueMs);
-      if (outstanding >= outstandingMax) phase.dropped++;
-      else send(dueMs);
-    }
-    phase.scheduled = sent;
-    if (sent < total) setTimeout(pump, pumpEveryMs);
-    else maybeDone();
-  };
-  pump();
-  return allAnswered.then(() => ({ phase, elapsedS: (performance.now() - startMs) / 1000 }));
 }
 
-async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2] ?? '') as PacedSpec;
-  const lifetimeMs = (spec.warmupS + spec.durationS) * 1000 + 2 * requestTimeoutMs + 30_000;
+function undiciSender(spec: PacedSpec, sink: Sink): Sender {
   const pool = new Pool(spec.url, {
     connections: spec.connections,
     pipelining: 1,
     keepAliveTimeout: 60_000,
   });
-  exitWithParent(lifetimeMs, () => pool.destroy());
-  if (spec.warmupS > 0) await runPhase(pool, spec, spec.warmupS, false);
+  return {
+    // The pool queues a request when every connection is busy, so "sent" is when it was handed over.
+    send: (body, tag) => {
+      const sentMs = performance.now();
+      pool
+        .request({
+          path: '/allow',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          headersTimeout: requestTimeoutMs,
+          bodyTimeout: requestTimeoutMs,
+        })
+        .then(async (res) => {
+          const text = await res.body.text();
+          sink.answer(
+            tag,
+            res.statusCode,
+            text.includes('"allowed":true'),
+            sentMs,
+            performance.now(),
+          );
+        })
+        .catch(() => sink.error(tag));
+      return true;
+    },
+    close: () => pool.close().catch(() => {}),
+  };
+}
+
+const histogram = () =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+
+const toUs = (ms: number): number => Math.max(1, Math.round(ms * 1000));
+
+function summary(h: hdr.Histogram): LatencyMs {
+  const at = (p: number): number => h.getValueAtPercentile(p) / 1000;
+  return { p50: at(50), p99: at(99), p999: at(99.9), max: h.maxValue / 1000 };
+}
+
+class Phase {
+  scheduled = 0;
+  dropped = 0;
+  ok2xx = 0;
+  non2xx = 0;
+  errors = 0;
+  allowed = 0;
+  settled = 0;
+  readonly fromDue = histogram();
+  readonly fromSend = histogram();
+  readonly sendDelay = histogram();
+}
+
+/** One run at spec.ratePerS for durationS; resolves once every request is answered or timed out. */
+async function runPhase(
+  client: Sender,
+  route: (sink: Sink) => void,
+  spec: PacedSpec,
+  durationS: number,
+): Promise<{ phase: Phase; elapsedS: number }> {
+  const next = bodySource(spec.workload);
+  const phase = new Phase();
+  const intervalMs = 1000 / spec.ratePerS;
+  const total = Math.max(1, Math.round(durationS * spec.ratePerS));
+  let startMs = 0;
+  let sent = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((r) => (finish = r));
+  const settle = (): void => {
+    if (++phase.settled === total) finish();
+  };
+
+  const sink: Sink = {
+    answer: (tag, status, allowed, sentMs, answeredMs) => {
+      const t = timings(startMs + tag * intervalMs, sentMs, answeredMs);
+      if (status >= 200 && status < 300) {
+        phase.ok2xx++;
+        if (allowed) phase.allowed++;
+        phase.fromDue.recordValue(toUs(t.fromDueMs));
+        phase.fromSend.recordValue(toUs(t.fromSendMs));
+      } else phase.non2xx++;
+      phase.sendDelay.recordValue(toUs(t.sendDelayMs));
+      settle();
+      // A connection is free again: requests waiting for one go out now, not at the next tick.
+      if (sent < phase.scheduled) pump();
+    },
+    error: (tag) => {
+      phase.errors++;
+      if (tag >= 0) settle();
+    },
+  };
+
+  const pump = (): void => {
+    const nowMs = performance.now();
+    const due = dueCount(nowMs - startMs, intervalMs, total);
+    phase.scheduled = due;
+    while (sent < due) {
+      if (due - sent > backlogMax) {
+        phase.dropped++;
+        sent++;
+        settle();
+        continue;
+      }
+      if (!client.send(next(), sent)) break;
+      sent++;
+    }
+  };
+  const tick = (): void => {
+    pump();
+    if (phase.scheduled < total) timer = setTimeout(tick, pumpEveryMs);
+  };
+
+  route(sink);
+  startMs = performance.now();
+  tick();
+  let bound: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((r) => {
+    bound = setTimeout(() => r(true), durationS * 1000 + requestTimeoutMs);
+  });
+  const late = await Promise.race([done.then(() => false), timedOut]);
+  clearTimeout(timer);
+  clearTimeout(bound);
+  // Unanswered requests after the bound count as errors (a stuck target, not a slow one).
+  if (late) phase.errors += total - phase.settled;
+  return { phase, elapsedS: (performance.now() - startMs) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? '') as PacedSpec;
+  const lifetimeMs = (spec.warmupS + spec.durationS) * 1000 + 2 * requestTimeoutMs + 30_000;
+  // One client for warm-up and measured run (its connections stay open); answers go to the
+  // phase that is running.
+  let current: Sink | undefined;
+  const sink: Sink = {
+    answer: (...a) => current?.answer(...a),
+    error: (tag) => current?.error(tag),
+  };
+  const route = (s: Sink): void => {
+    current = s;
+  };
+  const client = spec.client === 'undici' ? undiciSender(spec, sink) : await rawSender(spec, sink);
+  exitWithParent(lifetimeMs, () => client.close());
+  if (spec.warmupS > 0) await runPhase(client, route, spec, spec.warmupS);
   // The parent starts counting CPU (targets, machine) on this line.
   process.stdout.write('{"phase":"measure"}\n');
-  const cpuStart = process.cpuUsage();
-  const { phase, elapsedS } = await runPhase(pool, spec, spec.durationS, true);
-  const cpu = process.cpuUsage(cpuStart);
-  const h = phase.latencyUs!;
-  const atMs = (p: number): number => h.getValueAtPercentile(p) / 1000;
+  const health = watchGenerator();
+  const { phase, elapsedS } = await runPhase(client, route, spec, spec.durationS);
+  const generator = health();
+  const fromDue = summary(phase.fromDue);
   const result: PacedResult = {
     spec,
     elapsedS,
@@ -139,22 +223,22 @@ async function main(): Promise<void> {
     errors: phase.errors,
     allowed: phase.allowed,
     achievedPerS: phase.ok2xx / elapsedS,
-    p50Ms: atMs(50),
-    p99Ms: atMs(99),
-    p999Ms: atMs(99.9),
-    maxMs: h.maxValue / 1000,
-    sendLagMsMax: phase.sendLagMsMax,
-    loadgenCpuS: (cpu.user + cpu.system) / 1e6,
+    p50Ms: fromDue.p50,
+    p99Ms: fromDue.p99,
+    p999Ms: fromDue.p999,
+    maxMs: fromDue.max,
+    fromSend: summary(phase.fromSend),
+    sendDelay: summary(phase.sendDelay),
+    sendLagMsMax: phase.sendDelay.maxValue / 1000,
+    generator,
+    loadgenCpuS: generator.cpuS,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  await pool.close().catch(() => {});
+  await client.close();
   process.exit(0);
 }
 
-// Run only as a child (argv[2] is the spec), so a test can import dueCount.
-if (process.argv[2]?.startsWith('{')) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`http-paced-load: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`http-paced-load: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

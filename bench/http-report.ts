@@ -5,6 +5,8 @@
  * and then their median, CPU per decision, and the CPU the rest of the machine took meanwhile.
  * Pure functions over collected results, so they are unit-tested with fixed inputs.
  */
+import type { NodeWindow } from './http-drl-metrics.js';
+import type { HalfRateProbe } from './http-half-rate-probe.js';
 import type { LoadResult, PacedResult, WorkloadName } from './http-load-types.js';
 
 export type TargetName = 'bare' | 'redis' | 'drl' | 'base';
@@ -32,10 +34,20 @@ export interface Turn {
   failure?: string;
 }
 
+/** The paced generator on raw sockets, the undici Pool it replaced, autocannon overallRate. */
+export type HalfRateGenerator = 'raw' | 'undici' | 'autocannon';
+
 export interface HalfRateRun {
   target: TargetName;
   workload: WorkloadName;
+  /** Absent in results written before the generator check: the undici Pool. */
+  generator?: HalfRateGenerator;
+  /** A paced run (raw, undici). */
   result?: PacedResult;
+  /** autocannon overallRate: latency from the actual send only. */
+  closed?: LoadResult;
+  cpu?: TurnCpu;
+  probe?: HalfRateProbe;
   failure?: string;
 }
 
@@ -227,49 +239,195 @@ export function markdownTable(rows: Row[]): string {
   return lines.join('\n');
 }
 
+const generatorLabels: Record<HalfRateGenerator, string> = {
+  raw: 'paced, raw sockets',
+  undici: 'paced, undici Pool',
+  autocannon: 'autocannon overallRate',
+};
+
+const optMs = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? '—' : Number.isFinite(n) ? fmtMs(n) : '>2500';
+
+/** The half-rate runs' latencies: from the scheduled send, from the actual send, send delay. */
 export function halfRateTable(runs: HalfRateRun[]): string {
   const heads = [
     'target',
     'workload',
+    'generator',
     'offered/s (½ median max)',
     'answered/s',
     'p50 ms',
     'p99 ms',
     'p99.9 ms',
     'max ms',
-    'generator late max ms',
+    'p99 from send ms',
+    'send delay p99 / max ms',
     'failed',
   ];
   const lines = [`| ${heads.join(' | ')} |`, `|${' --- |'.repeat(heads.length)}`];
   for (const h of runs) {
-    const name = `${targetLabels[h.target]} | ${workloadLabels[h.workload]}`;
+    const name = `${targetLabels[h.target]} | ${workloadLabels[h.workload]} | ${generatorLabels[h.generator ?? 'undici']}`;
     const r = h.result;
-    if (!r) {
+    const c = h.closed;
+    let cells: string[];
+    if (r) {
+      cells = [
+        fmtRate(r.spec.ratePerS),
+        fmtRate(r.achievedPerS),
+        fmtMs(r.p50Ms),
+        fmtMs(r.p99Ms),
+        fmtMs(r.p999Ms),
+        fmtMs(r.maxMs),
+        optMs(r.fromSend?.p99),
+        r.sendDelay
+          ? `${fmtMs(r.sendDelay.p99)} / ${fmtMs(r.sendDelay.max)}`
+          : `— / ${fmtMs(r.sendLagMsMax)}`,
+        String(r.non2xx + r.errors + r.dropped),
+      ];
+    } else if (c) {
+      // autocannon times from the actual send: no scheduled-send columns.
+      cells = [
+        fmtRate(c.spec.overallRate ?? Number.NaN),
+        fmtRate(c.decisionsPerS),
+        '—',
+        '—',
+        '—',
+        '—',
+        fmtMs(c.p99Ms),
+        '—',
+        String(c.non2xx + c.errors + c.timeouts),
+      ];
+    } else {
       const why = (h.failure ?? 'not run').replaceAll('|', '\\|');
-      lines.push(`| ${name} | not available (${why}) |${' |'.repeat(heads.length - 3)}`);
+      lines.push(`| ${name} | not available (${why}) |${' |'.repeat(heads.length - 4)}`);
       continue;
     }
-    const failed = r.non2xx + r.errors + r.dropped;
-    const cells = [
-      fmtRate(r.spec.ratePerS),
-      fmtRate(r.achievedPerS),
-      fmtMs(r.p50Ms),
-      fmtMs(r.p99Ms),
-      fmtMs(r.p999Ms),
-      fmtMs(r.maxMs),
-      fmtMs(r.sendLagMsMax),
-      String(failed),
-    ];
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+const nodeCells = (n: NodeWindow | undefined): string[] =>
+  n
+    ? [
+        optMs(n.loopDelayMaxMs),
+        n.fsyncs === 0
+          ? '0'
+          : `${n.fsyncs}, ${optMs(n.fsyncMeanMs)} / ≤${optMs(n.fsyncP99MsBound)}, ${Math.round(n.fsyncTotalMs)}`,
+      ]
+    : ['—', '—'];
+
+/**
+ * Who stalled during each half-rate run: the generator's own loop delay, GC and CPU, how long
+ * the generator's and the target's loops waited for a CPU, and drl's nodes' own account.
+ */
+export function halfRateStallTable(runs: HalfRateRun[]): string {
+  const heads = [
+    'target',
+    'workload',
+    'generator',
+    'generator loop delay p99 / max ms',
+    'generator GC max / total ms',
+    'generator CPU, cores',
+    'other CPU, cores',
+    'run-queue wait ms: generator / target (leader)',
+    'leader loop delay max ms',
+    'leader fsyncs: n, mean / p99 ms, total ms',
+    'follower loop delay max ms',
+    'follower fsyncs',
+    'drl decision p99 ms (server side)',
+  ];
+  const lines = [`| ${heads.join(' | ')} |`, `|${' --- |'.repeat(heads.length)}`];
+  for (const h of runs) {
+    if (!h.result && !h.closed) continue;
+    const g = h.result?.generator;
+    const p = h.probe;
+    const leaderWait =
+      p?.leaderRunQueueMs === undefined ? '' : ` (${Math.round(p.leaderRunQueueMs)})`;
+    const cells = [
+      targetLabels[h.target],
+      workloadLabels[h.workload],
+      generatorLabels[h.generator ?? 'undici'],
+      g ? `${fmtMs(g.loopDelayP99Ms)} / ${fmtMs(g.loopDelayMaxMs)}` : '—',
+      g ? `${fmtMs(g.gcMaxMs)} / ${Math.round(g.gcTotalMs)}` : '—',
+      g
+        ? g.cpuCores.toFixed(2)
+        : (h.closed?.loadgenCpuS ?? 0) > 0
+          ? (h.closed!.loadgenCpuS / h.closed!.elapsedS).toFixed(2)
+          : '—',
+      h.cpu ? (h.cpu.otherS / h.cpu.windowS).toFixed(2) : '—',
+      p
+        ? `${Math.round(p.generatorRunQueueMs)} / ${Math.round(p.targetRunQueueMs)}${leaderWait}`
+        : '—',
+      ...nodeCells(p?.leader),
+      ...nodeCells(p?.follower),
+      p?.leader ? `≤${optMs(p.leader.decisionP99MsBound)}` : '—',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** One half-rate run as one progress line. */
+export function halfRateLine(h: HalfRateRun): string {
+  const r = h.result;
+  const p = h.probe;
+  const wait = p
+    ? `; run-queue wait generator ${Math.round(p.generatorRunQueueMs)} target ${Math.round(p.targetRunQueueMs)} ms`
+    : '';
+  const leader = p?.leader
+    ? `; leader loop delay max ${optMs(p.leader.loopDelayMaxMs)} ms, ${p.leader.fsyncs} fsyncs ${Math.round(p.leader.fsyncTotalMs)} ms`
+    : '';
+  if (h.closed) {
+    const c = h.closed;
+    return `${Math.round(c.decisionsPerS)}/s answered, p50 ${fmtMs(c.p50Ms)} p99 ${fmtMs(c.p99Ms)} ms from send${wait}`;
+  }
+  if (!r) return h.failure ?? 'not run';
+  const g = r.generator;
+  return (
+    `${Math.round(r.achievedPerS)}/s answered, p50 ${fmtMs(r.p50Ms)} p99 ${fmtMs(r.p99Ms)} ` +
+    `p99.9 ${fmtMs(r.p999Ms)} ms; from send p99 ${optMs(r.fromSend?.p99)} ms; send delay max ` +
+    `${fmtMs(r.sendLagMsMax)} ms` +
+    (g
+      ? `; generator loop delay max ${fmtMs(g.loopDelayMaxMs)} ms, GC max ${fmtMs(g.gcMaxMs)} ms, CPU ${g.cpuCores.toFixed(2)}`
+      : '') +
+    wait +
+    leader
+  );
+}
+
+/** The bare target's half-rate p99 with each generator, and the ratios to the raw one. */
+export function generatorCheckLines(runs: HalfRateRun[]): string {
+  const lines: string[] = [];
+  for (const workload of new Set(runs.map((h) => h.workload))) {
+    const bare = runs.filter((h) => h.target === 'bare' && h.workload === workload);
+    const raw = bare.find((h) => h.generator === 'raw')?.result;
+    const undici = bare.find((h) => h.generator === 'undici')?.result;
+    const ac = bare.find((h) => h.generator === 'autocannon')?.closed;
+    if (!raw || (!undici && !ac)) continue;
+    const parts = [
+      `raw sockets p99 ${fmtMs(raw.p99Ms)} ms (from send ${optMs(raw.fromSend?.p99)})`,
+    ];
+    if (undici) {
+      parts.push(
+        `undici Pool p99 ${fmtMs(undici.p99Ms)} ms (${fmtX(undici.p99Ms / raw.p99Ms)} the raw one)`,
+      );
+    }
+    if (ac) parts.push(`autocannon overallRate p99 ${fmtMs(ac.p99Ms)} ms from send`);
+    lines.push(`- bare ${workloadLabels[workload]}: ${parts.join('; ')}`);
+  }
+  return lines.length === 0
+    ? ''
+    : ['generator check (bare target at the same half rate, same run):', ...lines].join('\n');
 }
 
 /** The issue's targets, each from same-round ratios; undefined when a side was not measured. */
 export function goals(turns: Turn[], half: HalfRateRun[]) {
   const drlSpread = { target: 'drl', workload: 'spread' } as const;
   const drlHot = { target: 'drl', workload: 'hot' } as const;
-  const drlHalf = half.filter((h) => h.target === 'drl' && h.result);
+  const drlHalf = half.filter(
+    (h) => h.target === 'drl' && h.result && (h.generator ?? 'raw') === 'raw',
+  );
   return {
     spreadVsRedis: sameRoundRatio(turns, drlSpread, { target: 'redis', workload: 'spread' }),
     hotVsSpread: sameRoundRatio(turns, drlHot, drlSpread),

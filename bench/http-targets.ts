@@ -28,6 +28,8 @@ export interface LiveTarget {
   pause: () => void;
   /** drl: the leader's and one follower's pid, for CPU per decision by role. */
   roles?: () => { leader?: number | undefined; follower?: number | undefined };
+  /** drl: the leader's and one follower's HTTP host:port, for their /metrics. */
+  metricsHosts?: () => { leader?: string | undefined; follower?: string | undefined };
   stop: () => Promise<void>;
 }
 
@@ -133,6 +135,10 @@ function liveDrl(name: TargetName, drl: Extract<DrlTarget, { available: true }>)
         leader: descendantWithId(root, drl.leader),
         follower: follower === undefined ? undefined : descendantWithId(root, follower),
       };
+    },
+    metricsHosts: () => {
+      const at = drl.https.findIndex((_, i) => `n${i + 1}` !== drl.leader);
+      return { leader: new URL(target.url).host, follower: drl.https[at] };
     },
     stop: drl.stop,
   };

@@ -24,6 +24,7 @@ import {
   stop,
   stopAll,
 } from './http-children.js';
+import { type HalfRateProbe, startProbe } from './http-half-rate-probe.js';
 import type {
   LoadResult,
   LoadSpec,
@@ -35,9 +36,13 @@ import { type BenchOptions, parseOptions } from './http-options.js';
 import {
   configBlock,
   fmtMs,
+  generatorCheckLines,
   goalLines,
   goals,
+  type HalfRateGenerator,
   type HalfRateRun,
+  halfRateLine,
+  halfRateStallTable,
   halfRateTable,
   markdownTable,
   rotate,
@@ -121,30 +126,32 @@ const isPhaseLine = (v: unknown): boolean =>
 
 /**
  * Runs one load child (closed-loop or paced) against a resumed target: CPU snapshots at its
- * `{"phase":"measure"}` line and at its result, so warm-up and process start-up are left out.
+ * `{"phase":"measure"}` line and at its result, so warm-up and process start-up are left out;
+ * `probe`, when given, is started at that line too (with the child's pid) and ended after.
  */
-async function loadTurn<R extends { loadgenCpuS: number; elapsedS: number }>(
+async function loadTurn<R extends { loadgenCpuS: number; elapsedS: number }, P = undefined>(
   file: string,
   spec: LoadSpec | PacedSpec,
   target: LiveTarget,
   live: LiveTarget[],
-): Promise<{ result: R; cpu: TurnCpu }> {
+  probe?: (generatorPid: number | undefined) => { end(): Promise<P> },
+): Promise<{ result: R; cpu: TurnCpu; probe?: P }> {
   const roles = target.roles?.() ?? {};
   const t = spawnTsx(`load ${spec.workload} ${target.name}`, file, [JSON.stringify(spec)]);
   let before: CpuSnapshot | undefined;
+  let probing: { end(): Promise<P> } | undefined;
   try {
     const timeoutMs = (spec.warmupS + spec.durationS) * 1000 + 60_000;
     const result = await jsonLines<R>(t, timeoutMs, (v) => {
       if (!isPhaseLine(v)) return v as R;
       before = snapshot(live, roles);
+      probing = probe?.(t.child.pid);
       return undefined;
     });
     const after = snapshot(live, roles);
     const from = before ?? after;
-    return {
-      result,
-      cpu: cpuBetween(from, after, target.name, result.loadgenCpuS, result.elapsedS),
-    };
+    const cpu = cpuBetween(from, after, target.name, result.loadgenCpuS, result.elapsedS);
+    return probing ? { result, cpu, probe: await probing.end() } : { result, cpu };
   } finally {
     await stop(t);
   }
@@ -200,41 +207,60 @@ function printTurn(t: Turn): void {
   );
 }
 
-/** Each target once more, open loop at half its median maximum, for p99 below saturation. */
+/**
+ * Each target once more, open loop at half its median maximum, for p99 below saturation; for the
+ * bare target also the generators it replaces (undici Pool, autocannon overallRate) at the same
+ * rate, so the generator's share of the tail is a same-run comparison.
+ */
 async function halfRateRun(
   workload: WorkloadName,
   target: LiveTarget,
   maxPerS: number | undefined,
+  generator: HalfRateGenerator,
   live: LiveTarget[],
   o: BenchOptions,
 ): Promise<HalfRateRun> {
-  const run: HalfRateRun = { target: target.name, workload };
+  const run: HalfRateRun = { target: target.name, workload, generator };
   const ratePerS = Math.floor((maxPerS ?? 0) / 2);
   if (ratePerS < 1) {
     run.failure = 'no maximum rate measured';
     return run;
   }
   await target.resume();
+  const head = `  half   ${workload.padEnd(6)} ${target.name.padEnd(5)} ${generator.padEnd(10)} ${ratePerS}/s offered`;
   try {
-    const spec: PacedSpec = {
-      url: target.url,
-      workload,
-      connections: o.connections,
-      ratePerS,
-      warmupS: o.warmupS,
-      durationS: o.durationS,
-    };
-    const { result } = await loadTurn<PacedResult>('./http-paced-load.ts', spec, target, live);
-    run.result = result;
-    process.stdout.write(
-      `  half   ${workload.padEnd(6)} ${target.name.padEnd(5)} ${ratePerS}/s offered, ` +
-        `${Math.round(result.achievedPerS)}/s answered, p50 ${fmtMs(result.p50Ms)} ` +
-        `p99 ${fmtMs(result.p99Ms)} p99.9 ${fmtMs(result.p999Ms)} ms; generator late max ` +
-        `${fmtMs(result.sendLagMsMax)} ms; load ${loadavg()[0]?.toFixed(2)}\n`,
-    );
+    const common = { url: target.url, workload, connections: o.connections };
+    const timing = { warmupS: o.warmupS, durationS: o.durationS };
+    const probe = (pid: number | undefined) => startProbe(target, pid);
+    if (generator === 'autocannon') {
+      const spec: LoadSpec = { ...common, ...timing, overallRate: ratePerS };
+      const r = await loadTurn<LoadResult, HalfRateProbe>(
+        './http-load.ts',
+        spec,
+        target,
+        live,
+        probe,
+      );
+      run.closed = r.result;
+      run.cpu = r.cpu;
+      if (r.probe) run.probe = r.probe;
+    } else {
+      const spec: PacedSpec = { ...common, ...timing, ratePerS, client: generator };
+      const r = await loadTurn<PacedResult, HalfRateProbe>(
+        './http-paced-load.ts',
+        spec,
+        target,
+        live,
+        probe,
+      );
+      run.result = r.result;
+      run.cpu = r.cpu;
+      if (r.probe) run.probe = r.probe;
+    }
+    process.stdout.write(`${head}, ${halfRateLine(run)}; load ${loadavg()[0]?.toFixed(2)}\n`);
   } catch (err) {
     run.failure = (err as Error).message.split('\n')[0] ?? 'failed';
-    process.stdout.write(`  half   ${workload} ${target.name} failed: ${run.failure}\n`);
+    process.stdout.write(`${head} failed: ${run.failure}\n`);
   } finally {
     target.pause();
   }
@@ -290,7 +316,7 @@ function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
     rounds: o.rounds,
     'per turn': `${o.warmupS} s warm-up + ${o.durationS} s measured, targets parked (SIGSTOP) outside their turn`,
     'half-rate runs': o.halfRate
-      ? `open loop (undici Pool, ${o.connections} connections), ½ median max, latency from scheduled send`
+      ? `open loop (raw keep-alive sockets, ${o.connections} connections), ½ median max, latency from scheduled send${o.generatorCheck ? '; bare also with undici Pool and autocannon overallRate' : ''}`
       : 'off',
     workloads: workloadDescription,
     'drl base build': o.drlBase ?? '—',
@@ -327,7 +353,11 @@ async function main(): Promise<void> {
       for (const workload of o.workloads) {
         for (const target of live) {
           const max = rows.find((r) => r.target === target.name && r.workload === workload);
-          half.push(await halfRateRun(workload, target, max?.rate?.median, live, o));
+          const generators: HalfRateGenerator[] =
+            target.name === 'bare' && o.generatorCheck ? ['raw', 'undici', 'autocannon'] : ['raw'];
+          for (const g of generators) {
+            half.push(await halfRateRun(workload, target, max?.rate?.median, g, live, o));
+          }
         }
       }
     }
@@ -345,7 +375,12 @@ async function main(): Promise<void> {
     out.write(`started ${startedAt}, ended ${new Date().toISOString()}\n`);
     out.write(`machine load before: ${uptimeBefore}\nmachine load after:  ${uptimeAfter}\n\n`);
     out.write(`${table}\n\n`);
-    if (halfTable) out.write(`half rate (open loop):\n\n${halfTable}\n\n`);
+    if (halfTable) {
+      out.write(`half rate (open loop unless noted):\n\n${halfTable}\n\n`);
+      out.write(`who stalled during the half-rate runs:\n\n${halfRateStallTable(half)}\n\n`);
+      const check = generatorCheckLines(half);
+      if (check) out.write(`${check}\n\n`);
+    }
     out.write(`${goalText}\n`);
     const profile = leaderProfile(o.cpuProfDir && join(o.cpuProfDir, 'drl'), drlLeaderPid);
     if (o.cpuProfDir) out.write(`CPU profile of the drl leader: ${profile ?? 'not found'}\n`);
@@ -363,7 +398,9 @@ async function main(): Promise<void> {
 function watchdogMs(o: BenchOptions): number {
   const perTurnS = o.warmupS + o.durationS + 30;
   const turns = o.targets.length * o.workloads.length * (o.rounds + (o.halfRate ? 1 : 0));
-  return (turns * perTurnS + 300) * 1000;
+  // The bare target's half-rate runs with the two generators it is checked against.
+  const checks = o.halfRate && o.generatorCheck ? 2 * o.workloads.length : 0;
+  return ((turns + checks) * perTurnS + 300) * 1000;
 }
 
 function onSignal(signal: NodeJS.Signals): void {

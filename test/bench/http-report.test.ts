@@ -4,8 +4,11 @@
 import t from 'tap';
 import type { LoadResult, PacedResult, WorkloadName } from '../../bench/http-load-types.js';
 import {
+  generatorCheckLines,
   goalLines,
   goals,
+  type HalfRateRun,
+  halfRateStallTable,
   halfRateTable,
   markdownTable,
   median,
@@ -166,10 +169,44 @@ t.test('goals and the half-rate table', async (t) => {
     p99Ms: 4.5,
     p999Ms: 12,
     maxMs: 20,
+    fromSend: { p50: 1, p99: 2, p999: 5, max: 9 },
+    sendDelay: { p50: 0.1, p99: 1.5, p999: 2, max: 3 },
     sendLagMsMax: 3,
+    generator: {
+      loopDelayP99Ms: 0.5,
+      loopDelayMaxMs: 2.5,
+      gcCount: 3,
+      gcTotalMs: 4,
+      gcMaxMs: 2,
+      cpuCores: 0.2,
+      cpuS: 1,
+    },
     loadgenCpuS: 1,
   };
-  const half = [{ target: 'drl' as const, workload: 'hot' as const, result: paced }];
+  const half: HalfRateRun[] = [
+    {
+      target: 'drl',
+      workload: 'hot',
+      generator: 'raw',
+      result: paced,
+      cpu: { windowS: 5, targetS: 1, otherS: 0.5 },
+      probe: {
+        generatorRunQueueMs: 120.4,
+        targetRunQueueMs: 80,
+        leaderRunQueueMs: 50,
+        leader: {
+          loopDelayMaxMs: 7,
+          fsyncs: 10,
+          fsyncTotalMs: 20,
+          fsyncMeanMs: 2,
+          fsyncP99MsBound: 2.5,
+          decisions: 7500,
+          decisionMeanMs: 0.4,
+          decisionP99MsBound: 1,
+        },
+      },
+    },
+  ];
   const g = goals(turns, half);
   t.same(g.spreadVsRedis, { median: 0.8, min: 0.6, max: 0.8, n: 3 });
   // hot/spread per round: 4000/800, 1000/400, 3000/600 = 5, 2.5, 5.
@@ -185,12 +222,64 @@ t.test('goals and the half-rate table', async (t) => {
     /\(b\) drl hot \/ bare hot: 0\.60x \(0\.50x\.\.0\.80x\) \(target >= 0\.70x: not met\)/,
   );
   t.match(text, /4\.50 ms \(target <= 5 ms: met\)/);
+  const table = halfRateTable([
+    ...half,
+    { target: 'redis', workload: 'hot', failure: 'no maximum rate measured' },
+  ]);
   t.match(
-    halfRateTable([
-      ...half,
-      { target: 'redis', workload: 'hot', failure: 'no maximum rate measured' },
-    ]),
-    /\| 1,500 \| 1,500 \| 1\.20 \| 4\.50 \| 12\.0 \| 20\.0 \| 3\.00 \| 0 \|\n.*not available \(no maximum rate measured\)/,
+    table,
+    /\| paced, raw sockets \| 1,500 \| 1,500 \| 1\.20 \| 4\.50 \| 12\.0 \| 20\.0 \| 2\.00 \| 1\.50 \/ 3\.00 \| 0 \|\n.*not available \(no maximum rate measured\)/,
+  );
+  const cols = (line: string) => line.split(' | ').length;
+  const rows = table.split('\n');
+  t.equal(cols(rows[2]!), cols(rows[0]!), 'a measured row has every column');
+  t.match(
+    halfRateStallTable(half),
+    /\| paced, raw sockets \| 0\.50 \/ 2\.50 \| 2\.00 \/ 4 \| 0\.20 \| 0\.10 \| 120 \/ 80 \(50\) \| 7\.00 \| 10, 2\.00 \/ ≤2\.50, 20 \| — \| — \| ≤1\.00 \|/,
+  );
+});
+
+t.test('generator check: the bare p99 with each generator, ratio to the raw one', async (t) => {
+  const paced = (p99Ms: number): PacedResult => ({
+    spec: {
+      url: 'u',
+      workload: 'spread',
+      connections: 64,
+      ratePerS: 100,
+      warmupS: 1,
+      durationS: 5,
+    },
+    elapsedS: 5,
+    scheduled: 500,
+    dropped: 0,
+    ok2xx: 500,
+    non2xx: 0,
+    errors: 0,
+    allowed: 500,
+    achievedPerS: 100,
+    p50Ms: 1,
+    p99Ms,
+    p999Ms: p99Ms,
+    maxMs: p99Ms,
+    sendLagMsMax: 0,
+    loadgenCpuS: 0.1,
+  });
+  const ac = load('spread', 100, 40);
+  ac.spec.overallRate = 100;
+  const runs: HalfRateRun[] = [
+    { target: 'bare', workload: 'spread', generator: 'raw', result: paced(2) },
+    { target: 'bare', workload: 'spread', generator: 'undici', result: paced(30) },
+    { target: 'bare', workload: 'spread', generator: 'autocannon', closed: ac },
+    { target: 'drl', workload: 'spread', generator: 'raw', result: paced(9) },
+  ];
+  t.match(
+    generatorCheckLines(runs),
+    /bare 10k keys, allowed: raw sockets p99 2\.00 ms \(from send —\); undici Pool p99 30\.0 ms \(15\.00x the raw one\); autocannon overallRate p99 40\.0 ms from send/,
+  );
+  t.equal(generatorCheckLines(runs.slice(3)), '', 'nothing to compare without bare');
+  t.match(
+    halfRateTable(runs),
+    /autocannon overallRate \| 100 \| 100 \| — \| — \| — \| — \| 40\.0 \| — \| 0 \|/,
   );
 });
 
