@@ -1,5 +1,6 @@
 /** What every route module gets: the node, the metrics, and a time-bounded call helper. */
 import { DrlError } from '../errors.js';
+import { DeadlineSweep } from './deadline-sweep.js';
 import type { DrlMetrics } from './metrics.js';
 import type { RateLimitService } from './service.js';
 
@@ -10,24 +11,10 @@ export interface RouteContext {
   bounded<T>(work: Promise<T>): Promise<T>;
 }
 
+/** One DeadlineSweep per API: a single timer bounds every waiting request. */
 export function boundedBy(timeoutMs: number): <T>(work: Promise<T>) => Promise<T> {
-  return <T>(work: Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new DrlError('unavailable', `no answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+  const sweep = new DeadlineSweep(timeoutMs);
+  return <T>(work: Promise<T>) => sweep.bound(work);
 }
 
 /** Contract bounds stated in bytes, which JSON Schema's maxLength (code points) cannot say. */
