@@ -7,14 +7,17 @@ import type { RateLimitService } from './service.js';
 export interface RouteContext {
   service: RateLimitService;
   metrics: DrlMetrics;
-  /** Resolves like `work`, or rejects with DrlError('unavailable') after the request timeout. */
-  bounded<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Resolves like `work` (mapped by `map` when given), or rejects with DrlError('unavailable')
+   * after the request timeout.
+   */
+  bounded<T, U = T>(work: Promise<T>, map?: (value: T) => U): Promise<U>;
 }
 
 /** One DeadlineSweep per API: a single timer bounds every waiting request. */
-export function boundedBy(timeoutMs: number): <T>(work: Promise<T>) => Promise<T> {
+export function boundedBy(timeoutMs: number): RouteContext['bounded'] {
   const sweep = new DeadlineSweep(timeoutMs);
-  return <T>(work: Promise<T>) => sweep.bound(work);
+  return (work, map) => sweep.bound(work, map);
 }
 
 /** Contract bounds stated in bytes, which JSON Schema's maxLength (code points) cannot say. */

@@ -24,17 +24,29 @@ export class DeadlineSweep {
     if (!(timeoutMs > 0)) throw new Error(`deadline sweep: timeout ${timeoutMs} must be > 0`);
   }
 
-  /** Resolves like `work`, or rejects with DrlError('unavailable') after the timeout. */
-  bound<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /**
+   * Resolves like `work` (mapped by `map` when given: one promise less than a `.then` after),
+   * or rejects with DrlError('unavailable') after the timeout.
+   */
+  bound<T, U = T>(work: Promise<T>, map?: (value: T) => U): Promise<U> {
+    return new Promise<U>((resolve, reject) => {
       const w: Waiting = { atMs: performance.now() + this.timeoutMs, settled: false, reject };
       this.fifo.push(w);
       if (this.timer === null) this.arm(w.atMs);
       work.then(
         (value) => {
+          // Already answered 'unavailable': too late to map (or to count) this answer.
+          if (w.settled) return;
           w.settled = true;
           this.dropSettledHead();
-          resolve(value);
+          if (map === undefined) resolve(value as unknown as U);
+          else {
+            try {
+              resolve(map(value));
+            } catch (err) {
+              reject(err);
+            }
+          }
         },
         (err: unknown) => {
           w.settled = true;
