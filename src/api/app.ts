@@ -47,9 +47,19 @@ export interface ApiOptions {
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
 }
 
-/** Request start/end lines only at debug: at info a node answering thousands of decisions a second would log each. */
+/** Per-request logs are debug lines; pino's `level` is a plain string field. */
+function debugEnabled(logger: FastifyBaseLogger): boolean {
+  return logger.level === 'debug' || logger.level === 'trace';
+}
+
+/**
+ * Request start/end lines only at debug: at info a node answering thousands of decisions a
+ * second would log each. The level is checked first so that below debug a request builds no
+ * bindings object (and reads no clock for `elapsedTime`) just for pino to drop it.
+ */
 class DebugRequestLogs extends LogController {
   override incomingRequest(request: FastifyRequest): void {
+    if (!debugEnabled(request.log)) return;
     request.log.debug({ method: request.method, url: request.url }, 'incoming request');
   }
 
@@ -58,6 +68,7 @@ class DebugRequestLogs extends LogController {
     _request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    if (!debugEnabled(reply.log)) return;
     reply.log.debug(
       { statusCode: reply.statusCode, err: error ?? undefined, ms: reply.elapsedTime },
       'request completed',
@@ -75,9 +86,7 @@ function sharedBelowDebug(
   bindings: ChildArgs[0],
   opts: ChildArgs[1],
 ): FastifyBaseLogger {
-  return logger.level === 'debug' || logger.level === 'trace'
-    ? logger.child(bindings, opts)
-    : logger;
+  return debugEnabled(logger) ? logger.child(bindings, opts) : logger;
 }
 
 const opsPaths = new Set(['/healthz', '/readyz', '/metrics']);

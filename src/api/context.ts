@@ -1,33 +1,23 @@
 /** What every route module gets: the node, the metrics, and a time-bounded call helper. */
 import { DrlError } from '../errors.js';
+import { DeadlineSweep } from './deadline-sweep.js';
 import type { DrlMetrics } from './metrics.js';
 import type { RateLimitService } from './service.js';
 
 export interface RouteContext {
   service: RateLimitService;
   metrics: DrlMetrics;
-  /** Resolves like `work`, or rejects with DrlError('unavailable') after the request timeout. */
-  bounded<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Resolves like `work` (mapped by `map` when given), or rejects with DrlError('unavailable')
+   * after the request timeout.
+   */
+  bounded<T, U = T>(work: Promise<T>, map?: (value: T) => U): Promise<U>;
 }
 
-export function boundedBy(timeoutMs: number): <T>(work: Promise<T>) => Promise<T> {
-  return <T>(work: Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new DrlError('unavailable', `no answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+/** One DeadlineSweep per API: a single timer bounds every waiting request. */
+export function boundedBy(timeoutMs: number): RouteContext['bounded'] {
+  const sweep = new DeadlineSweep(timeoutMs);
+  return (work, map) => sweep.bound(work, map);
 }
 
 /** Contract bounds stated in bytes, which JSON Schema's maxLength (code points) cannot say. */

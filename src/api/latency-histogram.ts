@@ -1,5 +1,6 @@
 /**
- * A Prometheus histogram (no labels) for a per-request latency, registered in a prom-client
+ * A Prometheus histogram (no labels) for a per-request or per-write observation (decision
+ * latency; fsync duration and batch size, observed on every node per durable write), registered in a prom-client
  * Registry like any metric. prom-client's own observe() allocates a closure and a pair object,
  * validates and hashes the (empty) label set and indexes buckets by stringified bounds on every
  * call: on POST /allow that was a measurable share of a lease-served denial. Here an observation

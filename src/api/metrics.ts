@@ -21,8 +21,9 @@ export interface DrlMetrics {
   readonly appliedIndex: Gauge<string>;
   readonly leaderChanges: Counter<string>;
   readonly proposalsInFlight: Gauge<string>;
-  readonly fsyncDuration: Histogram<string>;
-  readonly batchSize: Histogram<string>;
+  /** Observed per durable log write (per Ready on every node): our allocation-free histogram. */
+  readonly fsyncDuration: LatencyHistogram;
+  readonly batchSize: LatencyHistogram;
   readonly snapshotSizeBytes: Gauge<string>;
   readonly snapshotDuration: Histogram<string>;
   readonly peerAuthFailures: Counter<string>;
@@ -111,18 +112,18 @@ export function createMetrics(options: MetricsOptions = {}): DrlMetrics {
       help: 'Proposals waiting for commit and apply.',
       registers,
     }),
-    fsyncDuration: new Histogram({
-      name: 'drl_fsync_duration_seconds',
-      help: 'Duration of each durable log write (fsync).',
-      buckets: latencyBucketsSeconds,
+    fsyncDuration: new LatencyHistogram(
+      'drl_fsync_duration_seconds',
+      'Duration of each durable log write (fsync).',
+      latencyBucketsSeconds,
       registers,
-    }),
-    batchSize: new Histogram({
-      name: 'drl_raft_batch_entries',
-      help: 'Entries per durable write / AppendEntries batch.',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    ),
+    batchSize: new LatencyHistogram(
+      'drl_raft_batch_entries',
+      'Entries per durable write / AppendEntries batch.',
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
-    }),
+    ),
     snapshotSizeBytes: new Gauge({
       name: 'drl_snapshot_size_bytes',
       help: 'Size of the latest snapshot.',

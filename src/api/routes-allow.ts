@@ -38,7 +38,7 @@ export function registerAllowRoute(app: FastifyInstance, ctx: RouteContext): voi
       const startedMs = performance.now();
       const decided = service.allow(body);
       if (!(decided instanceof Promise)) return answer(reply, body, decided, startedMs);
-      return ctx.bounded(decided).then((d) => answer(reply, body, d, startedMs));
+      return ctx.bounded(decided, (d) => answer(reply, body, d, startedMs));
     },
   );
 }

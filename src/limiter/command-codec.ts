@@ -5,7 +5,7 @@
  * strings are [byteLength u16][utf8]. Decoding validates lengths and throws on garbage.
  */
 import { DrlError } from '../errors.js';
-import type { Algorithm, Command } from './types.js';
+import type { Algorithm, AllowCommand, Command } from './types.js';
 
 const VERSION = 1;
 const enum Tag {
@@ -75,16 +75,14 @@ class Reader {
   }
 }
 
-function sizeOf(c: Command): number {
+function sizeOf(c: Exclude<Command, AllowCommand>): number {
   let n = 16;
   for (const s of stringsOf(c)) n += 2 + Buffer.byteLength(s, 'utf8');
   return Math.min(n, encodedBytesMax);
 }
 
-function stringsOf(c: Command): string[] {
+function stringsOf(c: Exclude<Command, AllowCommand>): string[] {
   switch (c.type) {
-    case 'allow':
-      return [c.rule ?? '', c.key, c.requestId ?? ''];
     case 'setRule':
     case 'deleteRule':
       return [c.name];
@@ -96,20 +94,44 @@ function stringsOf(c: Command): string[] {
   }
 }
 
+/** Fixed bytes of an allow: version, tag, ts, cost, limit, windowMs, three string lengths. */
+const ALLOW_FIXED_BYTES = 2 + 8 + 3 * 8 + 3 * 2;
+
+/** A string as [byteLength u16][utf8] at `pos`; returns the position after it. */
+function putStr(buf: Buffer, pos: number, s: string): number {
+  const n = s.length === 0 ? 0 : buf.write(s, pos + 2, 'utf8');
+  if (n > 0xffff) throw new DrlError('invalid_argument', 'string too long to encode');
+  buf.writeUInt16LE(n, pos);
+  return pos + 2 + n;
+}
+
+/**
+ * The allow layout written directly: one per request on the leader, so no size pass over a
+ * string array and no Writer object. UTF-8 takes at most 3 bytes per UTF-16 unit, an upper
+ * bound that needs no scan of the strings (a small buffer comes from Node's shared pool).
+ */
+function encodeAllow(c: AllowCommand): Uint8Array {
+  const rule = c.rule ?? '';
+  const requestId = c.requestId ?? '';
+  const max = ALLOW_FIXED_BYTES + 3 * (rule.length + c.key.length + requestId.length);
+  const buf = Buffer.allocUnsafe(max);
+  buf[0] = VERSION;
+  buf[1] = Tag.Allow;
+  buf.writeDoubleLE(c.ts, 2);
+  let pos = putStr(buf, 10, rule);
+  pos = putStr(buf, pos, c.key);
+  buf.writeDoubleLE(c.cost ?? 1, pos);
+  buf.writeDoubleLE(c.limit ?? 0, pos + 8);
+  buf.writeDoubleLE(c.windowMs ?? 0, pos + 16);
+  pos = putStr(buf, pos + 24, requestId);
+  return buf.subarray(0, pos);
+}
+
 export function encodeCommand(c: Command): Uint8Array {
+  if (c.type === 'allow') return encodeAllow(c);
   const w = new Writer(sizeOf(c) + 64);
   w.u8(VERSION);
   switch (c.type) {
-    case 'allow':
-      w.u8(Tag.Allow);
-      w.f64(c.ts);
-      w.str(c.rule ?? '');
-      w.str(c.key);
-      w.f64(c.cost ?? 1);
-      w.f64(c.limit ?? 0);
-      w.f64(c.windowMs ?? 0);
-      w.str(c.requestId ?? '');
-      break;
     case 'setRule':
       w.u8(Tag.SetRule);
       w.f64(c.ts);
@@ -147,7 +169,11 @@ export function encodeCommand(c: Command): Uint8Array {
 }
 
 export function decodeCommand(bytes: Uint8Array): Command {
-  const r = new Reader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  // Entries from the transport and the log store are Buffers already: no second view.
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf);
   const version = r.u8();
   if (version !== VERSION) throw new DrlError('invalid_argument', `command version ${version}`);
   const tag = r.u8();
