@@ -149,8 +149,30 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
   }
 }
 
-/** The weighted count at t (t at or after the state's bucket start). */
+/**
+ * The weighted count at t. `start` is a multiple of windowMs; for t at or after it (always, as
+ * command timestamps never go backwards) the bucket of t is found by subtraction: a float `%`
+ * is a call into fmod for these 41-bit timestamps, and a denial evaluates this up to five times.
+ */
 export function heldAt(
+  prev: number,
+  curr: number,
+  start: number,
+  windowMs: number,
+  t: number,
+): number {
+  const e = t - start;
+  if (e < 0) return heldAtAligned(prev, curr, start, windowMs, t);
+  if (e < windowMs) return prev === 0 ? curr : curr + Math.ceil((prev * (windowMs - e)) / windowMs);
+  if (e < 2 * windowMs) {
+    // Next bucket: curr has become prev.
+    return curr === 0 ? 0 : Math.ceil((curr * (2 * windowMs - e)) / windowMs);
+  }
+  return 0;
+}
+
+/** The general form (t's bucket by `%`), for a state whose start lies after t. */
+function heldAtAligned(
   prev: number,
   curr: number,
   start: number,
