@@ -12,6 +12,7 @@ import {
   WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
   WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
+import { RAFT_LOG_RANGE_SQL, RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT } from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
 
@@ -52,8 +53,6 @@ type PlannedOp = Exclude<WriteOp, { k: 'rows' }> | { k: 'rows'; entries: Entry[]
 
 /** Called once a persistAsync() batch is durable (error null) or failed. */
 export type PersistDone = (error: Error | null) => void;
-
-const ROWS_PER_INSERT = 64;
 
 /**
  * The Raft log, hard state and snapshot metadata in one SQLite file (WAL, synchronous=FULL).
@@ -102,7 +101,7 @@ export class RaftLogStore implements LogView {
       const state = this.loadState();
       const recovered = scanLog(this.db, path, state);
       if (recovered.tornFrom !== null) {
-        this.db.prepare('DELETE FROM raft_entries WHERE idx >= ?').run(recovered.tornFrom);
+        this.db.prepare(RAFT_LOG_WRITE_SQL.deleteFrom).run(recovered.tornFrom);
         options.warn?.(`${path}: truncated torn log tail from index ${recovered.tornFrom}`);
       }
       this.terms = recovered.terms;
@@ -661,21 +660,14 @@ interface RawEntryRow {
 }
 
 function prepare(db: Database.Database) {
-  const one = '(?, ?, ?, ?, ?, ?)';
-  const many = Array.from({ length: ROWS_PER_INSERT }, () => one).join(', ');
-  const cols = 'idx, term, type, data, crc, batch';
+  const sql = RAFT_LOG_WRITE_SQL;
   return {
-    insertOne: db.prepare(`INSERT INTO raft_entries (${cols}) VALUES ${one}`),
-    insertMany: db.prepare(`INSERT INTO raft_entries (${cols}) VALUES ${many}`),
-    deleteFrom: db.prepare('DELETE FROM raft_entries WHERE idx >= ?'),
-    deleteUpTo: db.prepare('DELETE FROM raft_entries WHERE idx <= ?'),
-    deleteAll: db.prepare('DELETE FROM raft_entries'),
-    range: db.prepare(
-      'SELECT idx, term, type, data, crc, batch FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
-    ),
-    writeState: db.prepare(
-      `INSERT OR REPLACE INTO raft_state (k, version, term, vote, commit_index, batch, snap_index, snap_term, snap_conf, crc)
-       VALUES (1, @version, @term, @vote, @commit_index, @batch, @snap_index, @snap_term, @snap_conf, @crc)`,
-    ),
+    insertOne: db.prepare(sql.insertOne),
+    insertMany: db.prepare(sql.insertMany),
+    deleteFrom: db.prepare(sql.deleteFrom),
+    deleteUpTo: db.prepare(sql.deleteUpTo),
+    deleteAll: db.prepare(sql.deleteAll),
+    range: db.prepare(RAFT_LOG_RANGE_SQL),
+    writeState: db.prepare(sql.writeState),
   };
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { StateRow } from './raft-log-schema.js';
+import { RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT } from './raft-log-sql.js';
 
 /**
  * The Raft log's write connection in a worker thread (async storage writes, as etcd's): the
@@ -42,7 +43,6 @@ const OPEN = 0;
 const CLOSED = 1;
 /** How long close() waits for the worker to finish its queue and close its connection. */
 const CLOSE_WAIT_MS_MAX = 10_000;
-const ROWS_PER_INSERT = 64;
 
 /** CommonJS evaluated in the worker (runs the same from src/ under tsx and from dist/). */
 const WORKER_SOURCE = `
@@ -53,15 +53,14 @@ const db = new Database(workerData.path, { fileMustExist: true, timeout: 5000 })
 db.pragma('synchronous = FULL');
 db.pragma('wal_autocheckpoint = ' + workerData.autocheckpointPages);
 let full = true;
-const one = '(?, ?, ?, ?, ?, ?)';
-const cols = 'idx, term, type, data, crc, batch';
+const sql = ${JSON.stringify(RAFT_LOG_WRITE_SQL)};
 const st = {
-  one: db.prepare('INSERT INTO raft_entries (' + cols + ') VALUES ' + one),
-  many: db.prepare('INSERT INTO raft_entries (' + cols + ') VALUES ' + Array(${ROWS_PER_INSERT}).fill(one).join(', ')),
-  deleteFrom: db.prepare('DELETE FROM raft_entries WHERE idx >= ?'),
-  deleteUpTo: db.prepare('DELETE FROM raft_entries WHERE idx <= ?'),
-  deleteAll: db.prepare('DELETE FROM raft_entries'),
-  state: db.prepare('INSERT OR REPLACE INTO raft_state (k, version, term, vote, commit_index, batch, snap_index, snap_term, snap_conf, crc) VALUES (1, @version, @term, @vote, @commit_index, @batch, @snap_index, @snap_term, @snap_conf, @crc)'),
+  one: db.prepare(sql.insertOne),
+  many: db.prepare(sql.insertMany),
+  deleteFrom: db.prepare(sql.deleteFrom),
+  deleteUpTo: db.prepare(sql.deleteUpTo),
+  deleteAll: db.prepare(sql.deleteAll),
+  state: db.prepare(sql.writeState),
 };
 function push(p, rows, blob, r) {
   const o = r * ${ROW_FIELDS};

@@ -1,0 +1,27 @@
+/**
+ * The Raft log's write statements, in one place: the store prepares them for sync writes and
+ * its writer thread (raft-log-writer.ts, async writes) prepares the same text, so the two
+ * paths cannot drift apart on a column or a batch size.
+ */
+
+/** Rows per multi-row INSERT (a batch's remainder goes row by row). */
+export const ROWS_PER_INSERT = 64;
+
+const ENTRY_COLUMNS = 'idx, term, type, data, crc, batch';
+const ENTRY_ROW = '(?, ?, ?, ?, ?, ?)';
+
+export const RAFT_LOG_WRITE_SQL = {
+  insertOne: `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${ENTRY_ROW}`,
+  insertMany: `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${Array.from(
+    { length: ROWS_PER_INSERT },
+    () => ENTRY_ROW,
+  ).join(', ')}`,
+  deleteFrom: 'DELETE FROM raft_entries WHERE idx >= ?',
+  deleteUpTo: 'DELETE FROM raft_entries WHERE idx <= ?',
+  deleteAll: 'DELETE FROM raft_entries',
+  writeState:
+    'INSERT OR REPLACE INTO raft_state (k, version, term, vote, commit_index, batch, snap_index, snap_term, snap_conf, crc) ' +
+    'VALUES (1, @version, @term, @vote, @commit_index, @batch, @snap_index, @snap_term, @snap_conf, @crc)',
+} as const;
+
+export const RAFT_LOG_RANGE_SQL = `SELECT ${ENTRY_COLUMNS} FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx`;
