@@ -55,7 +55,10 @@ export function quantileBound(h: HistogramDelta, q: number): number {
 }
 
 export interface NodeWindow {
-  /** Largest event-loop delay of the window (prom-client samples it every 100 ms in drl). */
+  /**
+   * Largest event-loop delay of the window past drl's 100 ms sampling interval (a lower bound
+   * of the longest stall: a shorter stall shows only if a sample fell due during it).
+   */
   loopDelayMaxMs: number | undefined;
   fsyncs: number;
   fsyncTotalMs: number;

@@ -6,6 +6,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DecisionTally } from './decision-tally.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { replaceLoopDelayGauges } from './loop-delay-gauges.js';
 
 export interface DrlMetrics {
   readonly registry: Registry;
@@ -39,6 +40,8 @@ export interface MetricsOptions {
 
 /** Resolution of the event-loop delay gauges (`nodejs_eventloop_lag_*_seconds`). */
 export const loopDelaySampleMs = 100;
+/** The largest timer interval Node accepts (~24.8 days). */
+const neverMs = 2 ** 31 - 1;
 
 const latencyBucketsSeconds = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -51,7 +54,10 @@ export function createMetrics(options: MetricsOptions = {}): DrlMetrics {
   // not anything happens, measured ~25% of an idle 3-node group's CPU. Sampling every 100 ms
   // still catches any stall long enough to matter (the election timeout is 200-400 ms).
   if (options.processMetrics !== false) {
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: loopDelaySampleMs });
+    // prom-client's own lag histogram would report the sampling interval as delay: its gauges
+    // are replaced below and its monitor is given an interval at which it never fires.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: neverMs });
+    replaceLoopDelayGauges(registry, loopDelaySampleMs);
   }
   const registers = [registry];
   // The counters pull what the request path tallied when scraped (collect runs before get).

@@ -31,3 +31,21 @@ t.test('a 400 ms stall shows in nodejs_eventloop_lag_max_seconds', async (t) => 
   t.ok(max! >= 0.25, `max lag ${max} s reflects the stall`);
   t.ok(max! < 30, 'and is in seconds');
 });
+
+t.test('the lag gauges do not count the sampling interval as delay', async (t) => {
+  const m = createMetrics();
+  await m.registry.metrics();
+  // Ten samples of a loop with nothing to do.
+  await sleep(10 * loopDelaySampleMs);
+  const text = await m.registry.metrics();
+  const min = sample(text, 'nodejs_eventloop_lag_min_seconds');
+  const p50 = sample(text, 'nodejs_eventloop_lag_p50_seconds');
+  t.ok(min !== undefined && p50 !== undefined, 'the gauges are exported');
+  // perf_hooks records whole intervals (>= 0.1 s each here): the gauges report what is past it.
+  t.ok(min! >= 0 && min! < 0.05, `min ${min} s is the delay past the 0.1 s interval`);
+  t.ok(p50! >= 0 && p50! < loopDelaySampleMs / 1000, `p50 ${p50} s likewise`);
+  t.equal(
+    text.split('\n').filter((l) => l.startsWith('nodejs_eventloop_lag_max_seconds ')).length,
+    1,
+  );
+});
