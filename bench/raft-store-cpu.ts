@@ -19,6 +19,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const BATCHES = (process.env.BATCHES ?? '1,8,32,128').split(',').map(Number);
 const ENTRY_BYTES = 100;
 const WARMUP_MS = Number(process.env.WARMUP_MS ?? 3000);
+/** As a serving node: every COMPACT_EVERY entries the log is compacted to 1,024 behind its end. */
+const COMPACT_EVERY = Number(process.env.COMPACT_EVERY ?? 0);
+const COMPACT_TAIL = 1024;
 
 interface StoreModule {
   RaftLogStore: { open(path: string, options?: { checkpointIntervalMs?: number }): RaftLogStore };
@@ -75,6 +78,13 @@ async function run(mod: StoreModule, intervalMs: number | undefined, batch: numb
       t0 = performance.now();
     }
     persist(store, batch, datas);
+    if (
+      COMPACT_EVERY > 0 &&
+      store.lastIndex() - store.firstIndex() >= COMPACT_EVERY + COMPACT_TAIL
+    ) {
+      const index = store.lastIndex() - COMPACT_TAIL;
+      store.compact({ index, term: 1, conf: { voters: ['n1', 'n2', 'n3'], learners: [] } });
+    }
     due += commitEveryMs;
     const wait = due - performance.now();
     if (wait > 1) Atomics.wait(sleeper, 0, 0, wait);
@@ -109,7 +119,7 @@ function persist(store: RaftLogStore, batch: number, datas: Uint8Array[]): void 
 }
 
 console.log(
-  `raft log store CPU per entry: ${ENTRY_BYTES}-byte entries, ${ENTRIES_PER_SEC}/s paced, ${ENTRIES_PER_RUN} per run, ${ROUNDS} rounds`,
+  `raft log store CPU per entry: ${ENTRY_BYTES}-byte entries, ${ENTRIES_PER_SEC}/s paced, ${ENTRIES_PER_RUN} per run, ${ROUNDS} rounds, compaction every ${COMPACT_EVERY || 'never'}`,
 );
 const results = new Map<string, number[]>();
 try {
