@@ -17,7 +17,12 @@ export function entryChecksum(index: number, term: number, type: number, data: U
   headerScratch.setFloat64(0, index, true);
   headerScratch.setFloat64(8, term, true);
   headerScratch.setUint8(16, type);
-  if (nativeCrc32) return nativeCrc32(data, nativeCrc32(headerBytes));
+  if (nativeCrc32) {
+    const head = nativeCrc32(headerBytes);
+    // An empty Buffer from SQLite can have a null data pointer, for which zlib returns 0, not
+    // the running value.
+    return data.length === 0 ? head : nativeCrc32(data, head);
+  }
   return crc32Update(crc32(headerBytes), data);
 }
 

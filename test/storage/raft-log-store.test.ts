@@ -56,7 +56,28 @@ t.test('entry checksums: node:zlib and the portable table give the same values',
     t.ok(a >= 0 && a <= 0xffffffff, 'unsigned 32-bit');
   }
   t.equal(textChecksum('123456789'), 0xcbf43926);
+  // An empty blob read back from SQLite (a Buffer with no data pointer) checks like any other.
+  const db = new Database(':memory:');
+  const empty = (db.prepare("SELECT x'' AS b").get() as { b: Buffer }).b;
+  db.close();
+  t.equal(empty.length, 0);
+  t.equal(entryChecksum(3, 1, 0, empty), entryChecksumPortable(3, 1, 0, new Uint8Array(0)));
   t.equal(textChecksum('ü|é'), crc32(Buffer.from('ü|é', 'utf8')));
+});
+
+t.test('entries with empty data survive a reopen (their checksums verify)', async (t) => {
+  const path = tempDb(t);
+  const s = RaftLogStore.open(path);
+  s.persist({
+    snapshot: null,
+    entries: [entry(1, 1, ''), entry(2, 1), entry(3, 1, '')],
+    hardState: { term: 1, vote: null, commit: 3 },
+  });
+  s.close();
+  const r = RaftLogStore.open(path);
+  t.equal(r.lastIndex(), 3);
+  t.equal(text(r.entries(3, 4, 100)[0]), '');
+  r.close();
 });
 
 t.test('recovers entries, hard state and snapshot meta from disk alone', async (t) => {
