@@ -39,7 +39,14 @@ export interface CheckpointerStats {
   lastMainMs: number;
 }
 
-const INTERVAL_MS_DEFAULT = 50;
+/**
+ * Each checkpoint costs the worker two fsyncs (WAL, then database file: ~0.2 ms of CPU each on
+ * this VM's virtio disk) and a wake-up, whatever it copies; the pages it copies are nearly all
+ * distinct at any interval (the log appends). 50 ms made the worker ~3-5 µs of CPU per entry
+ * at 3,500 entries/s; 250 ms ~1 µs (bench/raft-store-cpu.ts, docs/notes/raft-io.md 2026-12-04),
+ * while the WAL between two restarts stays ~0.5 MB at that rate.
+ */
+const INTERVAL_MS_DEFAULT = 250;
 const RESTART_FRAMES_DEFAULT = 4000;
 /** How long close() waits for the worker to close its connection. */
 const CLOSE_WAIT_MS_MAX = 2000;

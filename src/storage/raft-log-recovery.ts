@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
-import { crc32 } from '../crc32.js';
 import { DrlError } from '../errors.js';
 import type { Entry, EntryType } from '../raft/types.js';
-import { entryChecksum } from './raft-crc32.js';
+import { entryChecksum, textChecksum } from './raft-crc32.js';
 import type { StateRow } from './raft-log-schema.js';
 
 /**
@@ -38,7 +37,7 @@ interface RawRow {
 
 export function stateChecksum(row: Omit<StateRow, 'crc'>): number {
   const text = `${row.version}|${row.term}|${row.vote ?? ''}|${row.commit_index}|${row.batch}|${row.snap_index}|${row.snap_term}|${row.snap_conf ?? ''}`;
-  return crc32(Buffer.from(text, 'utf8'));
+  return textChecksum(text);
 }
 
 export function verifyStateRow(path: string, row: StateRow): void {

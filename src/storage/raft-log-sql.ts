@@ -4,8 +4,23 @@
  * paths cannot drift apart on a column or a batch size.
  */
 
+import type { StateRow } from './raft-log-schema.js';
+
 /** Rows per multi-row INSERT (a batch's remainder goes row by row). */
 export const ROWS_PER_INSERT = 64;
+
+/** The state row's columns in writeState's parameter order (after k = 1). */
+export const STATE_COLUMNS = [
+  'version',
+  'term',
+  'vote',
+  'commit_index',
+  'batch',
+  'snap_index',
+  'snap_term',
+  'snap_conf',
+  'crc',
+] as const;
 
 const ENTRY_COLUMNS = 'idx, term, type, data, crc, batch';
 const ENTRY_ROW = '(?, ?, ?, ?, ?, ?)';
@@ -19,9 +34,23 @@ export const RAFT_LOG_WRITE_SQL = {
   deleteFrom: 'DELETE FROM raft_entries WHERE idx >= ?',
   deleteUpTo: 'DELETE FROM raft_entries WHERE idx <= ?',
   deleteAll: 'DELETE FROM raft_entries',
-  writeState:
-    'INSERT OR REPLACE INTO raft_state (k, version, term, vote, commit_index, batch, snap_index, snap_term, snap_conf, crc) ' +
-    'VALUES (1, @version, @term, @vote, @commit_index, @batch, @snap_index, @snap_term, @snap_conf, @crc)',
+  // Positional: better-sqlite3 binds named parameters by a property lookup per name and call.
+  writeState: `INSERT OR REPLACE INTO raft_state (k, ${STATE_COLUMNS.join(', ')}) VALUES (1, ${STATE_COLUMNS.map(() => '?').join(', ')})`,
 } as const;
+
+/** writeState's parameters for a state row, in STATE_COLUMNS order. */
+export function stateParams(row: StateRow): (string | number | null)[] {
+  return [
+    row.version,
+    row.term,
+    row.vote,
+    row.commit_index,
+    row.batch,
+    row.snap_index,
+    row.snap_term,
+    row.snap_conf,
+    row.crc,
+  ];
+}
 
 export const RAFT_LOG_RANGE_SQL = `SELECT ${ENTRY_COLUMNS} FROM raft_entries WHERE idx >= ? AND idx < ? ORDER BY idx`;

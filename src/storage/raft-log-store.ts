@@ -12,7 +12,12 @@ import {
   WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
   WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
-import { RAFT_LOG_RANGE_SQL, RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT } from './raft-log-sql.js';
+import {
+  RAFT_LOG_RANGE_SQL,
+  RAFT_LOG_WRITE_SQL,
+  ROWS_PER_INSERT,
+  stateParams,
+} from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
 
@@ -62,6 +67,8 @@ export type PersistDone = (error: Error | null) => void;
 export class RaftLogStore implements LogView {
   hardState: HardState;
   snapshot: SnapshotMeta | null;
+  /** JSON of snapshot.conf, computed once per snapshot (the state row carries it every commit). */
+  private snapConfJson: string | null = null;
   readonly path: string;
   private readonly db: Database.Database;
   private readonly onSync: RaftLogStoreOptions['onSync'];
@@ -114,6 +121,7 @@ export class RaftLogStore implements LogView {
             conf: JSON.parse(state.snap_conf) as ConfState,
           }
         : null;
+      this.snapConfJson = state.snap_conf;
     } catch (err) {
       this.db.close();
       throw err;
@@ -323,7 +331,7 @@ export class RaftLogStore implements LogView {
           this.stmts.deleteUpTo.run(op.index);
           break;
         case 'state':
-          this.stmts.writeState.run(op.row);
+          this.stmts.writeState.run(stateParams(op.row));
           break;
         case 'checkpoint':
           this.db.pragma('wal_checkpoint(PASSIVE)');
@@ -465,7 +473,7 @@ export class RaftLogStore implements LogView {
       );
     }
     this.plan.push({ k: 'deleteAll' });
-    this.snapshot = meta;
+    this.setSnapshot(meta);
     this.terms = [];
     this.cache = [];
     if (this.hardState.commit < meta.index)
@@ -542,8 +550,13 @@ export class RaftLogStore implements LogView {
     this.terms = this.terms.slice(drop);
     const cacheFirst = this.lastIndex() - this.cache.length + 1;
     if (meta.index >= cacheFirst) this.cache = this.cache.slice(meta.index - cacheFirst + 1);
-    this.snapshot = meta;
+    this.setSnapshot(meta);
     this.writeState();
+  }
+
+  private setSnapshot(meta: SnapshotMeta): void {
+    this.snapshot = meta;
+    this.snapConfJson = JSON.stringify(meta.conf);
   }
 
   private writeState(): void {
@@ -555,7 +568,7 @@ export class RaftLogStore implements LogView {
       batch: this.batch,
       snap_index: this.snapIndex(),
       snap_term: this.snapshot?.term ?? 0,
-      snap_conf: this.snapshot ? JSON.stringify(this.snapshot.conf) : null,
+      snap_conf: this.snapConfJson,
     };
     this.plan.push({ k: 'state', row: { ...row, crc: stateChecksum(row) } });
   }
@@ -568,7 +581,7 @@ export class RaftLogStore implements LogView {
       const fresh = { version: SCHEMA_VERSION, term: 0, vote: null, commit_index: 0, batch: 0 };
       const init = { ...fresh, snap_index: 0, snap_term: 0, snap_conf: null };
       const full = { ...init, crc: stateChecksum(init) };
-      this.stmts.writeState.run(full);
+      this.stmts.writeState.run(stateParams(full));
       return full;
     }
     verifyStateRow(this.path, row);

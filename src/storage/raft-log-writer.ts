@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { StateRow } from './raft-log-schema.js';
-import { RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT } from './raft-log-sql.js';
+import { RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT, STATE_COLUMNS } from './raft-log-sql.js';
 
 /**
  * The Raft log's write connection in a worker thread (async storage writes, as etcd's): the
@@ -54,6 +54,7 @@ db.pragma('synchronous = FULL');
 db.pragma('wal_autocheckpoint = ' + workerData.autocheckpointPages);
 let full = true;
 const sql = ${JSON.stringify(RAFT_LOG_WRITE_SQL)};
+const stateColumns = ${JSON.stringify(STATE_COLUMNS)};
 const st = {
   one: db.prepare(sql.insertOne),
   many: db.prepare(sql.insertMany),
@@ -84,7 +85,7 @@ const tx = db.transaction((m) => {
     else if (op.k === 'deleteFrom') st.deleteFrom.run(op.index);
     else if (op.k === 'deleteUpTo') st.deleteUpTo.run(op.index);
     else if (op.k === 'deleteAll') st.deleteAll.run();
-    else if (op.k === 'state') st.state.run(op.row);
+    else if (op.k === 'state') st.state.run(stateColumns.map((c) => op.row[c]));
   }
 });
 parentPort.on('message', (m) => {
