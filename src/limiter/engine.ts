@@ -6,6 +6,7 @@ import {
 } from './bounds.js';
 import { type RequestEntry, RequestTable } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
+import { SLIDING_LOG_UNIFORM_CODE } from './sliding-log-record.js';
 import { SlidingLogStore } from './sliding-log-store.js';
 import { TokenBucketStore } from './token-bucket-store.js';
 import type {
@@ -625,7 +626,8 @@ export class Limiter implements LimiterStateMachine {
 
 function algorithmOfWindow(data: Uint8Array): Algorithm {
   const code = data[0];
-  if (code === 1) return 'sliding-log';
+  // 4: a sliding-log key's one-window record (sliding-log-record.ts). An unknown code is refused.
+  if (code === 1 || code === SLIDING_LOG_UNIFORM_CODE) return 'sliding-log';
   if (code === 2) return 'sliding-counter';
   if (code === 3) return 'token-bucket';
   throw corrupt('window algorithm code');
