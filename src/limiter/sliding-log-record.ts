@@ -10,10 +10,11 @@ import { ALGORITHM_CODES } from './window-store.js';
  *   only after a rule's or override's window changed), and on the wire to peers (see
  *   `portableWindow`).
  * - code 4, "one window" (since schema version 3): u8 4 | u8 flags (bit 0: costed) | u32
- *   windowMs | f64 base ts | u32 count | count x (u32 ts - base [, u32 cost if costed]). 4 bytes
- *   per grant of a unit-cost key, 8 if costed. Written for a key whose live grants share one window:
- *   every key under spread traffic, where a snapshot writes one record per applied entry, so the
- *   record's size is most of the snapshot's SQLite work.
+ *   windowMs | f64 base ts (the oldest grant's) | u32 count | count x (varint ts - previous
+ *   grant's ts (the first: - base) [, varint cost if costed]). Varints are LEB128, at most 5
+ *   bytes, values below 2^32. Grants a second apart take 2 bytes each (16 in code 1). Written for
+ *   a key whose live grants share one window: every key under spread traffic, where a snapshot
+ *   writes one record per applied entry, so the record's size is much of its SQLite work.
  *
  * A reader that does not know a code refuses the record (storage_corrupt, see the engine's
  * algorithmOfWindow): a record is never guessed at.
@@ -27,21 +28,74 @@ const COSTED = 1;
 /** One decoded grant; `visit` returns nothing, the caller keeps what it needs. */
 export type EntryVisitor = (ts: number, cost: number, windowMs: number, left: number) => void;
 
-/** An empty one-window record for `live` grants; the caller fills the entries from byte 18. */
-export function uniformRecord(
-  live: number,
-  costed: boolean,
-  windowMs: number,
-  baseTs: number,
-): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(UNIFORM_HEADER_BYTES + live * (costed ? 8 : 4));
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, SLIDING_LOG_UNIFORM_CODE);
-  view.setUint8(1, costed ? COSTED : 0);
-  view.setUint32(2, windowMs);
-  view.setFloat64(6, baseTs);
-  view.setUint32(14, live);
-  return { bytes, view };
+const VARINT_BYTES_MAX = 5;
+const U32_MAX = 0xffffffff;
+
+/**
+ * Builds one-window records into a reused scratch buffer (a snapshot encodes one per dirty key):
+ * `start`, `grant` per live grant oldest first, `finish` returns a copy of exactly its bytes.
+ */
+export class UniformRecordWriter {
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
+  private at = 0;
+  private prev = 0;
+  private left = 0;
+  private costed = false;
+
+  /** `baseTs`: the oldest grant's ts; grants are then given as ms after it. */
+  start(count: number, costed: boolean, windowMs: number, baseTs: number): void {
+    const need = UNIFORM_HEADER_BYTES + count * 2 * VARINT_BYTES_MAX;
+    if (need > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(need, this.buf.length * 2));
+      this.view = new DataView(this.buf.buffer);
+    }
+    const view = this.view;
+    view.setUint8(0, SLIDING_LOG_UNIFORM_CODE);
+    view.setUint8(1, costed ? COSTED : 0);
+    view.setUint32(2, windowMs);
+    view.setFloat64(6, baseTs);
+    view.setUint32(14, count);
+    this.at = UNIFORM_HEADER_BYTES;
+    this.prev = 0;
+    this.left = count;
+    this.costed = costed;
+  }
+
+  /** The next grant: `offset` ms after the base (non-decreasing), of `cost` (1 unless costed). */
+  grant(offset: number, cost: number): void {
+    if (this.left-- <= 0 || offset < this.prev || offset > U32_MAX) {
+      throw new Error('sliding-log record: grants out of order or more than counted');
+    }
+    this.varint(offset - this.prev);
+    this.prev = offset;
+    if (this.costed) this.varint(cost);
+    else if (cost !== 1) throw new Error('sliding-log record: a cost in a unit record');
+  }
+
+  finish(): Uint8Array {
+    if (this.left !== 0) throw new Error('sliding-log record: fewer grants than counted');
+    return this.buf.slice(0, this.at);
+  }
+
+  private varint(value: number): void {
+    const buf = this.buf;
+    let at = this.at;
+    let v = value;
+    while (v >= 0x80) {
+      buf[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[at++] = v;
+    this.at = at;
+  }
+}
+
+const writer = new UniformRecordWriter();
+
+/** The module's writer (one record at a time: encoding never re-enters). */
+export function uniformWriter(): UniformRecordWriter {
+  return writer;
 }
 
 /**
@@ -52,14 +106,14 @@ export function uniformRecord(
 export function encodeGrants(tss: number[], costs: number[], wins: number[]): Uint8Array {
   const n = tss.length;
   if (wins.every((w) => w === wins[0])) {
-    const costed = costs.some((c) => c !== 1);
-    const { bytes, view } = uniformRecord(n, costed, wins[0]!, tss[0]!);
-    const width = costed ? 8 : 4;
-    for (let i = 0; i < n; i++) {
-      view.setUint32(UNIFORM_HEADER_BYTES + i * width, tss[i]! - tss[0]!);
-      if (costed) view.setUint32(UNIFORM_HEADER_BYTES + i * width + 4, costs[i]!);
-    }
-    return bytes;
+    writer.start(
+      n,
+      costs.some((c) => c !== 1),
+      wins[0]!,
+      tss[0]!,
+    );
+    for (let i = 0; i < n; i++) writer.grant(tss[i]! - tss[0]!, costs[i]!);
+    return writer.finish();
   }
   const bytes = new Uint8Array(PER_ENTRY_HEADER_BYTES + n * PER_ENTRY_BYTES);
   const view = new DataView(bytes.buffer);
@@ -103,16 +157,28 @@ export function forEachLogEntry(data: Uint8Array, key: string, visit: EntryVisit
   const base = view.getFloat64(6);
   const count = view.getUint32(14);
   if (flags > COSTED || windowMs === 0 || !Number.isSafeInteger(base)) throw bad();
-  const width = flags === COSTED ? 8 : 4;
-  if (data.byteLength !== UNIFORM_HEADER_BYTES + count * width) throw bad();
-  let previous = 0;
-  for (let i = 0, at = UNIFORM_HEADER_BYTES; i < count; i++, at += width) {
-    const offset = view.getUint32(at);
-    const cost = width === 8 ? view.getUint32(at + 4) : 1;
-    if (offset < previous || cost === 0) throw bad();
-    previous = offset;
+  // Each grant takes at least one byte (two if costed): a count beyond that is corrupt.
+  const end = data.byteLength;
+  if (count > (end - UNIFORM_HEADER_BYTES) / (flags === COSTED ? 2 : 1)) throw bad();
+  let at = UNIFORM_HEADER_BYTES;
+  let offset = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (at >= end) throw bad();
+      const b = data[at++]!;
+      if (shift === 28 && b > 0x0f) throw bad();
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  for (let i = 0; i < count; i++) {
+    offset += varint();
+    const cost = flags === COSTED ? varint() : 1;
+    if (offset > U32_MAX || cost === 0) throw bad();
     visit(base + offset, cost, windowMs, count - i - 1);
   }
+  if (at !== end) throw bad();
 }
 
 /**

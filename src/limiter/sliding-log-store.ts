@@ -2,12 +2,7 @@ import { DrlError } from '../errors.js';
 import { WINDOW_MS_MAX } from './bounds.js';
 import { CLASS_WORDS, classFor, EntrySlab } from './entry-slab.js';
 import { KEY_WORDS } from './key-index.js';
-import {
-  encodeGrants,
-  forEachLogEntry,
-  UNIFORM_HEADER_BYTES,
-  uniformRecord,
-} from './sliding-log-record.js';
+import { encodeGrants, forEachLogEntry, uniformWriter } from './sliding-log-record.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
 import type { WindowStore } from './window-store.js';
@@ -297,7 +292,7 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   /**
    * `encode` of a key whose entries share one window, straight from its ring, as the compact
-   * one-window record (code 4, sliding-log-record.ts: 4 bytes per unit grant instead of 16): a
+   * one-window record (code 4, sliding-log-record.ts: 1-2 bytes per grant a second or so apart instead of 16): a
    * snapshot encodes every dirty key, about one per applied entry under spread traffic, so this
    * record's size is what each snapshot row costs SQLite.
    */
@@ -331,23 +326,14 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
         q = q + 1 === cap ? 0 : q + 1;
       }
     }
-    const { bytes, view } = uniformRecord(
-      live,
-      costed,
-      shared,
-      this.epoch + rows[u + U_BASE]! + first,
-    );
-    let at = UNIFORM_HEADER_BYTES;
+    const writer = uniformWriter();
+    writer.start(live, costed, shared, this.epoch + rows[u + U_BASE]! + first);
     for (; i < n; i++) {
-      view.setUint32(at, entries[pos + p * width]! - first);
-      if (costed) {
-        view.setUint32(at + 4, entries[pos + p * 2 + 1]!);
-        at += 8;
-      } else at += 4;
+      writer.grant(entries[pos + p * width]! - first, width === 2 ? entries[pos + p * 2 + 1]! : 1);
       p = p + 1 === cap ? 0 : p + 1;
     }
-    if (at !== bytes.length) throw new Error('sliding-log: encoded a different live count');
-    return bytes;
+    // finish() checks that exactly `live` grants were written.
+    return writer.finish();
   }
 
   /** Rebuilds a key from either record code (sliding-log-record.ts), as of `now`. */

@@ -11,6 +11,7 @@ import {
   forEachLogEntry,
   portableWindow,
   SLIDING_LOG_UNIFORM_CODE,
+  uniformWriter,
 } from '../../src/limiter/sliding-log-record.js';
 import type { StateRecord } from '../../src/limiter/types.js';
 import { ALGORITHM_CODES } from '../../src/limiter/window-store.js';
@@ -34,26 +35,39 @@ function expected(entries: Array<[ts: number, cost: number, windowMs: number]>):
   return bytes;
 }
 
-/** The one-window (code 4) record of these grants. */
+/** LEB128 of a value below 2^32. */
+function varint(v: number): number[] {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
+/** The one-window (code 4) record of these grants, written out by hand. */
 function compact(
   windowMs: number,
   costed: boolean,
   entries: Array<[ts: number, cost: number]>,
 ): Uint8Array {
-  const width = costed ? 8 : 4;
-  const bytes = new Uint8Array(18 + entries.length * width);
-  const view = new DataView(bytes.buffer);
+  const head = new Uint8Array(18);
+  const view = new DataView(head.buffer);
   view.setUint8(0, SLIDING_LOG_UNIFORM_CODE);
   view.setUint8(1, costed ? 1 : 0);
   view.setUint32(2, windowMs);
   const base = entries[0]![0];
   view.setFloat64(6, base);
   view.setUint32(14, entries.length);
-  entries.forEach(([ts, cost], i) => {
-    view.setUint32(18 + i * width, ts - base);
-    if (costed) view.setUint32(18 + i * width + 4, cost);
-  });
-  return bytes;
+  const body: number[] = [];
+  let prev = base;
+  for (const [ts, cost] of entries) {
+    body.push(...varint(ts - prev));
+    prev = ts;
+    if (costed) body.push(...varint(cost));
+  }
+  return Uint8Array.from([...head, ...body]);
 }
 
 const T0 = 1_700_000_000_000;
@@ -80,7 +94,7 @@ t.test('a unit-cost key: expired grants are left out, the rest in order', async 
   );
 });
 
-t.test('a unit-cost key: 4 bytes per live grant', async (t) => {
+t.test('a unit-cost key: a varint per live grant', async (t) => {
   const limiter = createLimiter();
   for (const dt of [0, 500, 900, 1300]) limiter.allow(T0 + dt, 'u', 'default', 1, 10, 1000);
   limiter.allow(T0 + 1400, 'other', 'default', 1, 10, 1000);
@@ -93,7 +107,7 @@ t.test('a unit-cost key: 4 bytes per live grant', async (t) => {
       [T0 + 1300, 1],
     ]),
   );
-  t.equal(data.length, 18 + 3 * 4);
+  t.equal(data.length, 18 + 1 + 2 + 2, 'deltas 0, 400, 400: one byte, then two each');
 });
 
 t.test('a costed key that wrapped its ring', async (t) => {
@@ -214,7 +228,7 @@ t.test('a uniform key is written in the compact form; the old form still loads',
   for (let i = 0; i < 42; i++) limiter.allow(T0 + i * 100, 'k', 'default', 1, 1000, 60_000);
   const data = windowOf(limiter.records(), 'k')!;
   t.equal(data[0], SLIDING_LOG_UNIFORM_CODE);
-  t.equal(data.length, 18 + 42 * 4, '186 bytes where the per-entry form takes 677');
+  t.equal(data.length, 18 + 42, '60 bytes (deltas of 100 ms) where the per-entry form takes 677');
   const old = portableWindow(data, 'k');
   t.equal(old.length, 5 + 42 * 16);
   // A store file written by an older version: per-entry records only.
@@ -250,10 +264,18 @@ t.test('a malformed one-window record is refused', async (t) => {
     'unknown flag': mutate((_b, v) => v.setUint8(1, 2)),
     'zero window': mutate((_b, v) => v.setUint32(2, 0)),
     'count too big': mutate((_b, v) => v.setUint32(14, 4)),
-    'offsets out of order': mutate((_b, v) => {
-      v.setUint32(18, 2);
-      v.setUint32(22, 1);
-    }),
+    'offsets past 2^32': Uint8Array.from([
+      ...data.subarray(0, 18),
+      ...[0xff, 0xff, 0xff, 0xff, 0x0f],
+      ...[0x01],
+      ...[0x01],
+    ]),
+    'varint over 32 bits': Uint8Array.from([
+      ...data.subarray(0, 18),
+      ...[0xff, 0xff, 0xff, 0xff, 0x1f],
+      ...[0x01, 0x01],
+    ]),
+    'varint cut short': Uint8Array.from([...data.subarray(0, 18), 0x00, 0x01, 0x81]),
     'base not an integer': mutate((_b, v) => v.setFloat64(6, T0 + 0.5)),
     'header only, short': data.subarray(0, 17),
   };
@@ -261,4 +283,27 @@ t.test('a malformed one-window record is refused', async (t) => {
     t.throws(() => forEachLogEntry(bytes, 'k', () => {}), { code: 'storage_corrupt' }, why);
     t.throws(() => portableWindow(bytes, 'k'), { code: 'storage_corrupt' }, `${why} (portable)`);
   }
+});
+
+t.test('property: a one-window record decodes to the grants written, at any size', async () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 50 }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 0xffffffff }),
+      (offsets, costed, windowMs) => {
+        offsets.sort((a, b) => a - b);
+        const costs = offsets.map((o) => (costed ? 1 + (o % 1_000_000_000) : 1));
+        const writer = uniformWriter();
+        writer.start(offsets.length, costed, windowMs, T0);
+        for (let i = 0; i < offsets.length; i++) writer.grant(offsets[i]!, costs[i]!);
+        const data = writer.finish();
+        const got: number[][] = [];
+        forEachLogEntry(data, 'k', (ts, cost, w) => got.push([ts, cost, w]));
+        const want = offsets.map((o, i) => [T0 + o, costs[i]!, windowMs]);
+        return JSON.stringify(got) === JSON.stringify(want);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

@@ -82,8 +82,9 @@ t.test('a requestId keeps its log index through the codec and a restore', async 
 
 t.test('a record bigger than a frame gets a frame of its own', async (t) => {
   const limiter = createLimiter();
-  limiter.setRule(T0, 'default', { limit: 100_000, windowMs: 1_000_000 });
-  for (let i = 0; i < 20_000; i++) limiter.allow(T0 + i, 'big');
+  limiter.setRule(T0, 'default', { limit: 100_000, windowMs: 100_000_000 });
+  // 200 ms apart: two bytes per grant in the one-window record, 40,000 bytes past a frame.
+  for (let i = 0; i < 50_000; i++) limiter.allow(T0 + i * 200, 'big');
   const frames = [...encodeSnapshot(limiter.records())];
   t.ok(
     frames.some((f) => f.length > FRAME_BYTES_MAX),
