@@ -522,13 +522,16 @@ export class Limiter implements LimiterStateMachine {
     }
     for (const [rule, key] of this.droppedWindows) writer.delete({ kind: 'window', rule, key });
     for (const state of this.rules.values()) {
-      const { changed, evicted } = state.store.takeDirty();
+      const { changed, slots, evicted } = state.store.takeDirty();
       for (const key of evicted) {
         if (!state.store.keys.has(key)) writer.delete({ kind: 'window', rule: state.name, key });
       }
-      for (const key of changed) {
-        const slot = state.store.keys.get(key);
-        const data = slot === undefined ? undefined : state.store.encode(slot, this.ts);
+      for (let i = 0; i < changed.length; i++) {
+        const slot = slots[i]!;
+        // Evicted since it changed: deleted above unless back in another slot (then listed again).
+        if (slot < 0) continue;
+        const key = changed[i]!;
+        const data = state.store.encode(slot, this.ts);
         if (data !== undefined) writer.put({ kind: 'window', rule: state.name, key, data });
         else writer.delete({ kind: 'window', rule: state.name, key });
       }

@@ -73,6 +73,7 @@ export class UniformRecordWriter {
     else if (cost !== 1) throw new Error('sliding-log record: a cost in a unit record');
   }
 
+  /** A copy of exactly the record's bytes. */
   finish(): Uint8Array {
     if (this.left !== 0) throw new Error('sliding-log record: fewer grants than counted');
     return this.buf.slice(0, this.at);
