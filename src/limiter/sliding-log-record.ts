@@ -6,9 +6,9 @@ import { ALGORITHM_CODES } from './window-store.js';
  * is the record code, which says the algorithm too). Big-endian.
  *
  * - code 1, "per-entry" (every version): u8 1 | u32 count | count x (f64 ts, u32 cost, u32
- *   windowMs). 16 bytes per grant. Written for a key whose grants have different windows (rare:
- *   only after a rule's or override's window changed), and on the wire to peers (see
- *   `portableWindow`).
+ *   windowMs). 16 bytes per grant. Written for a key whose live grants have different windows
+ *   (rare: only after a rule's or override's window changed), and on the wire to peers (see
+ *   `portableWindow`). Schema 2 and older files hold only this form.
  * - code 4, "one window" (since schema version 3): u8 4 | u8 flags (bit 0: costed) | u32
  *   windowMs | f64 base ts (the oldest grant's) | u32 count | count x (varint ts - previous
  *   grant's ts (the first: - base) [, varint cost if costed]). Varints are LEB128, at most 5

@@ -292,9 +292,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
 
   /**
    * `encode` of a key whose entries share one window, straight from its ring, as the compact
-   * one-window record (code 4, sliding-log-record.ts: 1-2 bytes per grant a second or so apart instead of 16): a
-   * snapshot encodes every dirty key, about one per applied entry under spread traffic, so this
-   * record's size is what each snapshot row costs SQLite.
+   * one-window record (code 4, sliding-log-record.ts: 1-2 bytes per grant a second or so apart,
+   * instead of 16): a snapshot encodes every dirty key, about one per applied entry under spread
+   * traffic, so this record's size is much of what each snapshot row costs SQLite.
    */
   private encodeUniform(slot: number, ts: number): Uint8Array | undefined {
     const rows = this.keys.rowsOf(slot);
