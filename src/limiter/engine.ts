@@ -6,6 +6,7 @@ import {
 } from './bounds.js';
 import { type RequestEntry, RequestTable } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
+import { SLIDING_LOG_UNIFORM_CODE } from './sliding-log-record.js';
 import { SlidingLogStore } from './sliding-log-store.js';
 import { TokenBucketStore } from './token-bucket-store.js';
 import type {
@@ -521,13 +522,16 @@ export class Limiter implements LimiterStateMachine {
     }
     for (const [rule, key] of this.droppedWindows) writer.delete({ kind: 'window', rule, key });
     for (const state of this.rules.values()) {
-      const { changed, evicted } = state.store.takeDirty();
+      const { changed, slots, evicted } = state.store.takeDirty();
       for (const key of evicted) {
         if (!state.store.keys.has(key)) writer.delete({ kind: 'window', rule: state.name, key });
       }
-      for (const key of changed) {
-        const slot = state.store.keys.get(key);
-        const data = slot === undefined ? undefined : state.store.encode(slot, this.ts);
+      for (let i = 0; i < changed.length; i++) {
+        const slot = slots[i]!;
+        // Evicted since it changed: deleted above unless back in another slot (then listed again).
+        if (slot < 0) continue;
+        const key = changed[i]!;
+        const data = state.store.encode(slot, this.ts);
         if (data !== undefined) writer.put({ kind: 'window', rule: state.name, key, data });
         else writer.delete({ kind: 'window', rule: state.name, key });
       }
@@ -625,7 +629,8 @@ export class Limiter implements LimiterStateMachine {
 
 function algorithmOfWindow(data: Uint8Array): Algorithm {
   const code = data[0];
-  if (code === 1) return 'sliding-log';
+  // 4: a sliding-log key's one-window record (sliding-log-record.ts). An unknown code is refused.
+  if (code === 1 || code === SLIDING_LOG_UNIFORM_CODE) return 'sliding-log';
   if (code === 2) return 'sliding-counter';
   if (code === 3) return 'token-bucket';
   throw corrupt('window algorithm code');

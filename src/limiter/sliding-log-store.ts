@@ -2,9 +2,10 @@ import { DrlError } from '../errors.js';
 import { WINDOW_MS_MAX } from './bounds.js';
 import { CLASS_WORDS, classFor, EntrySlab } from './entry-slab.js';
 import { KEY_WORDS } from './key-index.js';
+import { encodeGrants, forEachLogEntry, uniformWriter } from './sliding-log-record.js';
 import { SlotTable } from './slot-table.js';
 import type { Decision, Usage } from './types.js';
-import { ALGORITHM_CODES, type WindowStore } from './window-store.js';
+import type { WindowStore } from './window-store.js';
 
 /**
  * Exact sliding window log. Each grant is an entry (ts, cost, window in force when granted);
@@ -276,30 +277,24 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   encode(slot: number, ts: number): Uint8Array | undefined {
     if (this.field(slot, U_WIN) !== MIXED) return this.encodeUniform(slot, ts);
     const entries = this.readEntries(slot);
-    let live = 0;
-    for (let i = 0; i < entries.ts.length; i++) {
-      if (entries.ts[i]! + entries.win[i]! > ts) live++;
-    }
-    if (live === 0) return undefined;
-    const bytes = new Uint8Array(5 + live * 16);
-    const view = new DataView(bytes.buffer);
-    view.setUint8(0, ALGORITHM_CODES['sliding-log']);
-    view.setUint32(1, live);
-    let at = 5;
+    const live: Entries = { ts: [], cost: [], win: [] };
     for (let i = 0; i < entries.ts.length; i++) {
       if (entries.ts[i]! + entries.win[i]! <= ts) continue;
-      view.setFloat64(at, entries.ts[i]!);
-      view.setUint32(at + 8, entries.cost[i]!);
-      view.setUint32(at + 12, entries.win[i]!);
-      at += 16;
+      live.ts.push(entries.ts[i]!);
+      live.cost.push(entries.cost[i]!);
+      live.win.push(entries.win[i]!);
     }
-    return bytes;
+    if (live.ts.length === 0) return undefined;
+    // The form depends on the live grants only (so a restored key encodes the same bytes):
+    // grants whose different windows have expired leave a one-window record.
+    return encodeGrants(live.ts, live.cost, live.win);
   }
 
   /**
-   * `encode` of a key whose entries share one window, straight from its ring: a snapshot
-   * encodes every dirty key, about one per applied entry under spread traffic, and the three
-   * arrays readEntries builds per key were most of that cost. Same bytes as the general path.
+   * `encode` of a key whose entries share one window, straight from its ring, as the compact
+   * one-window record (code 4, sliding-log-record.ts: 1-2 bytes per grant a second or so apart,
+   * instead of 16): a snapshot encodes every dirty key, about one per applied entry under spread
+   * traffic, so this record's size is much of what each snapshot row costs SQLite.
    */
   private encodeUniform(slot: number, ts: number): Uint8Array | undefined {
     const rows = this.keys.rowsOf(slot);
@@ -310,58 +305,49 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     const cap = capacityOf(cw);
     const pos = rows[u + U_SEG]! & 0xffff;
     const entries = this.slab.chunks[rows[u + U_SEG]! >>> 16]!;
-    const base = this.epoch + rows[u + U_BASE]!;
     const shared = rows[u + U_WIN]!;
-    const start = rows[u + U_START]!;
-    let live = 0;
-    for (let i = 0, p = start; i < n; i++) {
-      if (base + entries[pos + p * width]! + shared > ts) live++;
+    // Entries are in ts order under one window: the expired ones (offset <= cutoff) are a prefix.
+    const cutoff = ts - shared - (this.epoch + rows[u + U_BASE]!);
+    let p = rows[u + U_START]!;
+    let i = 0;
+    while (i < n && entries[pos + p * width]! <= cutoff) {
+      i++;
       p = p + 1 === cap ? 0 : p + 1;
     }
+    const live = n - i;
     if (live === 0) return undefined;
-    const bytes = new Uint8Array(5 + live * 16);
-    const view = new DataView(bytes.buffer);
-    view.setUint8(0, ALGORITHM_CODES['sliding-log']);
-    view.setUint32(1, live);
-    let at = 5;
-    for (let i = 0, p = start; i < n; i++) {
-      const entryTs = base + entries[pos + p * width]!;
-      if (entryTs + shared > ts) {
-        view.setFloat64(at, entryTs);
-        view.setUint32(at + 8, width === 1 ? 1 : entries[pos + p * 2 + 1]!);
-        view.setUint32(at + 12, shared);
-        at += 16;
+    const first = entries[pos + p * width]!;
+    // Costs are written only if a live one is not 1 (a costed ring may hold only unit grants once
+    // its others expired): the record depends on the live grants alone, not on the ring's past.
+    let costed = false;
+    if (width === 2) {
+      for (let j = i, q = p; j < n && !costed; j++) {
+        costed = entries[pos + q * 2 + 1]! !== 1;
+        q = q + 1 === cap ? 0 : q + 1;
       }
+    }
+    const writer = uniformWriter();
+    writer.start(live, costed, shared, this.epoch + rows[u + U_BASE]! + first);
+    for (; i < n; i++) {
+      writer.grant(entries[pos + p * width]! - first, width === 2 ? entries[pos + p * 2 + 1]! : 1);
       p = p + 1 === cap ? 0 : p + 1;
     }
-    if (at !== bytes.length) throw new Error('sliding-log: encoded a different live count');
-    return bytes;
+    // finish() checks that exactly `live` grants were written.
+    return writer.finish();
   }
 
+  /** Rebuilds a key from either record code (sliding-log-record.ts), as of `now`. */
   load(key: string, data: Uint8Array, now: number): void {
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const count = data.byteLength >= 5 ? view.getUint32(1) : -1;
-    if (view.getUint8(0) !== ALGORITHM_CODES['sliding-log'] || data.byteLength !== 5 + count * 16) {
-      throw new DrlError(
-        'storage_corrupt',
-        `bad sliding-log window for key ${JSON.stringify(key)}`,
-      );
-    }
     if (this.keys.has(key)) throw new DrlError('storage_corrupt', 'duplicate window record');
-    let previous = Number.NEGATIVE_INFINITY;
     let slot = -1;
-    for (let i = 0, at = 5; i < count; i++, at += 16) {
-      const ts = view.getFloat64(at);
-      const cost = view.getUint32(at + 8);
-      const windowMs = view.getUint32(at + 12);
-      if (!(ts >= previous) || ts > now || cost === 0 || windowMs === 0) {
+    forEachLogEntry(data, key, (ts, cost, windowMs, left) => {
+      if (ts > now) {
         throw new DrlError('storage_corrupt', `bad sliding-log entry for ${JSON.stringify(key)}`);
       }
-      previous = ts;
-      if (ts + windowMs <= now) continue;
-      if (slot < 0) slot = this.createSlot(key, cost, count - i);
+      if (ts + windowMs <= now) return;
+      if (slot < 0) slot = this.createSlot(key, cost, left + 1);
       this.append(slot, ts, cost, windowMs);
-    }
+    });
     if (slot >= 0) this.markDirty(key, slot);
   }
 

@@ -13,8 +13,13 @@ export abstract class SlotTable {
   private nextSlot = 0;
   private readonly freeSlots: number[] = [];
   private tracking = false;
-  private dirtyMark = new Uint8Array(0);
+  /**
+   * Per slot: 0 if clean, else 1 + its position in changedKeys/changedSlots. An evicted slot's
+   * entry is voided (slot -1) so a later key in the same slot is never paired with the old key.
+   */
+  private dirtyAt = new Int32Array(0);
   private changedKeys: string[] = [];
+  private changedSlots: number[] = [];
   private evictedKeys: string[] = [];
 
   /** `recordWords`: Uint32 words per slot the store keeps in the index's rows, after the key. */
@@ -32,9 +37,9 @@ export abstract class SlotTable {
       if (this.nextSlot === this.capacity) {
         const capacity = this.keys.grow();
         this.resize(capacity, this.nextSlot);
-        const marks = new Uint8Array(capacity);
-        marks.set(this.dirtyMark);
-        this.dirtyMark = marks;
+        const marks = new Int32Array(capacity);
+        marks.set(this.dirtyAt);
+        this.dirtyAt = marks;
         this.capacity = capacity;
       }
       slot = this.nextSlot++;
@@ -45,7 +50,9 @@ export abstract class SlotTable {
 
   protected releaseSlot(slot: number): void {
     if (this.tracking) {
-      this.dirtyMark[slot] = 0;
+      const at = this.dirtyAt[slot]!;
+      if (at !== 0) this.changedSlots[at - 1] = -1;
+      this.dirtyAt[slot] = 0;
       this.evictedKeys.push(this.keys.keyOf(slot));
     }
     this.keys.remove(slot);
@@ -54,9 +61,9 @@ export abstract class SlotTable {
 
   /** Called after a recorded grant. */
   protected markDirty(key: string, slot: number): void {
-    if (this.tracking && this.dirtyMark[slot] === 0) {
-      this.dirtyMark[slot] = 1;
+    if (this.tracking && this.dirtyAt[slot] === 0) {
       this.changedKeys.push(key);
+      this.dirtyAt[slot] = this.changedSlots.push(slot);
     }
   }
 
@@ -64,16 +71,24 @@ export abstract class SlotTable {
     this.tracking = true;
   }
 
-  takeDirty(): { changed: string[]; evicted: string[] } {
+  /**
+   * Keys granted to since the last take, each with its slot (-1: evicted since, its slot maybe
+   * reused: skip it, `evicted` has it), and the evicted keys; resets all. The slots save the
+   * snapshot a key lookup per changed key (one per applied entry under spread traffic).
+   */
+  takeDirty(): { changed: string[]; slots: number[]; evicted: string[] } {
     const changed = this.changedKeys;
+    const slots = this.changedSlots;
     const evicted = this.evictedKeys;
-    for (const key of changed) {
-      const slot = this.keys.find(key);
-      if (slot >= 0) this.dirtyMark[slot] = 0;
+    const dirtyAt = this.dirtyAt;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (slot >= 0) dirtyAt[slot] = 0;
     }
     this.changedKeys = [];
+    this.changedSlots = [];
     this.evictedKeys = [];
-    return { changed, evicted };
+    return { changed, slots, evicted };
   }
 }
 

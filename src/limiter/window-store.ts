@@ -34,8 +34,11 @@ export interface WindowStore {
   load(key: string, data: Uint8Array, ts: number): void;
   /** Incremental snapshots: start noting changed and evicted keys. */
   startTracking(): void;
-  /** Keys granted to since the last take, and keys evicted since then; resets both. */
-  takeDirty(): { changed: string[]; evicted: string[] };
+  /**
+   * Keys granted to since the last take with their slots (-1: evicted since; skip it), and keys
+   * evicted since then; resets both.
+   */
+  takeDirty(): { changed: string[]; slots: number[]; evicted: string[] };
 }
 
 export const ALGORITHM_CODES: Record<Algorithm, number> = {

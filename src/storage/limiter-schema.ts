@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
 
 /** Bump when a table changes shape; a file written by another version is refused, not guessed at. */
-export const LIMITER_SCHEMA_VERSION = 2;
+export const LIMITER_SCHEMA_VERSION = 3;
 
 // WITHOUT ROWID: the primary key is the lookup key, so one b-tree per table instead of two.
 const TABLES = `
@@ -48,10 +48,13 @@ export function ensureLimiterSchema(db: Database.Database): void {
       'schema_version',
       LIMITER_SCHEMA_VERSION,
     );
-  } else if (row.value === 1) {
+  } else if (row.value === 1 || row.value === 2) {
     // Version 2 added limiter_requests.log_index (a retry names the entry that first decided it).
+    // Version 3 may store a sliding-log key as the compact one-window record
+    // (src/limiter/sliding-log-record.ts), which a version 2 reader would refuse: the number
+    // moves so an older binary refuses the whole file up front. Old rows are read as they are.
     db.transaction(() => {
-      db.exec('ALTER TABLE limiter_requests ADD COLUMN log_index INTEGER');
+      if (row.value === 1) db.exec('ALTER TABLE limiter_requests ADD COLUMN log_index INTEGER');
       db.prepare('UPDATE limiter_store SET value = ? WHERE name = ?').run(
         LIMITER_SCHEMA_VERSION,
         'schema_version',

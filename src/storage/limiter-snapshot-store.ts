@@ -12,7 +12,11 @@ import {
 } from './limiter-rows.js';
 import { ensureLimiterSchema, STATE_TABLES } from './limiter-schema.js';
 import { LimiterSnapshotReader } from './limiter-snapshot-reader.js';
-import { type LimiterStatements, prepareLimiterStatements } from './limiter-statements.js';
+import {
+  type LimiterStatements,
+  prepareLimiterStatements,
+  WINDOW_BATCH_ROWS,
+} from './limiter-statements.js';
 
 export interface SnapshotStoreOptions {
   /**
@@ -35,6 +39,11 @@ export class LimiterSnapshotStore implements SnapshotWriter {
   /** The index of the snapshot being written, or -1 when none is open. */
   private pendingIndex = -1;
   private closeFile: (() => void) | null = null;
+  /**
+   * Window puts not yet written: (rule, key, data) triples, written WINDOW_BATCH_ROWS rows per
+   * statement. Any other operation writes them first, so the order of operations is kept.
+   */
+  private readonly windowArgs: Array<string | Buffer> = [];
 
   /**
    * A node's state file, readable by a second connection while this one writes (see
@@ -81,6 +90,16 @@ export class LimiterSnapshotStore implements SnapshotWriter {
   put(record: StateRecord): void {
     this.assertOpen();
     const sql = this.sql;
+    if (record.kind === 'window') {
+      const args = this.windowArgs;
+      args.push(record.rule, record.key, asBuffer(record.data));
+      if (args.length === WINDOW_BATCH_ROWS * 3) {
+        sql.putWindows.run(args);
+        args.length = 0;
+      }
+      return;
+    }
+    this.flushWindows();
     switch (record.kind) {
       case 'meta':
         sql.putMeta.run(record.name, record.value);
@@ -96,9 +115,6 @@ export class LimiterSnapshotStore implements SnapshotWriter {
         return;
       case 'override':
         sql.putOverride.run(record.rule, record.key, record.spec.limit, record.spec.windowMs);
-        return;
-      case 'window':
-        sql.putWindow.run(record.rule, record.key, asBuffer(record.data));
         return;
       case 'request': {
         const d = record.decision;
@@ -121,6 +137,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
 
   delete(id: StateRecordId): void {
     this.assertOpen();
+    this.flushWindows();
     const sql = this.sql;
     switch (id.kind) {
       case 'meta':
@@ -145,6 +162,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     this.assertOpen();
     const index = this.pendingIndex;
     try {
+      this.flushWindows();
       this.sql.putStore.run('applied_index', index);
       this.onCommit?.(index);
       this.db.exec('COMMIT');
@@ -182,6 +200,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
 
   /** Drops an open snapshot (the engine threw midway); the stored one is left as it was. */
   abort(): void {
+    this.windowArgs.length = 0;
     if (this.pendingIndex < 0) return;
     this.pendingIndex = -1;
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -196,6 +215,15 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     yield* mapRows(sql.allOverrides, overrideRecord);
     yield* mapRows(sql.allWindows, windowRecord);
     yield* mapRows(sql.allRequests, requestRecord);
+  }
+
+  /** Writes the window puts held back for a full statement, one row per statement. */
+  private flushWindows(): void {
+    const args = this.windowArgs;
+    for (let i = 0; i < args.length; i += 3) {
+      this.sql.putWindow.run(args[i], args[i + 1], args[i + 2]);
+    }
+    args.length = 0;
   }
 
   private assertOpen(): void {

@@ -14,6 +14,7 @@ import {
 } from '../../src/cli/serve/limiter-state-machine.js';
 import { encodeCommand } from '../../src/limiter/command-codec.js';
 import { createLimiter } from '../../src/limiter/index.js';
+import { SLIDING_LOG_UNIFORM_CODE } from '../../src/limiter/sliding-log-record.js';
 import type { StateRecord } from '../../src/limiter/types.js';
 import type { SnapshotSource } from '../../src/raft/driver/state-machine.js';
 import { EntryType } from '../../src/raft/types.js';
@@ -127,3 +128,30 @@ t.test('a restore during a sliced write cancels it and replaces the state', asyn
   t.equal(store.appliedIndex, 200);
   t.equal(windows(store.records()), 200, 'only the snapshot state is stored');
 });
+
+t.test(
+  'the image a peer receives holds per-entry records; the stored file compact ones',
+  async (t) => {
+    const leader = setup(t, 1e9);
+    for (let i = 0; i < 300; i++) leader.allow(`l-${i % 100}`);
+    leader.sm.persistSnapshot();
+    const codes = (records: Iterable<StateRecord>) => {
+      const seen = new Set<number>();
+      for (const r of records) if (r.kind === 'window') seen.add(r.data[0]!);
+      return [...seen];
+    };
+    t.same(codes(leader.store.records()), [SLIDING_LOG_UNIFORM_CODE], 'stored: one-window form');
+    // Every version reads code 1: a peer still on an older version can be caught up.
+    const streamed = drain(leader.sm.openSnapshot()!);
+    t.same(codes(decodeImage(streamed).records), [1], 'streamed from the file: per-entry form');
+    const inMemory = leader.sm.snapshotData();
+    t.same(codes(decodeImage(inMemory).records), [1], 'from memory: per-entry form');
+    const { sm, store } = setup(t, 1e9);
+    sm.restore({ index: 300, term: 1, conf: { voters: ['a'], learners: [] } }, streamed);
+    t.same(
+      [...store.records()].map((r) => JSON.stringify(r)),
+      [...leader.store.records()].map((r) => JSON.stringify(r)),
+      'the receiver stores the same records, compact again',
+    );
+  },
+);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import type { StateRecord } from '../../src/limiter/types.js';
+import { LIMITER_SCHEMA_VERSION } from '../../src/storage/limiter-schema.js';
 import { LimiterSnapshotStore } from '../../src/storage/limiter-snapshot-store.js';
 import { openExclusiveDatabase } from '../../src/storage/sqlite-open.js';
 
@@ -173,6 +174,55 @@ t.test('a version 1 file gains the requestId log index column and keeps its rows
   writeAll(store, 4, records);
   t.same(normalize(store.records()), normalize(records), 'a log index is stored after migrating');
   const version = db.prepare("SELECT value FROM limiter_store WHERE name = 'schema_version'");
-  t.equal((version.get() as { value: number }).value, 2);
+  t.equal((version.get() as { value: number }).value, LIMITER_SCHEMA_VERSION);
+  db.close();
+});
+
+t.test('a version 2 file moves to version 3 and keeps its rows', async (t) => {
+  const path = join(t.testdir(), 'state.db');
+  const db = openExclusiveDatabase(path);
+  writeAll(new LimiterSnapshotStore(db), 3, records);
+  db.prepare("UPDATE limiter_store SET value = 2 WHERE name = 'schema_version'").run();
+  const store = new LimiterSnapshotStore(db);
+  t.same(normalize(store.records()), normalize(records), 'old rows read as before');
+  const version = db.prepare("SELECT value FROM limiter_store WHERE name = 'schema_version'");
+  t.equal((version.get() as { value: number }).value, 3);
+  db.close();
+});
+
+t.test('window puts written in batches keep the order of operations', async (t) => {
+  const db = openExclusiveDatabase(join(t.testdir(), 'state.db'));
+  const store = new LimiterSnapshotStore(db);
+  writeAll(store, 1, records.slice(0, 1));
+  const window = (key: string, byte: number): StateRecord => ({
+    kind: 'window',
+    rule: 'default',
+    key,
+    data: new Uint8Array([byte]),
+  });
+  // 40 puts (two full batches and a partial one), a delete of a key put in the pending batch,
+  // a put after it, a rewrite of a key already flushed, and a rule between them.
+  store.begin(2, 'incremental');
+  for (let i = 0; i < 40; i++) store.put(window(`k${i}`, i));
+  store.delete({ kind: 'window', rule: 'default', key: 'k39' });
+  store.put(window('k38', 200));
+  store.put(records[1]!);
+  store.put(window('k0', 100));
+  store.delete({ kind: 'window', rule: 'default', key: 'k1' });
+  store.commit();
+  const want: StateRecord[] = [records[0]!, records[1]!];
+  for (let i = 0; i < 39; i++) {
+    if (i === 1) continue;
+    want.push(window(`k${i}`, i === 0 ? 100 : i === 38 ? 200 : i));
+  }
+  t.same(normalize(store.records()), normalize(want));
+
+  // An aborted snapshot leaves nothing of its pending batch behind.
+  store.begin(3, 'incremental');
+  for (let i = 0; i < 5; i++) store.put(window(`new${i}`, i));
+  store.abort();
+  store.begin(3, 'incremental');
+  store.commit();
+  t.same(normalize(store.records()), normalize(want));
   db.close();
 });

@@ -4,8 +4,14 @@
  * limiter engine's own snapshot stream (src/limiter/snapshot-codec.ts: rules, overrides,
  * windows and the request-id table, with its own CRC per frame and an end record).
  * Layout: u32 magic "DRLS" | u32 version (1) | f64 index | u32 header JSON length | JSON | engine.
+ *
+ * Window records leave in the form every version reads (`portableWindow`: a sliding-log key's
+ * compact one-window record, new in limiter schema 3, is sent per entry), so a group that mixes
+ * versions during an upgrade keeps catching up lagging peers. A receiver accepts both forms, and
+ * refuses (storage_corrupt) a record code it does not know.
  */
 import { DrlError } from '../../errors.js';
+import { portableWindow } from '../../limiter/sliding-log-record.js';
 import { decodeSnapshot, encodeSnapshot } from '../../limiter/snapshot-codec.js';
 import type { StateRecord } from '../../limiter/types.js';
 import type { SnapshotSource } from '../../raft/driver/state-machine.js';
@@ -22,7 +28,7 @@ export interface SnapshotHeader {
 
 export function encodeImage(header: SnapshotHeader, records: Iterable<StateRecord>): Uint8Array {
   const parts: Uint8Array[] = [encodeHead(header)];
-  for (const chunk of encodeSnapshot(records)) parts.push(chunk);
+  for (const chunk of encodeSnapshot(portable(records))) parts.push(chunk);
   return Buffer.concat(parts);
 }
 
@@ -36,7 +42,7 @@ export function imageSource(
   close: () => void,
 ): SnapshotSource {
   let head: Uint8Array | null = encodeHead(header);
-  const frames = encodeSnapshot(records)[Symbol.iterator]();
+  const frames = encodeSnapshot(portable(records))[Symbol.iterator]();
   let closed = false;
   return {
     index: header.index,
@@ -56,6 +62,12 @@ export function imageSource(
       close();
     },
   };
+}
+
+function* portable(records: Iterable<StateRecord>): Generator<StateRecord> {
+  for (const r of records) {
+    yield r.kind === 'window' ? { ...r, data: portableWindow(r.data, r.key) } : r;
+  }
 }
 
 function encodeHead(header: SnapshotHeader): Uint8Array {

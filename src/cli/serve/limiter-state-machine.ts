@@ -148,7 +148,12 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     this.o.onTs?.(this.engine.lastTs);
   }
 
-  apply(entry: Entry): ApplyOutcome {
+  /**
+   * `wanted` false (a follower's entries, or a leader's that no proposer waits for): the same
+   * change to the state, but no ApplyResult and no outcome object (NONE is returned), as the
+   * driver discards them.
+   */
+  apply(entry: Entry, wanted = true): ApplyOutcome {
     if (entry.index !== this.applied + 1) {
       throw new Error(`state machine invariant: entry ${entry.index} after ${this.applied}`);
     }
@@ -156,7 +161,8 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     let outcome = NONE;
     if (entry.type === EntryType.Normal && entry.data.length > 0) {
       if (isAnnounce(entry.data)) this.applyAnnounce(entry.data);
-      else outcome = this.applyCommand(entry);
+      else if (wanted) outcome = this.applyCommand(entry);
+      else this.applyUnread(entry);
     }
     if (this.applied - this.snapshotIndex >= this.o.snapshotEveryEntries && !this.writing) {
       this.startWrite();
@@ -250,7 +256,8 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     if (a !== null) this.o.onAnnounce?.(a);
   }
 
-  private applyCommand(entry: Entry): ApplyOutcome {
+  /** Decodes an entry's command and checks its ts (a corrupt entry stops the node). */
+  private commandOf(entry: Entry): Command {
     let command: Command;
     try {
       command = decodeCommand(entry.data);
@@ -265,6 +272,33 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       );
     }
     this.o.onTs?.(command.ts);
+    return command;
+  }
+
+  /** applyCommand's change to the state without its result: an allow skips the ApplyResult. */
+  private applyUnread(entry: Entry): void {
+    const c = this.commandOf(entry);
+    try {
+      if (c.type === 'allow') {
+        this.engine.allow(
+          c.ts,
+          c.key,
+          c.rule,
+          c.cost,
+          c.limit,
+          c.windowMs,
+          c.requestId,
+          entry.index,
+        );
+      } else this.engine.apply(c, entry.index);
+    } catch (err) {
+      // Refused alike on every replica, and changed nothing: there is no one to tell here.
+      if (!isDrlError(err)) throw err;
+    }
+  }
+
+  private applyCommand(entry: Entry): ApplyOutcome {
+    const command = this.commandOf(entry);
     try {
       const result = this.engine.apply(command, entry.index);
       // A retried requestId answers with the first decision's index and ts (the contract:

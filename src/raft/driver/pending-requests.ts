@@ -48,6 +48,11 @@ export class PendingRequests<R> {
     });
   }
 
+  /** True if `applied(entry, ...)` would resolve a proposal with the result (it is read). */
+  waits(entry: Entry): boolean {
+    return this.proposals.get(entry.index)?.data === entry.data;
+  }
+
   /** Settles the proposal waiting at entry.index, if any. */
   applied(entry: Entry, result: R): void {
     const p = this.proposals.get(entry.index);

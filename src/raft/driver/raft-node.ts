@@ -519,7 +519,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
       if (e.index !== this.applied + 1) {
         throw new Error(`raft driver invariant: applying ${e.index} after ${this.applied}`);
       }
-      const result = sm.apply(e);
+      // A result nobody waits for (a follower's entries) need not be built.
+      const result = sm.apply(e, this.pending.waits(e));
       this.applied = e.index;
       this.pending.applied(e, result);
       if (e.type === EntryType.ConfChange) this.onConfChange(e);

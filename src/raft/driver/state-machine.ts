@@ -6,8 +6,14 @@ import type { Entry, SnapshotMeta } from '../types.js';
  * and ConfChange entries, which the Raft core has already taken into account).
  */
 export interface StateMachine<R = unknown> {
-  /** Applies one committed entry; the result resolves the proposer's promise on the leader. */
-  apply(entry: Entry): R;
+  /**
+   * Applies one committed entry; the result resolves the proposer's promise on the leader.
+   * `wanted` false: no proposal on this node waits for this entry (every entry on a follower; on
+   * a leader, entries of earlier terms or of proposals that gave up), so the driver discards the
+   * result: the entry must change the state exactly as when wanted, but the state machine need
+   * not build a result (it may return any value of R). Omitted: wanted.
+   */
+  apply(entry: Entry, wanted?: boolean): R;
   /**
    * Last index the state machine holds durably at start (a SQLite state machine stores it in
    * the same transaction as its effects); entries up to it are not applied again. Default 0.
