@@ -9,6 +9,7 @@ import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
 import type { Entry } from '../src/raft/types.js';
 import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
+import { LoadTraceRecorder, TraceRecorder } from './raft-trace.js';
 
 interface Args {
   id: string;
@@ -23,6 +24,8 @@ export type Request =
   | { cmd: 'stats' }
   | { cmd: 'closed'; durationMs: number; concurrency: number; entryBytes: number }
   | { cmd: 'fixed'; durationMs: number; ratePerSec: number; entryBytes: number }
+  | { cmd: 'trace'; lo: number; hi: number }
+  | { cmd: 'loadTrace' }
   | { cmd: 'stop' };
 
 export interface NodeStats {
@@ -90,6 +93,9 @@ function nodeFlags(argv: string[]): {
   }
   return out;
 }
+/** TRACE=1: per-entry stage times (bench/raft-trace.ts); off by default. */
+const tracer = process.env.TRACE === '1' ? new TraceRecorder() : null;
+const loadTracer = tracer ? new LoadTraceRecorder() : null;
 const syncHist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000 });
 let syncs = 0;
 let syncedEntries = 0;
@@ -122,6 +128,7 @@ const node = new RaftNode<number>({
       : {}),
   },
   ...flags,
+  ...(tracer ? { entryTracer: tracer } : {}),
   tickMs: 50,
   electionTicks: 20,
   requestTimeoutMs: 10_000,
@@ -146,6 +153,7 @@ function reset(): void {
   loopDelay.reset();
   gcMaxMs = 0;
   gcTotalMs = 0;
+  tracer?.reset();
   const s = node.transportStats();
   base = { ...s };
 }
@@ -203,7 +211,12 @@ async function handle(req: Request): Promise<unknown> {
         req.durationMs,
         req.ratePerSec,
         req.entryBytes,
+        loadTracer ?? undefined,
       ) satisfies Promise<LoadResult>;
+    case 'trace':
+      return tracer?.dump(req.lo, req.hi) ?? null;
+    case 'loadTrace':
+      return loadTracer?.take() ?? null;
     case 'stop':
       await node.stop();
       return true;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DrlError } from '../../errors.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import type { NodeId, RaftConfig } from '../types.js';
+import type { EntryTracer } from './entry-trace.js';
 import type { StateMachine } from './state-machine.js';
 
 export interface RaftNodeOptions<R> {
@@ -64,6 +65,8 @@ export interface RaftNodeOptions<R> {
   snapshotStream?: { chunkBytes?: number; windowChunks?: number; stallTimeoutMs?: number };
   /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
   onSync?: (durationMs: number, entries: number) => void;
+  /** Diagnosis: per-stage marks of entry index ranges (bench:raft TRACE=1); off when absent. */
+  entryTracer?: EntryTracer;
 }
 
 export interface ResolvedEnv {

@@ -19,6 +19,7 @@ import {
   type SnapshotMeta,
   type SnapshotSend,
 } from '../types.js';
+import { type EntryTracer, TraceStage } from './entry-trace.js';
 import { LogCompactor } from './log-compactor.js';
 import { type RaftNodeOptions, type ResolvedEnv, raftConfig, resolveEnv } from './node-options.js';
 import { NotLeaderError } from './not-leader-error.js';
@@ -89,6 +90,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private staged: ReceivedSnapshot | null = null;
   /** Snapshot sends asked for by the last Readies; started after advance(). */
   private sendsQueued: SnapshotSend[] = [];
+  /** Diagnosis only (options.entryTracer): last commit index and AppResp index marked. */
+  private readonly tracer: EntryTracer | null;
+  private tracedCommit = 0;
+  private respQueuedUpTo = 0;
 
   constructor(options: RaftNodeOptions<R>) {
     super();
@@ -99,6 +104,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
     this.asyncLogWrites = options.asyncLogWrites ?? false;
+    this.tracer = options.entryTracer ?? null;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
@@ -132,6 +138,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
         secret: options.secret,
         logger: options.logger,
         onMessage: (m) => this.onMessage(m),
+        ...(this.tracer ? { onFlushed: () => this.traceRespSent() } : {}),
       });
     } catch (err) {
       this.store.close();
@@ -339,7 +346,35 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (m.type === MessageType.Snap) this.onSnapshotChunk(m);
     else if (m.type === MessageType.SnapResp) this.sender.onResponse(m, this.env.nowMs());
     else this.core.step(m);
+    if (this.tracer) this.traceMessage(m);
     this.scheduleReady();
+  }
+
+  private traceMessage(m: Message): void {
+    const t = this.tracer!;
+    const n = m.entries.length;
+    if (m.type === MessageType.App && n > 0)
+      t.mark(TraceStage.received, m.entries[0]!.index, m.entries[n - 1]!.index);
+    else if (m.type === MessageType.AppResp && !m.reject)
+      t.mark(TraceStage.acked, 0, m.index, m.from);
+    this.traceCommit();
+  }
+
+  private traceCommit(): void {
+    const c = this.core.commitIndex();
+    if (c > this.tracedCommit) {
+      this.tracer!.mark(TraceStage.committed, this.tracedCommit + 1, c);
+      this.tracedCommit = c;
+    }
+  }
+
+  private traceRespSent(): void {
+    this.tracer!.mark(TraceStage.respSent, 0, this.respQueuedUpTo);
+  }
+
+  private traceEntries(stage: TraceStage, entries: Entry[]): void {
+    const n = entries.length;
+    if (n > 0) this.tracer!.mark(stage, entries[0]!.index, entries[n - 1]!.index);
   }
 
   private scheduleReady(): void {
@@ -376,8 +411,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.fullPassNext = false;
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
       const rd = this.core.ready();
+      if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
       this.handleReady(rd);
       this.core.advance(rd);
+      if (this.tracer) this.traceCommit();
       this.afterAdvance();
     }
     // A staged snapshot the core did not ask to install was stale.
@@ -409,6 +446,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   /** Sends what may leave before the write, posts the write, or finishes at once without one. */
   private startReady(rd: Ready): void {
+    if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
     const early = this.earlySendAllowed(rd);
     if (early) this.sendMessages(rd.messages, 'replication');
     // Snapshot streams depend on nothing this Ready writes: started at the next advance.
@@ -434,10 +472,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
         throw new DrlError('internal', `raft log write failed: ${err.message}`, { cause: err });
       }
       this.writing = null;
+      if (this.tracer) this.traceEntries(TraceStage.persisted, rd.entries);
       this.finishReady(rd, early, install, later);
       for (const w of this.writeWaiters.splice(0)) w();
       if (this.state === 'running') this.processReadiesAsync();
     });
+    if (early && this.tracer) this.traceEntries(TraceStage.sent, rd.entries);
     if (early) this.transport.flush();
     if (posted) this.writing = rd;
     else this.finishReady(rd, early, install, later);
@@ -457,6 +497,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     for (const rs of rd.readStates)
       this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
     this.core.advance(rd);
+    if (this.tracer) this.traceCommit();
     this.afterAdvance();
   }
 
@@ -472,10 +513,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (early) {
       this.sendMessages(rd.messages, 'replication');
       // On the wire before the fsync below blocks this loop, not on the next turn after it.
+      if (this.tracer) this.traceEntries(TraceStage.sent, rd.entries);
       this.transport.flush();
     }
     const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    if (this.tracer) this.traceEntries(TraceStage.persisted, rd.entries);
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
     for (const send of rd.snapshotSends) this.sendsQueued.push(send);
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
@@ -503,6 +546,13 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
       if (which !== 'all' && replication !== (which === 'replication')) continue;
       if (this.o.peerClock) m.clockMs = this.o.peerClock.readMs();
+      if (
+        this.tracer &&
+        m.type === MessageType.AppResp &&
+        !m.reject &&
+        m.index > this.respQueuedUpTo
+      )
+        this.respQueuedUpTo = m.index;
       this.transport.send(m);
     }
   }
@@ -525,6 +575,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
       if (e.type === EntryType.ConfChange) this.onConfChange(e);
     }
     this.pending.appliedUpTo(this.applied);
+    if (this.tracer) this.tracer.mark(TraceStage.applied, entries[0]!.index, this.applied);
   }
 
   /** A restart after the log recorded a snapshot the state machine had not restored yet. */
