@@ -491,6 +491,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     committed: Entry[],
   ): void {
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
+    this.transport.flush();
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
     if (install) this.installSnapshot(install);
     this.applyEntries(committed);
@@ -520,6 +521,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
     if (this.tracer) this.traceEntries(TraceStage.persisted, rd.entries);
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
+    // The follower's AppResp (and votes) leave now, not on the next turn: that turn first reads
+    // whatever arrived during the fsync, and the leader is waiting for this answer to commit.
+    this.transport.flush();
     for (const send of rd.snapshotSends) this.sendsQueued.push(send);
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
     if (install) this.installSnapshot(install);
