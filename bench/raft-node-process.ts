@@ -70,19 +70,27 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
- * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1.
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1,
+ * --leader-ack-wait-ms=N.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
   asyncLogWrites?: boolean;
+  leaderAckWaitMs?: number;
 } {
   const out: {
     applyDurableFirst?: boolean;
     leaderSendsBeforePersist?: boolean;
     asyncLogWrites?: boolean;
+    leaderAckWaitMs?: number;
   } = {};
   for (const a of argv) {
+    const wait = /^--leader-ack-wait-ms=([0-9.]+)$/.exec(a);
+    if (wait) {
+      out.leaderAckWaitMs = Number(wait[1]);
+      continue;
+    }
     const m = /^--([a-z-]+)=(0|1|true|false)$/.exec(a);
     if (!m) throw new Error(`bench node: unknown flag ${a}`);
     const on = m[2] === '1' || m[2] === 'true';

@@ -48,6 +48,13 @@ export interface RaftNodeOptions<R> {
    */
   applyDurableFirst?: boolean;
   /**
+   * Leader, synchronous log writes: after a full Ready whose new entries are not committed yet,
+   * hold the next full Ready (and its fsync, which blocks the event loop) for up to this many
+   * ms, until a follower's ack commits them; proposals arriving meanwhile join that Ready.
+   * 0 = take the next Ready at once (the acks then wait for its fsync).
+   */
+  leaderAckWaitMs?: number;
+  /**
    * Async log writes (default off): a worker thread owns the Raft log's write connection. The
    * driver posts each Ready's entries + hard state to it and keeps stepping messages, ticks and
    * proposals while the write is in flight; the Ready's messages that follow its persist (votes,

@@ -76,6 +76,14 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private writeWaiters: (() => void)[] = [];
   /** An apply-first pass ran: the next pass handles full Readies (persist, send, apply). */
   private fullPassNext = false;
+  /**
+   * leaderAckWaitMs: after a leader's full Ready, its entries up to ackWaitIndex wait for a
+   * follower's ack until ackWaitUntilMs; the next full Ready (and its fsync) is held until then.
+   */
+  private readonly ackWaitMs: number;
+  private ackWaitIndex = 0;
+  private ackWaitUntilMs = 0;
+  private ackWaitTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private heldWritesTimer: NodeJS.Timeout | null = null;
   private readyScheduled = false;
@@ -104,6 +112,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
     this.asyncLogWrites = options.asyncLogWrites ?? false;
+    this.ackWaitMs = options.leaderAckWaitMs ?? 0;
+    if (!(this.ackWaitMs >= 0)) throw new DrlError('invalid_argument', 'raft: leaderAckWaitMs < 0');
     this.tracer = options.entryTracer ?? null;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
@@ -301,6 +311,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
+    if (this.ackWaitTimer) clearTimeout(this.ackWaitTimer);
     if (this.heldWritesTimer) {
       clearInterval(this.heldWritesTimer);
       this.store.releaseHeldWrites();
@@ -409,6 +420,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
       return;
     }
     this.fullPassNext = false;
+    if (!full && this.holdForAcks()) return;
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
       const rd = this.core.ready();
       if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
@@ -416,10 +428,47 @@ export class RaftNode<R = unknown> extends EventEmitter {
       this.core.advance(rd);
       if (this.tracer) this.traceCommit();
       this.afterAdvance();
+      if (this.ackWaitMs > 0) this.startAckWait(rd);
     }
     // A staged snapshot the core did not ask to install was stale.
     this.staged = null;
     if (this.core.hasReady()) this.scheduleReady();
+  }
+
+  /**
+   * A leader's fsync blocks its event loop, so a follower's ack that arrives during the next
+   * Ready's fsync is only stepped after it: the previous batch's answers wait one more fsync.
+   * With leaderAckWaitMs, the next full Ready waits (loop free) until the previous batch is
+   * committed or the wait runs out; proposals arriving meanwhile join it. Holding a Ready is
+   * only a slower disk to the core: safety does not depend on it, liveness on the bound.
+   */
+  private holdForAcks(): boolean {
+    if (this.ackWaitIndex === 0) return false;
+    if (this.core.commitIndex() >= this.ackWaitIndex || !this.core.isLeader()) {
+      this.ackWaitIndex = 0;
+      return false;
+    }
+    const left = this.ackWaitUntilMs - this.env.nowMs();
+    if (left <= 0) {
+      this.ackWaitIndex = 0;
+      return false;
+    }
+    // An ack (onMessage) schedules the next pass; the timer bounds the wait without one.
+    if (!this.ackWaitTimer) {
+      this.ackWaitTimer = setTimeout(() => {
+        this.ackWaitTimer = null;
+        this.scheduleReady();
+      }, Math.ceil(left));
+    }
+    return true;
+  }
+
+  /** After a leader's full Ready with new entries: wait for their commit (holdForAcks). */
+  private startAckWait(rd: Ready): void {
+    const last = rd.entries[rd.entries.length - 1];
+    if (!last || !this.core.isLeader() || this.core.commitIndex() >= last.index) return;
+    this.ackWaitIndex = last.index;
+    this.ackWaitUntilMs = this.env.nowMs() + this.ackWaitMs;
   }
 
   /**
