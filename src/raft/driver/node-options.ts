@@ -51,7 +51,8 @@ export interface RaftNodeOptions<R> {
    * Leader, synchronous log writes: after a full Ready whose new entries are not committed yet,
    * hold the next full Ready (and its fsync, which blocks the event loop) for up to this many
    * ms, until a follower's ack commits them; proposals arriving meanwhile join that Ready.
-   * 0 = take the next Ready at once (the acks then wait for its fsync).
+   * Default 2; 0 = take the next Ready at once (an ack arriving during its fsync then waits
+   * for it, and so do the previous batch's answers). No effect with asyncLogWrites.
    */
   leaderAckWaitMs?: number;
   /**

@@ -35,6 +35,11 @@ import { bytesSource, type Proposed, type SnapshotSource } from './state-machine
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
+/**
+ * leaderAckWaitMs default: about a follower's fsync plus a loopback/LAN round trip; an ack
+ * normally ends the hold well before it (bench:raft, docs/notes/raft-io.md 2026-12-04 tail).
+ */
+const DEFAULT_LEADER_ACK_WAIT_MS = 2;
 /** Test bug 'ack-before-fsync': how long acknowledged log writes stay uncommitted. */
 const HELD_WRITES_MS = 1000;
 
@@ -112,7 +117,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
     this.asyncLogWrites = options.asyncLogWrites ?? false;
-    this.ackWaitMs = options.leaderAckWaitMs ?? 0;
+    this.ackWaitMs = options.leaderAckWaitMs ?? DEFAULT_LEADER_ACK_WAIT_MS;
     if (!(this.ackWaitMs >= 0)) throw new DrlError('invalid_argument', 'raft: leaderAckWaitMs < 0');
     this.tracer = options.entryTracer ?? null;
     mkdirSync(options.dataDir, { recursive: true });
