@@ -425,8 +425,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
       return;
     }
     this.fullPassNext = false;
-    if (!full && this.holdForAcks()) return;
+    let holding = false;
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
+      // Also between two Readies of one pass: the first may have started a wait.
+      holding = !full && this.holdForAcks();
+      if (holding) break;
       const rd = this.core.ready();
       if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
       this.handleReady(rd);
@@ -437,7 +440,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     // A staged snapshot the core did not ask to install was stale.
     this.staged = null;
-    if (this.core.hasReady()) this.scheduleReady();
+    // While holding, an ack or the wait's timer schedules the next pass.
+    if (!holding && this.core.hasReady()) this.scheduleReady();
   }
 
   /**
