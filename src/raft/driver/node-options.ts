@@ -51,10 +51,10 @@ export interface RaftNodeOptions<R> {
    * Leader, synchronous log writes: after a full Ready whose new entries are not committed yet,
    * hold the next full Ready (and its fsync, which blocks the event loop) for up to this many
    * ms, until a follower's ack commits them; proposals arriving meanwhile join that Ready.
-   * Default 2 (a LAN: an ack is a follower's fsync plus a round trip away); 0 = take the next
-   * Ready at once (an ack arriving during its fsync then waits for it, and so do the previous
-   * batch's answers). A group whose acks take longer than the wait (WAN) gains nothing and
-   * delays each batch's Apps by it: set 0 there. No effect with asyncLogWrites.
+   * Default 0 = take the next Ready at once (an ack arriving during its fsync then waits for
+   * it, and so do the previous batch's answers). On a LAN ~2 ms covers a follower's fsync plus
+   * a round trip. A group whose acks take longer than the wait (WAN, an overloaded box) gains
+   * nothing and delays each batch's Apps by it. No effect with asyncLogWrites.
    */
   leaderAckWaitMs?: number;
   /**

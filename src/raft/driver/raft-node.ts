@@ -36,10 +36,10 @@ import { bytesSource, type Proposed, type SnapshotSource } from './state-machine
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
 /**
- * leaderAckWaitMs default: about a follower's fsync plus a loopback/LAN round trip; an ack
- * normally ends the hold well before it (bench:raft, docs/notes/raft-io.md 2026-12-04 tail).
+ * leaderAckWaitMs default: off. On the shared box it halved the leader fsyncs an answer waits
+ * for, but the p99 gain was not shown (docs/notes/raft-io.md, 2026-12-04 "tail").
  */
-const DEFAULT_LEADER_ACK_WAIT_MS = 2;
+const DEFAULT_LEADER_ACK_WAIT_MS = 0;
 /** Test bug 'ack-before-fsync': how long acknowledged log writes stay uncommitted. */
 const HELD_WRITES_MS = 1000;
 
