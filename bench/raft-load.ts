@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
 import type { RaftNode } from '../src/raft/driver/index.js';
+import type { LoadTraceRecorder } from './raft-trace.js';
 
 export interface LoadResult {
   committed: number;
@@ -107,6 +108,7 @@ export function fixedRate(
   durationMs: number,
   ratePerSec: number,
   entryBytes: number,
+  trace?: LoadTraceRecorder,
 ): Promise<LoadResult> {
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
   const hIssue = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
@@ -141,10 +143,11 @@ export function fixedRate(
         const issuedAt = performance.now();
         const syncsAtPropose = syncs();
         node.propose(data[issued % data.length]!.subarray(0)).then(
-          () => {
+          (r) => {
             committed++;
             fsyncsWaited += syncs() - syncsAtPropose;
             const now = performance.now();
+            trace?.done(r.index, scheduled, issuedAt, now);
             h.recordValue(Math.max(1, Math.round((now - scheduled) * 1000)));
             hIssue.recordValue(Math.max(1, Math.round((now - issuedAt) * 1000)));
             finish();

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
 import type { Entry } from '../src/raft/types.js';
 import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
+import { LoadTraceRecorder, TraceRecorder } from './raft-trace.js';
 
 interface Args {
   id: string;
@@ -23,6 +24,8 @@ export type Request =
   | { cmd: 'stats' }
   | { cmd: 'closed'; durationMs: number; concurrency: number; entryBytes: number }
   | { cmd: 'fixed'; durationMs: number; ratePerSec: number; entryBytes: number }
+  | { cmd: 'trace'; lo: number; hi: number }
+  | { cmd: 'loadTrace' }
   | { cmd: 'stop' };
 
 export interface NodeStats {
@@ -67,19 +70,27 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
- * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1.
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1,
+ * --leader-ack-wait-ms=N.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
   asyncLogWrites?: boolean;
+  leaderAckWaitMs?: number;
 } {
   const out: {
     applyDurableFirst?: boolean;
     leaderSendsBeforePersist?: boolean;
     asyncLogWrites?: boolean;
+    leaderAckWaitMs?: number;
   } = {};
   for (const a of argv) {
+    const wait = /^--leader-ack-wait-ms=([0-9.]+)$/.exec(a);
+    if (wait) {
+      out.leaderAckWaitMs = Number(wait[1]);
+      continue;
+    }
     const m = /^--([a-z-]+)=(0|1|true|false)$/.exec(a);
     if (!m) throw new Error(`bench node: unknown flag ${a}`);
     const on = m[2] === '1' || m[2] === 'true';
@@ -90,6 +101,9 @@ function nodeFlags(argv: string[]): {
   }
   return out;
 }
+/** TRACE=1: per-entry stage times (bench/raft-trace.ts); off by default. */
+const tracer = process.env.TRACE === '1' ? new TraceRecorder() : null;
+const loadTracer = tracer ? new LoadTraceRecorder() : null;
 const syncHist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000 });
 let syncs = 0;
 let syncedEntries = 0;
@@ -122,6 +136,7 @@ const node = new RaftNode<number>({
       : {}),
   },
   ...flags,
+  ...(tracer ? { entryTracer: tracer } : {}),
   tickMs: 50,
   electionTicks: 20,
   requestTimeoutMs: 10_000,
@@ -146,6 +161,7 @@ function reset(): void {
   loopDelay.reset();
   gcMaxMs = 0;
   gcTotalMs = 0;
+  tracer?.reset();
   const s = node.transportStats();
   base = { ...s };
 }
@@ -203,7 +219,12 @@ async function handle(req: Request): Promise<unknown> {
         req.durationMs,
         req.ratePerSec,
         req.entryBytes,
+        loadTracer ?? undefined,
       ) satisfies Promise<LoadResult>;
+    case 'trace':
+      return tracer?.dump(req.lo, req.hi) ?? null;
+    case 'loadTrace':
+      return loadTracer?.take() ?? null;
     case 'stop':
       await node.stop();
       return true;

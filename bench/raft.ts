@@ -12,6 +12,8 @@ import type { RaftStatus } from '../src/raft/types.js';
 import { BenchNode, freePorts } from './raft-cluster.js';
 import type { LoadResult } from './raft-load.js';
 import type { NodeStats } from './raft-node-process.js';
+import type { LoadTrace } from './raft-trace.js';
+import { traceReport } from './raft-trace-report.js';
 
 const ENTRY_BYTES = 64;
 const OFFERED_PER_SEC = Number(process.env.RATE ?? 10_000);
@@ -93,6 +95,28 @@ function printLoad(name: string, r: LoadResult): void {
   );
 }
 
+/** TRACE=1: the fixed phase's per-entry stage breakdown (bench/raft-trace-report.ts). */
+async function printTrace(nodes: BenchNode[], leaderId: string): Promise<void> {
+  const leader = nodes.find((n) => n.id === leaderId)!;
+  const load = (await leader.call({ cmd: 'loadTrace' })) as LoadTrace | null;
+  if (!load || load.hi === 0) {
+    console.log('trace: nothing recorded');
+    return;
+  }
+  const dumps = Object.fromEntries(
+    await Promise.all(
+      nodes.map(
+        async (n) =>
+          [
+            n.id,
+            (await n.call({ cmd: 'trace', lo: load.lo, hi: load.hi })) as Record<string, number[]>,
+          ] as const,
+      ),
+    ),
+  );
+  for (const line of traceReport(load, dumps, leaderId, load.lo)) console.log(line);
+}
+
 /**
  * The disk as this run finds it: 4 KiB write + fdatasync, 200 times. The issue's reference
  * (an idle box) is p50 0.13 ms, p99 0.25 ms; on a shared box the commit latencies below move
@@ -172,6 +196,7 @@ async function main(): Promise<number> {
     })) as LoadResult;
     printLoad(`fixed ${OFFERED_PER_SEC}/s offered`, fixed);
     printSyncs(await phaseStats(nodes), leader.id, fixed.committed);
+    if (process.env.TRACE === '1') await printTrace(nodes, leader.id);
     console.log(
       `load average at end: ${loadavg()
         .map((x) => x.toFixed(2))

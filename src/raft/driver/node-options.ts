@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DrlError } from '../../errors.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import type { NodeId, RaftConfig } from '../types.js';
+import type { EntryTracer } from './entry-trace.js';
 import type { StateMachine } from './state-machine.js';
 
 export interface RaftNodeOptions<R> {
@@ -47,6 +48,16 @@ export interface RaftNodeOptions<R> {
    */
   applyDurableFirst?: boolean;
   /**
+   * Leader, synchronous log writes: after a full Ready whose new entries are not committed yet,
+   * hold the next full Ready (and its fsync, which blocks the event loop) for up to this many
+   * ms, until a follower's ack commits them; proposals arriving meanwhile join that Ready.
+   * Default 0 = take the next Ready at once (an ack arriving during its fsync then waits for
+   * it, and so do the previous batch's answers). On a LAN ~2 ms covers a follower's fsync plus
+   * a round trip. A group whose acks take longer than the wait (WAN, an overloaded box) gains
+   * nothing and delays each batch's Apps by it. No effect with asyncLogWrites.
+   */
+  leaderAckWaitMs?: number;
+  /**
    * Async log writes (default off): a worker thread owns the Raft log's write connection. The
    * driver posts each Ready's entries + hard state to it and keeps stepping messages, ticks and
    * proposals while the write is in flight; the Ready's messages that follow its persist (votes,
@@ -64,6 +75,8 @@ export interface RaftNodeOptions<R> {
   snapshotStream?: { chunkBytes?: number; windowChunks?: number; stallTimeoutMs?: number };
   /** Observes every log-store transaction (one fsync each): the bench's fsync histogram. */
   onSync?: (durationMs: number, entries: number) => void;
+  /** Diagnosis: per-stage marks of entry index ranges (bench:raft TRACE=1); off when absent. */
+  entryTracer?: EntryTracer;
 }
 
 export interface ResolvedEnv {

@@ -19,6 +19,7 @@ import {
   type SnapshotMeta,
   type SnapshotSend,
 } from '../types.js';
+import { type EntryTracer, TraceStage } from './entry-trace.js';
 import { LogCompactor } from './log-compactor.js';
 import { type RaftNodeOptions, type ResolvedEnv, raftConfig, resolveEnv } from './node-options.js';
 import { NotLeaderError } from './not-leader-error.js';
@@ -34,6 +35,11 @@ import { bytesSource, type Proposed, type SnapshotSource } from './state-machine
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
+/**
+ * leaderAckWaitMs default: off. On the shared box it halved the leader fsyncs an answer waits
+ * for, but the p99 gain was not shown (docs/notes/raft-io.md, 2026-12-04 "tail").
+ */
+const DEFAULT_LEADER_ACK_WAIT_MS = 0;
 /** Test bug 'ack-before-fsync': how long acknowledged log writes stay uncommitted. */
 const HELD_WRITES_MS = 1000;
 
@@ -75,6 +81,14 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private writeWaiters: (() => void)[] = [];
   /** An apply-first pass ran: the next pass handles full Readies (persist, send, apply). */
   private fullPassNext = false;
+  /**
+   * leaderAckWaitMs: after a leader's full Ready, its entries up to ackWaitIndex wait for a
+   * follower's ack until ackWaitUntilMs; the next full Ready (and its fsync) is held until then.
+   */
+  private readonly ackWaitMs: number;
+  private ackWaitIndex = 0;
+  private ackWaitUntilMs = 0;
+  private ackWaitTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private heldWritesTimer: NodeJS.Timeout | null = null;
   private readyScheduled = false;
@@ -89,6 +103,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private staged: ReceivedSnapshot | null = null;
   /** Snapshot sends asked for by the last Readies; started after advance(). */
   private sendsQueued: SnapshotSend[] = [];
+  /** Diagnosis only (options.entryTracer): last commit index and AppResp index marked. */
+  private readonly tracer: EntryTracer | null;
+  private tracedCommit = 0;
+  private respQueuedUpTo = 0;
 
   constructor(options: RaftNodeOptions<R>) {
     super();
@@ -99,6 +117,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
     this.asyncLogWrites = options.asyncLogWrites ?? false;
+    this.ackWaitMs = options.leaderAckWaitMs ?? DEFAULT_LEADER_ACK_WAIT_MS;
+    if (!(this.ackWaitMs >= 0)) throw new DrlError('invalid_argument', 'raft: leaderAckWaitMs < 0');
+    this.tracer = options.entryTracer ?? null;
     mkdirSync(options.dataDir, { recursive: true });
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
@@ -132,6 +153,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
         secret: options.secret,
         logger: options.logger,
         onMessage: (m) => this.onMessage(m),
+        ...(this.tracer ? { onFlushed: () => this.traceRespSent() } : {}),
       });
     } catch (err) {
       this.store.close();
@@ -294,6 +316,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     this.state = 'stopped';
     if (this.ticker) clearInterval(this.ticker);
+    if (this.ackWaitTimer) clearTimeout(this.ackWaitTimer);
     if (this.heldWritesTimer) {
       clearInterval(this.heldWritesTimer);
       this.store.releaseHeldWrites();
@@ -339,7 +362,35 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (m.type === MessageType.Snap) this.onSnapshotChunk(m);
     else if (m.type === MessageType.SnapResp) this.sender.onResponse(m, this.env.nowMs());
     else this.core.step(m);
+    if (this.tracer) this.traceMessage(m);
     this.scheduleReady();
+  }
+
+  private traceMessage(m: Message): void {
+    const t = this.tracer!;
+    const n = m.entries.length;
+    if (m.type === MessageType.App && n > 0)
+      t.mark(TraceStage.received, m.entries[0]!.index, m.entries[n - 1]!.index);
+    else if (m.type === MessageType.AppResp && !m.reject)
+      t.mark(TraceStage.acked, 0, m.index, m.from);
+    this.traceCommit();
+  }
+
+  private traceCommit(): void {
+    const c = this.core.commitIndex();
+    if (c > this.tracedCommit) {
+      this.tracer!.mark(TraceStage.committed, this.tracedCommit + 1, c);
+      this.tracedCommit = c;
+    }
+  }
+
+  private traceRespSent(): void {
+    this.tracer!.mark(TraceStage.respSent, 0, this.respQueuedUpTo);
+  }
+
+  private traceEntries(stage: TraceStage, entries: Entry[]): void {
+    const n = entries.length;
+    if (n > 0) this.tracer!.mark(stage, entries[0]!.index, entries[n - 1]!.index);
   }
 
   private scheduleReady(): void {
@@ -374,15 +425,59 @@ export class RaftNode<R = unknown> extends EventEmitter {
       return;
     }
     this.fullPassNext = false;
+    let holding = false;
     for (let i = 0; i < READIES_PER_TURN_MAX && this.core.hasReady(); i++) {
+      // Also between two Readies of one pass: the first may have started a wait.
+      holding = !full && this.holdForAcks();
+      if (holding) break;
       const rd = this.core.ready();
+      if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
       this.handleReady(rd);
       this.core.advance(rd);
+      if (this.tracer) this.traceCommit();
       this.afterAdvance();
+      if (this.ackWaitMs > 0) this.startAckWait(rd);
     }
     // A staged snapshot the core did not ask to install was stale.
     this.staged = null;
-    if (this.core.hasReady()) this.scheduleReady();
+    // While holding, an ack or the wait's timer schedules the next pass.
+    if (!holding && this.core.hasReady()) this.scheduleReady();
+  }
+
+  /**
+   * A leader's fsync blocks its event loop, so a follower's ack that arrives during the next
+   * Ready's fsync is only stepped after it: the previous batch's answers wait one more fsync.
+   * With leaderAckWaitMs, the next full Ready waits (loop free) until the previous batch is
+   * committed or the wait runs out; proposals arriving meanwhile join it. Holding a Ready is
+   * only a slower disk to the core: safety does not depend on it, liveness on the bound.
+   */
+  private holdForAcks(): boolean {
+    if (this.ackWaitIndex === 0) return false;
+    if (this.core.commitIndex() >= this.ackWaitIndex || !this.core.isLeader()) {
+      this.ackWaitIndex = 0;
+      return false;
+    }
+    const left = this.ackWaitUntilMs - this.env.nowMs();
+    if (left <= 0) {
+      this.ackWaitIndex = 0;
+      return false;
+    }
+    // An ack (onMessage) schedules the next pass; the timer bounds the wait without one.
+    if (!this.ackWaitTimer) {
+      this.ackWaitTimer = setTimeout(() => {
+        this.ackWaitTimer = null;
+        this.scheduleReady();
+      }, Math.ceil(left));
+    }
+    return true;
+  }
+
+  /** After a leader's full Ready with new entries: wait for their commit (holdForAcks). */
+  private startAckWait(rd: Ready): void {
+    const last = rd.entries[rd.entries.length - 1];
+    if (!last || !this.core.isLeader() || this.core.commitIndex() >= last.index) return;
+    this.ackWaitIndex = last.index;
+    this.ackWaitUntilMs = this.env.nowMs() + this.ackWaitMs;
   }
 
   /**
@@ -409,6 +504,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   /** Sends what may leave before the write, posts the write, or finishes at once without one. */
   private startReady(rd: Ready): void {
+    if (this.tracer) this.traceEntries(TraceStage.ready, rd.entries);
     const early = this.earlySendAllowed(rd);
     if (early) this.sendMessages(rd.messages, 'replication');
     // Snapshot streams depend on nothing this Ready writes: started at the next advance.
@@ -434,10 +530,12 @@ export class RaftNode<R = unknown> extends EventEmitter {
         throw new DrlError('internal', `raft log write failed: ${err.message}`, { cause: err });
       }
       this.writing = null;
+      if (this.tracer) this.traceEntries(TraceStage.persisted, rd.entries);
       this.finishReady(rd, early, install, later);
       for (const w of this.writeWaiters.splice(0)) w();
       if (this.state === 'running') this.processReadiesAsync();
     });
+    if (early && this.tracer) this.traceEntries(TraceStage.sent, rd.entries);
     if (early) this.transport.flush();
     if (posted) this.writing = rd;
     else this.finishReady(rd, early, install, later);
@@ -451,12 +549,14 @@ export class RaftNode<R = unknown> extends EventEmitter {
     committed: Entry[],
   ): void {
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
+    this.transport.flush();
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
     if (install) this.installSnapshot(install);
     this.applyEntries(committed);
     for (const rs of rd.readStates)
       this.pending.readIndexKnown(rs.requestId, rs.index, this.applied);
     this.core.advance(rd);
+    if (this.tracer) this.traceCommit();
     this.afterAdvance();
   }
 
@@ -472,11 +572,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (early) {
       this.sendMessages(rd.messages, 'replication');
       // On the wire before the fsync below blocks this loop, not on the next turn after it.
+      if (this.tracer) this.traceEntries(TraceStage.sent, rd.entries);
       this.transport.flush();
     }
     const install = rd.snapshot ? this.stageForInstall(rd.snapshot) : null;
     this.store.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    if (this.tracer) this.traceEntries(TraceStage.persisted, rd.entries);
     this.sendMessages(rd.messages, early ? 'rest' : 'all');
+    // The follower's AppResp (and votes) leave now, not on the next turn: that turn first reads
+    // whatever arrived during the fsync, and the leader is waiting for this answer to commit.
+    this.transport.flush();
     for (const send of rd.snapshotSends) this.sendsQueued.push(send);
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
     if (install) this.installSnapshot(install);
@@ -503,6 +608,13 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const replication = m.type === MessageType.App || m.type === MessageType.Heartbeat;
       if (which !== 'all' && replication !== (which === 'replication')) continue;
       if (this.o.peerClock) m.clockMs = this.o.peerClock.readMs();
+      if (
+        this.tracer &&
+        m.type === MessageType.AppResp &&
+        !m.reject &&
+        m.index > this.respQueuedUpTo
+      )
+        this.respQueuedUpTo = m.index;
       this.transport.send(m);
     }
   }
@@ -526,6 +638,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
       if (e.type === EntryType.ConfChange) this.onConfChange(e);
     }
     this.pending.appliedUpTo(this.applied);
+    if (this.tracer) this.tracer.mark(TraceStage.applied, entries[0]!.index, this.applied);
   }
 
   /** A restart after the log recorded a snapshot the state machine had not restored yet. */

@@ -31,6 +31,7 @@ export interface PeerLinkOptions {
   reconnectMaxMs: number;
   handshakeTimeoutMs: number;
   frameBytesMax: number;
+  onFlushed?: (peer: NodeId) => void;
 }
 
 type LinkState = 'connecting' | 'ready' | 'backoff' | 'closed';
@@ -122,6 +123,7 @@ export class PeerLink {
     this.pendingMessages = 0;
     this.pendingEntries = 0;
     this.socket.write(this.pending.take());
+    this.o.onFlushed?.(this.o.peerId);
   }
 
   private connect(): void {

@@ -170,6 +170,7 @@ export class TcpTransport {
       reconnectMaxMs: this.o.reconnectMaxMs ?? 2000,
       handshakeTimeoutMs: this.o.handshakeTimeoutMs ?? 3000,
       frameBytesMax: this.o.frameBytesMax ?? 64 * 1024 * 1024,
+      ...(this.o.onFlushed ? { onFlushed: this.o.onFlushed } : {}),
     });
   }
 }

@@ -61,6 +61,8 @@ export interface TransportOptions {
   handshakeTimeoutMs?: number;
   frameBytesMax?: number;
   socketFactory?: SocketFactory;
+  /** Diagnosis (entry tracing): called after a link wrote its queued frames to its socket. */
+  onFlushed?: (peer: NodeId) => void;
 }
 
 export function parseAddress(address: string): { host: string; port: number } {
