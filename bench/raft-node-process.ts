@@ -36,7 +36,7 @@ export interface NodeStats {
   syncP50Us: number;
   syncP99Us: number;
   syncMaxUs: number;
-  /** Event-loop delay (perf_hooks, 1 ms resolution): stalls of this process's main thread. */
+  /** Event-loop delay past the 1 ms sampling interval (perf_hooks): main-thread stalls. */
   loopDelayP99Us: number;
   loopDelayMaxUs: number;
   /** Main-thread GC pauses (perf_hooks 'gc' entries): the longest and the sum. */
@@ -176,8 +176,9 @@ function stats(): NodeStats {
     syncP50Us: syncHist.getValueAtPercentile(50),
     syncP99Us: syncHist.getValueAtPercentile(99),
     syncMaxUs: syncHist.maxValue,
-    loopDelayP99Us: loopDelay.percentile(99) / 1000,
-    loopDelayMaxUs: loopDelay.max / 1000,
+    // perf_hooks records whole intervals: what is past the 1 ms resolution is the delay.
+    loopDelayP99Us: Math.max(0, loopDelay.percentile(99) / 1000 - 1000),
+    loopDelayMaxUs: Math.max(0, loopDelay.max / 1000 - 1000),
     gcMaxMs,
     gcTotalMs,
     heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
