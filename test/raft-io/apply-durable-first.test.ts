@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
 import { RaftNode } from '../../src/raft/driver/index.js';
+import { fsyncCountingGroup, leaderFsyncsWaited, mean } from './fsync-counting-group.js';
 import { waitFor } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drl-apply-first-'));
@@ -15,66 +16,19 @@ t.teardown(() => rmSync(root, { recursive: true, force: true }));
 const PER_MS = 2;
 const ANSWERS = 2000;
 
-/**
- * Fsyncs of the leader each answer waited for (its syncs at answer minus at propose) on a
- * 3-node group over loopback.
- */
+/** Leader fsyncs each answer waited for on a 3-node group over loopback. */
 async function fsyncsWaited(dir: string, applyDurableFirst: boolean): Promise<number[]> {
-  const ids = ['a', 'b', 'c'];
-  const syncs: Record<string, number> = { a: 0, b: 0, c: 0 };
-  const placeholder = Object.fromEntries(ids.map((id) => [id, '127.0.0.1:1']));
-  const nodes = ids.map((id) => {
-    let appliedCount = 0;
-    return new RaftNode<number>({
-      id,
-      dataDir: join(root, dir, id),
-      listen: { host: '127.0.0.1', port: 0 },
-      peers: placeholder,
-      secret: 'apply-first-secret',
-      stateMachine: { apply: () => ++appliedCount },
-      logger: pino({ level: 'silent' }),
-      tickMs: 20,
-      electionTicks: 20,
-      requestTimeoutMs: 20_000,
-      applyDurableFirst,
-      onSync: () => {
-        syncs[id]!++;
-      },
-    });
+  const g = await fsyncCountingGroup(join(root, dir), 'apply-first-secret', {
+    tickMs: 20,
+    electionTicks: 20,
+    applyDurableFirst,
   });
-  const ports = await Promise.all(nodes.map((n) => n.start()));
   try {
-    for (const n of nodes) {
-      for (const [i, id] of ids.entries()) n.setPeerAddress(id, `127.0.0.1:${ports[i]!.port}`);
-    }
-    await waitFor(() => nodes.some((n) => n.isLeader()), 10_000, 'leader');
-    const leader = nodes.find((n) => n.isLeader())!;
-    await leader.propose(Buffer.from('warm-up'));
-    const waited: number[] = [];
-    // Offered load (not a closed loop, which moves in lockstep: one batch in flight at a time):
-    // proposals keep arriving while earlier ones are being committed.
-    await new Promise<void>((resolve, reject) => {
-      let issued = 0;
-      const timer = setInterval(() => {
-        for (let i = 0; i < PER_MS && issued < ANSWERS; i++) {
-          issued++;
-          const at = syncs[leader.id]!;
-          leader.propose(Buffer.from(`e${issued}`)).then(() => {
-            waited.push(syncs[leader.id]! - at);
-            if (waited.length === ANSWERS) resolve();
-          }, reject);
-        }
-        if (issued >= ANSWERS) clearInterval(timer);
-      }, 1);
-    });
-    t.ok(leader.appliedIndex() <= leader.commitIndex(), 'applied <= committed');
-    return waited;
+    return await leaderFsyncsWaited(g, ANSWERS, PER_MS);
   } finally {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(g.nodes.map((n) => n.stop()));
   }
 }
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 t.test('answers skip the next batch fsync when durable entries are applied first', async (t) => {
   const on = await fsyncsWaited('on', true);

@@ -5,78 +5,35 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import t from 'tap';
-import { RaftNode } from '../../src/raft/driver/index.js';
+import {
+  type FsyncCountingGroup,
+  fsyncCountingGroup,
+  leaderFsyncsWaited,
+  mean,
+} from './fsync-counting-group.js';
 import { waitFor } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'drl-ack-wait-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 
-async function group(
-  dir: string,
-  leaderAckWaitMs: number,
-): Promise<{ nodes: RaftNode<number>[]; syncs: Record<string, number> }> {
-  const ids = ['a', 'b', 'c'];
-  const syncs: Record<string, number> = { a: 0, b: 0, c: 0 };
-  const placeholder = Object.fromEntries(ids.map((id) => [id, '127.0.0.1:1']));
-  const nodes = ids.map((id) => {
-    let appliedCount = 0;
-    return new RaftNode<number>({
-      id,
-      dataDir: join(root, dir, id),
-      listen: { host: '127.0.0.1', port: 0 },
-      peers: placeholder,
-      secret: 'ack-wait-secret',
-      stateMachine: { apply: () => ++appliedCount },
-      logger: pino({ level: 'silent' }),
-      tickMs: 50,
-      electionTicks: 40,
-      requestTimeoutMs: 20_000,
-      leaderAckWaitMs,
-      onSync: () => {
-        syncs[id]!++;
-      },
-    });
+function group(dir: string, leaderAckWaitMs: number): Promise<FsyncCountingGroup> {
+  return fsyncCountingGroup(join(root, dir), 'ack-wait-secret', {
+    tickMs: 50,
+    electionTicks: 40,
+    leaderAckWaitMs,
   });
-  const ports = await Promise.all(nodes.map((n) => n.start()));
-  for (const n of nodes) {
-    for (const [i, id] of ids.entries()) n.setPeerAddress(id, `127.0.0.1:${ports[i]!.port}`);
-  }
-  await waitFor(() => nodes.some((n) => n.isLeader()), 10_000, 'leader');
-  return { nodes, syncs };
 }
 
 /** Leader fsyncs each answer waited for, under an offered load of 2 proposals per ms. */
 async function fsyncsWaited(dir: string, leaderAckWaitMs: number): Promise<number[]> {
-  const { nodes, syncs } = await group(dir, leaderAckWaitMs);
+  const g = await group(dir, leaderAckWaitMs);
   try {
-    const leader = nodes.find((n) => n.isLeader())!;
-    await leader.propose(Buffer.from('warm-up'));
-    const waited: number[] = [];
-    const total = 2000;
-    await new Promise<void>((resolve, reject) => {
-      let issued = 0;
-      const timer = setInterval(() => {
-        for (let i = 0; i < 2 && issued < total; i++) {
-          issued++;
-          const at = syncs[leader.id]!;
-          leader.propose(Buffer.from(`e${issued}`)).then(() => {
-            waited.push(syncs[leader.id]! - at);
-            if (waited.length === total) resolve();
-          }, reject);
-        }
-        if (issued >= total) clearInterval(timer);
-      }, 1);
-    });
-    t.ok(leader.appliedIndex() <= leader.commitIndex(), 'applied <= committed');
-    return waited;
+    return await leaderFsyncsWaited(g, 2000, 2);
   } finally {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(g.nodes.map((n) => n.stop()));
   }
 }
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 t.test('answers wait for fewer leader fsyncs when the next Ready waits for acks', async (t) => {
   // A generous wait: the acks (a follower's fsync away) nearly always end it.
