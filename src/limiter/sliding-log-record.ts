@@ -116,16 +116,32 @@ export function encodeGrants(tss: number[], costs: number[], wins: number[]): Ui
     for (let i = 0; i < n; i++) writer.grant(tss[i]! - tss[0]!, costs[i]!);
     return writer.finish();
   }
-  const bytes = new Uint8Array(PER_ENTRY_HEADER_BYTES + n * PER_ENTRY_BYTES);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, ALGORITHM_CODES['sliding-log']);
-  view.setUint32(1, n);
-  for (let i = 0, at = PER_ENTRY_HEADER_BYTES; i < n; i++, at += PER_ENTRY_BYTES) {
-    view.setFloat64(at, tss[i]!);
-    view.setUint32(at + 8, costs[i]!);
-    view.setUint32(at + 12, wins[i]!);
+  const record = new PerEntryRecord(n);
+  for (let i = 0; i < n; i++) record.grant(tss[i]!, costs[i]!, wins[i]!);
+  return record.bytes;
+}
+
+/** A per-entry (code 1) record of `count` grants, written oldest first by `grant`. */
+class PerEntryRecord {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private at = PER_ENTRY_HEADER_BYTES;
+
+  constructor(count: number) {
+    this.bytes = new Uint8Array(PER_ENTRY_HEADER_BYTES + count * PER_ENTRY_BYTES);
+    this.view = new DataView(this.bytes.buffer);
+    this.view.setUint8(0, ALGORITHM_CODES['sliding-log']);
+    this.view.setUint32(1, count);
   }
-  return bytes;
+
+  grant(ts: number, cost: number, windowMs: number): void {
+    if (this.at >= this.bytes.length)
+      throw new Error('sliding-log record: more grants than counted');
+    this.view.setFloat64(this.at, ts);
+    this.view.setUint32(this.at + 8, cost);
+    this.view.setUint32(this.at + 12, windowMs);
+    this.at += PER_ENTRY_BYTES;
+  }
 }
 
 /**
@@ -194,16 +210,7 @@ export function portableWindow(data: Uint8Array, key: string): Uint8Array {
   forEachLogEntry(data, key, () => {
     count++;
   });
-  const out = new Uint8Array(PER_ENTRY_HEADER_BYTES + count * PER_ENTRY_BYTES);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, ALGORITHM_CODES['sliding-log']);
-  view.setUint32(1, count);
-  let at = PER_ENTRY_HEADER_BYTES;
-  forEachLogEntry(data, key, (ts, cost, windowMs) => {
-    view.setFloat64(at, ts);
-    view.setUint32(at + 8, cost);
-    view.setUint32(at + 12, windowMs);
-    at += PER_ENTRY_BYTES;
-  });
-  return out;
+  const record = new PerEntryRecord(count);
+  forEachLogEntry(data, key, (ts, cost, windowMs) => record.grant(ts, cost, windowMs));
+  return record.bytes;
 }
