@@ -16,7 +16,8 @@ interface Waiting {
 const COMPACT_MIN = 1024;
 
 export class DeadlineSweep {
-  private fifo: Waiting[] = [];
+  /** Passed slots are cleared: a settled entry holds its request's promise chain. */
+  private fifo: (Waiting | undefined)[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -65,7 +66,9 @@ export class DeadlineSweep {
   /** Answers arrive about in arrival order: most settle at the head and leave at once. */
   private dropSettledHead(): void {
     const fifo = this.fifo;
-    while (this.head < fifo.length && fifo[this.head]!.settled) this.head++;
+    // Each passed slot is cleared at once: kept until the next slice, ~1,000-2,000 settled
+    // requests (their promises, closures and replies) outlived a scavenge and were promoted.
+    while (this.head < fifo.length && fifo[this.head]!.settled) fifo[this.head++] = undefined;
     if (this.head === fifo.length) {
       fifo.length = 0;
       this.head = 0;
@@ -96,7 +99,7 @@ export class DeadlineSweep {
         w.settled = true;
         w.reject(new DrlError('unavailable', `no answer within ${this.timeoutMs} ms`));
       }
-      this.head++;
+      fifo[this.head++] = undefined;
     }
     this.dropSettledHead();
     if (this.head < this.fifo.length) this.arm(this.fifo[this.head]!.atMs);

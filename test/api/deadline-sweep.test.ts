@@ -3,6 +3,7 @@
 import t from 'tap';
 import { DeadlineSweep } from '../../src/api/deadline-sweep.js';
 import { isDrlError } from '../../src/errors.js';
+import { collectedCount } from '../gc-collected.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,4 +50,29 @@ t.test('an idle sweep keeps no timer (the process can exit)', async (t) => {
 
 t.test('a timeout that is not positive is refused', async (t) => {
   t.throws(() => new DeadlineSweep(0));
+});
+
+t.test('a settled request is not kept while later ones still wait', async (t) => {
+  const sweep = new DeadlineSweep(60_000);
+  const refs: WeakRef<object>[] = [];
+  const n = 3000;
+  // Resolvers are dropped once used: a resolve function holds its promise, and so the value.
+  const resolvers: (((v: object) => void) | null)[] = [];
+  const bounds: Promise<object>[] = [];
+  for (let i = 0; i < n; i++) {
+    bounds.push(sweep.bound(new Promise<object>((r) => resolvers.push(r))));
+  }
+  // All but the last settle in arrival order: the head passes them, the last keeps it busy.
+  for (let i = 0; i < n - 1; i++) {
+    const value = { i };
+    refs.push(new WeakRef(value));
+    resolvers[i]!(value);
+    resolvers[i] = null;
+  }
+  for (let i = 0; i < n - 1; i++) await bounds[i];
+  bounds.length = 0;
+  const collected = await collectedCount(refs);
+  t.ok(collected >= refs.length - 1, `${collected} of ${refs.length} answers collected`);
+  t.equal(sweep.size, 1);
+  resolvers[n - 1]!({});
 });
