@@ -37,7 +37,8 @@ t.test('drl dev serves the README curl examples as written', async (t) => {
   const data = mkdtempSync(join(tmpdir(), 'drl-dev-'));
   const dev = spawn(
     process.execPath,
-    [cliPath, 'dev', '--base-port', String(base), '--data', data],
+    // Flags after -- reach every node: snapshots every 2 entries show in the logs below.
+    [cliPath, 'dev', '--base-port', String(base), '--data', data, '--', '--snapshot-every', '2'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -69,7 +70,18 @@ t.test('drl dev serves the README curl examples as written', async (t) => {
     const body = JSON.parse(stdout) as Record<string, unknown>;
     t.notOk('error' in body && !line.includes('# error'), `${line} -> ${stdout.trim()}`);
   }
+  for (let i = 0; i < 100 && !out.includes('snapshot written'); i++) await sleep(50);
+  t.match(out, /snapshot written/, 'the serve flag after -- took effect');
   const exited = new Promise<number | null>((r) => dev.once('exit', (code) => r(code)));
   dev.kill('SIGTERM');
   t.equal(await exited, 0, 'Ctrl-C (SIGTERM) stops every node and exits 0');
+});
+
+t.test('drl dev refuses a passed-through flag it sets per node', async (t) => {
+  const err = await run(process.execPath, [cliPath, 'dev', '--', '--peers', 'x']).then(
+    () => null,
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.equal(err?.code, 1, 'exits 1');
+  t.match(err?.stderr.trim(), /^error: invalid_argument: --peers is set by drl dev for each node$/);
 });

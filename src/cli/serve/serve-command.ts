@@ -184,6 +184,9 @@ function addServe(program: Command, io: CliIo): void {
     });
 }
 
+/** drl dev gives every node its own values of these; a passed-through copy would clash. */
+const devOwnedFlags = new Set(['--id', '--data', '--http', '--raft', '--peers']);
+
 function addDev(program: Command): void {
   program
     .command('dev')
@@ -195,14 +198,24 @@ function addDev(program: Command): void {
     )
     .addOption(new Option('--data <dir>', 'data directory').default('data'))
     .addOption(new Option('--nodes <n>', 'group size (3 or 5)').argParser(integer).default(3))
-    .action(async (flags: { basePort: number; data: string; nodes: number }) => {
-      if (flags.nodes !== 3 && flags.nodes !== 5) {
-        throw new DrlError('invalid_argument', '--nodes must be 3 or 5');
-      }
-      const { runDev } = await import('../dev.js');
-      const code = await runDev({ ...flags, cliEntry: process.argv[1]!, serveArgs: [] });
-      process.exitCode = code;
-    });
+    .argument(
+      '[serve-flags...]',
+      'after --: flags for every drl serve (e.g. -- --snapshot-every 20000 --log-level warn)',
+    )
+    .action(
+      async (serveArgs: string[], flags: { basePort: number; data: string; nodes: number }) => {
+        if (flags.nodes !== 3 && flags.nodes !== 5) {
+          throw new DrlError('invalid_argument', '--nodes must be 3 or 5');
+        }
+        const owned = serveArgs.find((a) => devOwnedFlags.has(a.split('=')[0]!));
+        if (owned !== undefined) {
+          throw new DrlError('invalid_argument', `${owned} is set by drl dev for each node`);
+        }
+        const { runDev } = await import('../dev.js');
+        const code = await runDev({ ...flags, cliEntry: process.argv[1]!, serveArgs });
+        process.exitCode = code;
+      },
+    );
 }
 
 export const serverCommands: CommandExtension = (program, io) => {
