@@ -29,8 +29,6 @@ export interface PersistBatch {
 }
 
 export interface RaftLogStoreOptions {
-  /** Entries kept in memory behind the last index so followers' catch-up rarely hits SQLite. */
-  cacheEntriesMax?: number;
   /** Called with the duration of every committed transaction (one fsync each). */
   onSync?: (durationMs: number, entries: number) => void;
   /** Warns when a torn tail is truncated on open, or the checkpoint worker fails. */
@@ -73,11 +71,9 @@ export class RaftLogStore implements LogView {
   private readonly db: Database.Database;
   private readonly onSync: RaftLogStoreOptions['onSync'];
   private readonly warn: RaftLogStoreOptions['warn'];
-  private readonly cacheEntriesMax: number;
   /** terms[i] = term of entry snapIndex + 1 + i. */
   private terms: number[];
   /** Recent entries, contiguous, ending at lastIndex. */
-  private cache: Entry[] = [];
   private batch: number;
   private failure: Error | null = null;
   private synchronousFull = true;
@@ -100,7 +96,6 @@ export class RaftLogStore implements LogView {
     this.path = path;
     this.onSync = options.onSync;
     this.warn = options.warn;
-    this.cacheEntriesMax = options.cacheEntriesMax ?? 8192;
     this.db = new (loadSqlite())(path);
     try {
       applySchema(this.db);
@@ -177,8 +172,9 @@ export class RaftLogStore implements LogView {
     if (lo < this.firstIndex() || hi > this.lastIndex() + 1 || lo >= hi) {
       throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) outside the log`);
     }
-    const cacheFirst = this.lastIndex() - this.cache.length + 1;
-    if (lo >= cacheFirst) return this.fromCache(lo - cacheFirst, hi - cacheFirst, maxBytes);
+    // No entry cache: the core keeps its own log in memory and reads the store only when it
+    // loads. (A cache here held every entry a second time in an array the leader kept growing
+    // and slicing, which promoted entries to the old generation.)
     if (this.writesInFlight() > 0) {
       // The read connection sees only committed transactions: rows in flight are not there yet.
       throw new DrlError(
@@ -446,17 +442,6 @@ export class RaftLogStore implements LogView {
     return this.snapshot?.index ?? 0;
   }
 
-  private fromCache(from: number, to: number, maxBytes: number): Entry[] {
-    let bytes = 0;
-    let end = from;
-    while (end < to) {
-      bytes += this.cache[end]!.data.length;
-      if (end > from && bytes > maxBytes) break;
-      end++;
-    }
-    return this.cache.slice(from, end);
-  }
-
   private writeBatch(b: PersistBatch): void {
     this.batch++;
     if (b.snapshot) this.installSnapshot(b.snapshot);
@@ -475,7 +460,6 @@ export class RaftLogStore implements LogView {
     this.plan.push({ k: 'deleteAll' });
     this.setSnapshot(meta);
     this.terms = [];
-    this.cache = [];
     if (this.hardState.commit < meta.index)
       this.hardState = { ...this.hardState, commit: meta.index };
   }
@@ -494,10 +478,6 @@ export class RaftLogStore implements LogView {
       const e = entries[i]!;
       if (e.index !== first + i) throw new DrlError('internal', 'raft log: entries not contiguous');
       this.terms.push(e.term);
-      this.cache.push(e);
-    }
-    if (this.cache.length > this.cacheEntriesMax * 2) {
-      this.cache = this.cache.slice(this.cache.length - this.cacheEntriesMax);
     }
   }
 
@@ -507,9 +487,7 @@ export class RaftLogStore implements LogView {
     }
     this.plan.push({ k: 'deleteFrom', index });
     const keep = index - this.snapIndex() - 1;
-    const dropped = this.terms.length - keep;
     this.terms.length = keep;
-    this.cache.length = Math.max(0, this.cache.length - dropped);
   }
 
   private insertRows(entries: Entry[], batch: number): void {
@@ -548,8 +526,6 @@ export class RaftLogStore implements LogView {
     this.plan.push({ k: 'deleteUpTo', index: meta.index });
     const drop = meta.index - this.snapIndex();
     this.terms = this.terms.slice(drop);
-    const cacheFirst = this.lastIndex() - this.cache.length + 1;
-    if (meta.index >= cacheFirst) this.cache = this.cache.slice(meta.index - cacheFirst + 1);
     this.setSnapshot(meta);
     this.writeState();
   }

@@ -1,5 +1,6 @@
 import { DrlError } from '../../errors.js';
 import type { Entry, LogView, SnapshotMeta } from '../types.js';
+import { EntryRing } from './entry-ring.js';
 import { entrySize } from './entry-size.js';
 
 const loadChunkBytes = 4 * 1024 * 1024;
@@ -10,7 +11,7 @@ const loadChunkBytes = 4 * 1024 * 1024;
  * durable and those in (stableIndex, emittedIndex] are being persisted by an outstanding Ready.
  */
 export class RaftLog {
-  private ents: Entry[] = [];
+  private readonly ents = new EntryRing();
   offset = 0;
   offsetTerm = 0;
   stableIndex = 0;
@@ -77,11 +78,11 @@ export class RaftLog {
   term(index: number): number | undefined {
     if (index === this.offset) return this.offsetTerm;
     if (index < this.offset) return undefined;
-    return this.ents[index - this.offset - 1]?.term;
+    return this.ents.at(index - this.offset - 1)?.term;
   }
 
   entry(index: number): Entry | undefined {
-    return this.ents[index - this.offset - 1];
+    return this.ents.at(index - this.offset - 1);
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -99,7 +100,7 @@ export class RaftLog {
     let bytes = 0;
     hi = Math.min(hi, this.lastIndex() + 1);
     for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - this.offset - 1];
+      const e = this.ents.at(i - this.offset - 1);
       if (e === undefined) break;
       bytes += entrySize(e);
       if (out.length > 0 && bytes > maxBytes) break;
@@ -144,7 +145,7 @@ export class RaftLog {
     let truncatedAt = 0;
     if (first.index <= last) {
       if (!truncationAllowed) throw new Error('raft invariant: a leader never overwrites its log');
-      this.ents.length = first.index - this.offset - 1;
+      this.ents.truncate(first.index - this.offset - 1);
       this.stableIndex = Math.min(this.stableIndex, first.index - 1);
       this.emittedIndex = Math.min(this.emittedIndex, first.index - 1);
       truncatedAt = first.index;
@@ -188,7 +189,7 @@ export class RaftLog {
 
   /** Replaces the whole log with a snapshot from the leader. */
   restore(meta: SnapshotMeta): void {
-    this.ents = [];
+    this.ents.clear();
     this.offset = meta.index;
     this.offsetTerm = meta.term;
     this.stableIndex = meta.index;
@@ -207,7 +208,7 @@ export class RaftLog {
     }
     const term = this.term(index);
     if (term === undefined) return;
-    this.ents = this.ents.slice(index - this.offset);
+    this.ents.dropFront(index - this.offset);
     this.offset = index;
     this.offsetTerm = term;
   }
