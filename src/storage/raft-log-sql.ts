@@ -24,6 +24,8 @@ export const STATE_COLUMNS = [
 
 const ENTRY_COLUMNS = 'idx, term, type, data, crc, batch';
 const ENTRY_ROW = '(?, ?, ?, ?, ?, ?)';
+/** Values bound per entry row (ENTRY_COLUMNS, ENTRY_ROW). */
+export const FIELDS_PER_ROW = 6;
 
 export const RAFT_LOG_WRITE_SQL = {
   insertOne: `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${ENTRY_ROW}`,

@@ -13,6 +13,7 @@ import {
   WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
 import {
+  FIELDS_PER_ROW,
   RAFT_LOG_RANGE_SQL,
   RAFT_LOG_WRITE_SQL,
   ROWS_PER_INSERT,
@@ -83,6 +84,8 @@ export class RaftLogStore implements LogView {
   private readonly runTx: (ops: PlannedOp[]) => void;
   /** Operations of the write being planned (in-memory view already updated). */
   private plan: PlannedOp[] = [];
+  private readonly manyParams = new Array<unknown>(ROWS_PER_INSERT * FIELDS_PER_ROW).fill(null);
+  private readonly oneParams = new Array<unknown>(FIELDS_PER_ROW).fill(null);
   private readonly writer: RaftLogWriter | null;
   private readonly checkpointer: RaftLogCheckpointer;
   private autoCheckpointRestored = false;
@@ -491,17 +494,16 @@ export class RaftLogStore implements LogView {
   }
 
   private insertRows(entries: Entry[], batch: number): void {
-    const params: unknown[] = [];
+    // Bound into two arrays kept for the store's life: arrays built per call by push were a
+    // quarter of what a follower allocated per entry (their growth copies), i.e. of its scavenges.
     let i = 0;
     for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
-      params.length = 0;
-      for (let j = i; j < i + ROWS_PER_INSERT; j++) pushRow(params, entries[j]!, batch);
-      this.stmts.insertMany.run(params);
+      for (let j = 0; j < ROWS_PER_INSERT; j++) setRow(this.manyParams, j, entries[i + j]!, batch);
+      this.stmts.insertMany.run(this.manyParams);
     }
     for (; i < entries.length; i++) {
-      params.length = 0;
-      pushRow(params, entries[i]!, batch);
-      this.stmts.insertOne.run(params);
+      setRow(this.oneParams, 0, entries[i]!, batch);
+      this.stmts.insertOne.run(this.oneParams);
     }
   }
 
@@ -634,9 +636,15 @@ export class RaftLogStore implements LogView {
   }
 }
 
-function pushRow(params: unknown[], e: Entry, batch: number): void {
-  const crc = entryChecksum(e.index, e.term, e.type, e.data);
-  params.push(e.index, e.term, e.type, e.data, crc, batch);
+/** Writes row `row` of a multi-row INSERT's positional parameters. */
+function setRow(params: unknown[], row: number, e: Entry, batch: number): void {
+  const at = row * FIELDS_PER_ROW;
+  params[at] = e.index;
+  params[at + 1] = e.term;
+  params[at + 2] = e.type;
+  params[at + 3] = e.data;
+  params[at + 4] = entryChecksum(e.index, e.term, e.type, e.data);
+  params[at + 5] = batch;
 }
 
 interface RawEntryRow {

@@ -5,7 +5,7 @@ import { FollowerCore } from './core-follower.js';
 import { entrySize } from './entry-size.js';
 import { newMessage } from './message.js';
 import type { Progress } from './progress.js';
-import { majorityValue } from './quorum.js';
+import { majorityValue, quorumScratch } from './quorum.js';
 
 const emptyData = new Uint8Array(0);
 const defaultMaxUncommitted = 65_536;
@@ -209,8 +209,9 @@ export abstract class LeaderCore extends FollowerCore {
         `raft invariant: leader counts itself at ${selfMatch} beyond its durable ${this.log.stableIndex}`,
       );
     }
-    const matches: number[] = [];
-    for (const id of this.conf.voters) matches.push(this.prs.get(id)?.match ?? 0);
+    const voters = this.conf.voters;
+    const matches = quorumScratch(voters.length);
+    for (let i = 0; i < voters.length; i++) matches[i] = this.prs.get(voters[i]!)?.match ?? 0;
     const index = majorityValue(matches);
     if (index <= this.log.committed) return false;
     const oldTermAllowed = this.bug('commit-old-term-by-count');

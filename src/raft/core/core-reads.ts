@@ -2,7 +2,7 @@ import { DrlError } from '../../errors.js';
 import { MessageType } from '../types.js';
 import { LeaderCore } from './core-leader.js';
 import { newMessage } from './message.js';
-import { majorityValue } from './quorum.js';
+import { majorityValue, quorumScratch } from './quorum.js';
 
 /**
  * Heartbeat rounds, leader leases and ReadIndex (dissertation §6.4): each broadcast is a round
@@ -69,10 +69,11 @@ export abstract class ReadsCore extends LeaderCore {
 
   /** Recomputes the round a quorum acked (the leader acks its own current round). */
   protected afterRoundAck(): void {
-    const acked: number[] = [];
-    for (const id of this.conf.voters) {
-      if (id === this.id) acked.push(this.rounds.current);
-      else acked.push(this.prs.get(id)?.ackedRound ?? 0);
+    const voters = this.conf.voters;
+    const acked = quorumScratch(voters.length);
+    for (let i = 0; i < voters.length; i++) {
+      const id = voters[i]!;
+      acked[i] = id === this.id ? this.rounds.current : (this.prs.get(id)?.ackedRound ?? 0);
     }
     const round = majorityValue(acked);
     if (round <= this.rounds.confirmed) return;
