@@ -396,11 +396,14 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private scheduleReady(): void {
     if (this.readyScheduled || this.state !== 'running') return;
     this.readyScheduled = true;
-    setImmediate(() => {
-      this.readyScheduled = false;
-      if (this.state === 'running') this.processReadies();
-    });
+    setImmediate(this.readyPass);
   }
+
+  /** One function for every scheduled pass: no closure per event-loop turn. */
+  private readonly readyPass = (): void => {
+    this.readyScheduled = false;
+    if (this.state === 'running') this.processReadies();
+  };
 
   /**
    * One pass per event-loop turn. With applyDurableFirst, a pass that finds committed entries
