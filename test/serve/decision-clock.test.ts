@@ -61,6 +61,7 @@ t.test(
 t.test('median takes the lower middle of an even count', async (t) => {
   t.equal(median([4, 1, 3, 2]), 2);
   t.equal(median([7]), 7);
+  t.equal(median(new Float64Array([9, 4, 1, 3, 2]), 4), 3, 'the first count values of a scratch');
   t.throws(() => median([]));
 });
 
