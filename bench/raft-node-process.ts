@@ -71,21 +71,28 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
  * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1,
- * --leader-ack-wait-ms=N.
+ * --leader-ack-wait-ms=N, --commit-broadcast=eager|piggyback.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
   asyncLogWrites?: boolean;
   leaderAckWaitMs?: number;
+  commitBroadcast?: 'eager' | 'piggyback';
 } {
   const out: {
     applyDurableFirst?: boolean;
     leaderSendsBeforePersist?: boolean;
     asyncLogWrites?: boolean;
     leaderAckWaitMs?: number;
+    commitBroadcast?: 'eager' | 'piggyback';
   } = {};
   for (const a of argv) {
+    const cb = /^--commit-broadcast=(eager|piggyback)$/.exec(a);
+    if (cb) {
+      out.commitBroadcast = cb[1] as 'eager' | 'piggyback';
+      continue;
+    }
     const wait = /^--leader-ack-wait-ms=([0-9.]+)$/.exec(a);
     if (wait) {
       out.leaderAckWaitMs = Number(wait[1]);
@@ -101,6 +108,14 @@ function nodeFlags(argv: string[]): {
   }
   return out;
 }
+/** The driver's options among the flags (commitBroadcast belongs to the core's config). */
+function withoutCommitBroadcast<T extends { commitBroadcast?: unknown }>(
+  f: T,
+): Omit<T, 'commitBroadcast'> {
+  const { commitBroadcast: _, ...rest } = f;
+  return rest;
+}
+
 /** TRACE=1: per-entry stage times (bench/raft-trace.ts); off by default. */
 const tracer = process.env.TRACE === '1' ? new TraceRecorder() : null;
 const loadTracer = tracer ? new LoadTraceRecorder() : null;
@@ -135,12 +150,15 @@ const node = new RaftNode<number>({
       ? { durableIndex: () => appliedIndexHere() - (appliedIndexHere() % compactEvery) }
       : {}),
   },
-  ...flags,
+  ...withoutCommitBroadcast(flags),
   ...(tracer ? { entryTracer: tracer } : {}),
   tickMs: 50,
   electionTicks: 20,
   requestTimeoutMs: 10_000,
-  raft: { maxUncommittedEntries: 200_000 },
+  raft: {
+    maxUncommittedEntries: 200_000,
+    ...(flags.commitBroadcast ? { commitBroadcast: flags.commitBroadcast } : {}),
+  },
   onSync: (ms, entries) => {
     syncs++;
     syncedEntries += entries;

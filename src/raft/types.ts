@@ -210,6 +210,14 @@ export interface RaftConfig {
   snapshotTailEntries?: number;
   /** Proposals are refused (unavailable) beyond this many uncommitted entries (default 65536). */
   maxUncommittedEntries?: number;
+  /**
+   * 'piggyback': a commit that no App with entries carries waits for the next App or heartbeat
+   * (at most heartbeatTicks) instead of an empty App of its own. Followers then apply up to one
+   * heartbeat later; under load the next batch's App carries it anyway, and the empty App per
+   * follower per commit (a socket write and a wake-up on each side) is saved. Default 'eager'
+   * (etcd's bcastAppend on commit).
+   */
+  commitBroadcast?: 'eager' | 'piggyback';
 }
 
 export interface RaftStatus {

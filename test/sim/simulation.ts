@@ -139,6 +139,8 @@ export class Simulation implements FaultTarget, DriverHooks {
     const applyDurableFirst = new Prng(this.opts.seed ^ 0x5bd1e995).chance(0.5);
     // And half the seeds write the log asynchronously (a write in flight while stepping).
     const asyncWrites = new Prng(this.opts.seed ^ 0x27d4eb2f).chance(0.5);
+    // And half leave a commit to the next App or heartbeat (no empty App of its own).
+    const piggyback = new Prng(this.opts.seed ^ 0x165667b1).chance(0.5);
     for (const id of initial) this.everMember.add(id);
     const shared = {
       peers: initial,
@@ -154,6 +156,7 @@ export class Simulation implements FaultTarget, DriverHooks {
       checkQuorum: this.rng.chance(0.85),
       testBugs: new Set(this.opts.bugs),
       snapshotTailEntries,
+      commitBroadcast: piggyback ? ('piggyback' as const) : ('eager' as const),
     };
     for (let i = 0; i < n; i++) {
       const id = ids[i] as string;

@@ -79,7 +79,7 @@ export abstract class LeaderCore extends FollowerCore {
   protected flushLeaderSends(): void {
     if (this.state !== 'leader') return;
     if (this.appendsRequested || this.commitBroadcastRequested) {
-      const commit = this.commitBroadcastRequested;
+      const commit = this.commitBroadcastRequested && this.cfg.commitBroadcast !== 'piggyback';
       this.appendsRequested = false;
       this.commitBroadcastRequested = false;
       for (const [id, pr] of this.prs) {
