@@ -59,6 +59,7 @@ interface ServeFlags {
   requestTimeoutMs: number;
   snapshotEvery: number;
   snapshotTail: number;
+  commitBroadcast: 'eager' | 'piggyback';
   logLevel: string;
 }
 
@@ -114,6 +115,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     requestTimeoutMs: flags.requestTimeoutMs,
     snapshotEveryEntries: flags.snapshotEvery,
     snapshotTailEntries: flags.snapshotTail,
+    commitBroadcast: flags.commitBroadcast,
     logLevel: flags.logLevel,
   });
   await new Promise<void>((resolve) => {
@@ -171,6 +173,14 @@ function addServe(program: Command, io: CliIo): void {
       new Option('--snapshot-tail <entries>', 'log entries kept behind a snapshot for slow peers')
         .argParser(integer)
         .default(1024),
+    )
+    .addOption(
+      new Option(
+        '--commit-broadcast <mode>',
+        'eager: an empty Raft message tells followers each commit; piggyback: the next one does',
+      )
+        .choices(['eager', 'piggyback'])
+        .default('eager'),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
     // `--token` and `--tls-ca` are also the program's global options, which take them

@@ -44,6 +44,8 @@ export interface ServeOptions {
   snapshotEveryEntries: number;
   /** Log entries kept behind a snapshot (a peer further behind gets a snapshot). */
   snapshotTailEntries?: number;
+  /** How followers learn commits (RaftConfig.commitBroadcast; default eager). */
+  commitBroadcast?: 'eager' | 'piggyback';
   logLevel: string;
 }
 
@@ -110,7 +112,11 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     requestTimeoutMs: o.requestTimeoutMs,
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
-    raft: { testBugs: raftBugs, snapshotTailEntries: o.snapshotTailEntries ?? 1024 },
+    raft: {
+      testBugs: raftBugs,
+      snapshotTailEntries: o.snapshotTailEntries ?? 1024,
+      commitBroadcast: o.commitBroadcast ?? 'eager',
+    },
     ...(tls ? { transport: { socketFactory: tlsSocketFactory(tls) } } : {}),
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
