@@ -27,6 +27,8 @@ export interface DrlStart {
   dataDir: string;
   /** `node --cpu-prof` into this directory; drl dev passes its execArgv to the nodes. */
   cpuProfDir?: string | undefined;
+  /** Flags for every `drl serve` (after `drl dev ... --`). */
+  serveArgs?: string[];
 }
 
 interface ClusterView {
@@ -89,6 +91,7 @@ export async function startDrl(s: DrlStart): Promise<DrlTarget> {
     mkdirSync(s.cpuProfDir, { recursive: true });
     args.unshift('--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`);
   }
+  if (s.serveArgs && s.serveArgs.length > 0) args.push('--', ...s.serveArgs);
   const tracked = spawnTracked(`drl dev (${s.root})`, process.execPath, args, { cwd: s.root });
   tracked.child.stdout?.resume();
   const https = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + 1 + i}`);

@@ -50,6 +50,19 @@ export interface PacedSpec {
   durationS: number;
   /** `raw` sockets (default) or undici's Pool (the first generator, to compare). */
   client?: 'raw' | 'undici';
+  /** Raw client only: record every measured request's times and log index (`--trace`). */
+  trace?: boolean;
+}
+
+/**
+ * `--trace`: per measured request (by schedule position), CLOCK_MONOTONIC ms of its due time,
+ * its write and its answer, and the log index its answer named (0 = unanswered or no index).
+ */
+export interface PacedTrace {
+  due: number[];
+  sent: number[];
+  answered: number[];
+  index: number[];
 }
 
 export interface LatencyMs {
@@ -96,4 +109,5 @@ export interface PacedResult {
   sendLagMsMax: number;
   generator?: GeneratorStats;
   loadgenCpuS: number;
+  trace?: PacedTrace;
 }

@@ -25,6 +25,11 @@ export interface BenchOptions {
   drlBase: string | undefined;
   /** Directory for `node --cpu-prof` profiles of the drl nodes (the leader's is named). */
   cpuProfDir: string | undefined;
+  /**
+   * Per-request stage trace of drl's spread half-rate run: the drl nodes run with
+   * `--test-mode --trace-entries` (not the base build's), see bench/http-trace-report.ts.
+   */
+  trace: boolean;
 }
 
 const allTargets: TargetName[] = ['bare', 'redis', 'drl'];
@@ -71,6 +76,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'drl-base': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
+      trace: { type: 'boolean', default: false },
     },
   });
   return {
@@ -86,5 +92,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     drlBase: values['drl-base'],
     cpuProfDir:
       values['cpu-prof-dir'] ?? (values['cpu-prof'] ? join(defaultOutDir, 'cpu-prof') : undefined),
+    trace: values.trace,
   };
 }

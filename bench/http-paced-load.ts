@@ -13,9 +13,11 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
+import { toMonoMs } from '../src/raft/driver/entry-trace-recorder.js';
+import { answerIndex } from './http-answer-index.js';
 import { exitWithParent } from './http-child-lifetime.js';
 import { watchGenerator } from './http-generator-health.js';
-import type { LatencyMs, PacedResult, PacedSpec } from './http-load-types.js';
+import type { LatencyMs, PacedResult, PacedSpec, PacedTrace } from './http-load-types.js';
 import { dueCount, timings } from './http-paced-schedule.js';
 import { type RawAnswer, RawPool } from './http-raw-pool.js';
 import { bodySource } from './http-workloads.js';
@@ -34,7 +36,15 @@ interface Sender {
 }
 
 interface Sink {
-  answer(tag: number, status: number, allowed: boolean, sentMs: number, answeredMs: number): void;
+  /** `index`: the log index the answer named (traced runs only, else 0). */
+  answer(
+    tag: number,
+    status: number,
+    allowed: boolean,
+    sentMs: number,
+    answeredMs: number,
+    index: number,
+  ): void;
   error(tag: number): void;
 }
 
@@ -43,7 +53,14 @@ async function rawSender(spec: PacedSpec, sink: Sink): Promise<Sender> {
     spec.url,
     spec.connections,
     (a: RawAnswer) =>
-      sink.answer(a.tag, a.status, a.body.includes(allowedBytes), a.sentMs, a.answeredMs),
+      sink.answer(
+        a.tag,
+        a.status,
+        a.body.includes(allowedBytes),
+        a.sentMs,
+        a.answeredMs,
+        spec.trace === true ? answerIndex(a.body) : 0,
+      ),
     (tag) => sink.error(tag),
   );
   await pool.open();
@@ -80,6 +97,7 @@ function undiciSender(spec: PacedSpec, sink: Sink): Sender {
             text.includes('"allowed":true'),
             sentMs,
             performance.now(),
+            0,
           );
         })
         .catch(() => sink.error(tag));
@@ -116,17 +134,46 @@ class Phase {
   readonly sendDelay = histogram();
 }
 
+/** `--trace`: every request's due, send and answer times (performance.now) and log index. */
+class TraceRows {
+  readonly due: Float64Array;
+  readonly sent: Float64Array;
+  readonly answered: Float64Array;
+  readonly index: Float64Array;
+
+  constructor(total: number) {
+    this.due = new Float64Array(total);
+    this.sent = new Float64Array(total);
+    this.answered = new Float64Array(total);
+    this.index = new Float64Array(total);
+  }
+
+  /** As CLOCK_MONOTONIC ms (0 stays 0: never answered), to join with the nodes' stages. */
+  take(): PacedTrace {
+    const mono = (a: Float64Array) =>
+      Array.from(a, (t) => (t === 0 ? 0 : Math.round(toMonoMs(t) * 1000) / 1000));
+    return {
+      due: mono(this.due),
+      sent: mono(this.sent),
+      answered: mono(this.answered),
+      index: Array.from(this.index),
+    };
+  }
+}
+
 /** One run at spec.ratePerS for durationS; resolves once every request is answered or timed out. */
 async function runPhase(
   client: Sender,
   route: (sink: Sink) => void,
   spec: PacedSpec,
   durationS: number,
-): Promise<{ phase: Phase; elapsedS: number }> {
+  traced: boolean,
+): Promise<{ phase: Phase; elapsedS: number; trace?: PacedTrace }> {
   const next = bodySource(spec.workload);
   const phase = new Phase();
   const intervalMs = 1000 / spec.ratePerS;
   const total = Math.max(1, Math.round(durationS * spec.ratePerS));
+  const rows = traced ? new TraceRows(total) : null;
   let startMs = 0;
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -137,8 +184,14 @@ async function runPhase(
   };
 
   const sink: Sink = {
-    answer: (tag, status, allowed, sentMs, answeredMs) => {
+    answer: (tag, status, allowed, sentMs, answeredMs, index) => {
       const t = timings(startMs + tag * intervalMs, sentMs, answeredMs);
+      if (rows !== null && tag < total) {
+        rows.due[tag] = startMs + tag * intervalMs;
+        rows.sent[tag] = sentMs;
+        rows.answered[tag] = answeredMs;
+        rows.index[tag] = index;
+      }
       if (status >= 200 && status < 300) {
         phase.ok2xx++;
         if (allowed) phase.allowed++;
@@ -188,7 +241,8 @@ async function runPhase(
   clearTimeout(bound);
   // Unanswered requests after the bound count as errors (a stuck target, not a slow one).
   if (late) phase.errors += total - phase.settled;
-  return { phase, elapsedS: (performance.now() - startMs) / 1000 };
+  const elapsedS = (performance.now() - startMs) / 1000;
+  return rows === null ? { phase, elapsedS } : { phase, elapsedS, trace: rows.take() };
 }
 
 async function main(): Promise<void> {
@@ -206,11 +260,20 @@ async function main(): Promise<void> {
   };
   const client = spec.client === 'undici' ? undiciSender(spec, sink) : await rawSender(spec, sink);
   exitWithParent(lifetimeMs, () => client.close());
-  if (spec.warmupS > 0) await runPhase(client, route, spec, spec.warmupS);
+  if (spec.trace === true && spec.client === 'undici') {
+    throw new Error('trace: the raw client only (it reads each answer body)');
+  }
+  if (spec.warmupS > 0) await runPhase(client, route, spec, spec.warmupS, false);
   // The parent starts counting CPU (targets, machine) on this line.
   process.stdout.write('{"phase":"measure"}\n');
   const health = watchGenerator();
-  const { phase, elapsedS } = await runPhase(client, route, spec, spec.durationS);
+  const { phase, elapsedS, trace } = await runPhase(
+    client,
+    route,
+    spec,
+    spec.durationS,
+    spec.trace === true,
+  );
   const generator = health();
   const fromDue = summary(phase.fromDue);
   const result: PacedResult = {
@@ -232,8 +295,12 @@ async function main(): Promise<void> {
     sendLagMsMax: phase.sendDelay.maxValue / 1000,
     generator,
     loadgenCpuS: generator.cpuS,
+    ...(trace ? { trace } : {}),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // A pipe is written asynchronously: a traced result (a few MB) must be flushed before exit.
+  await new Promise<void>((resolve) =>
+    process.stdout.write(`${JSON.stringify(result)}\n`, () => resolve()),
+  );
   await client.close();
   process.exit(0);
 }

@@ -49,6 +49,8 @@ export interface HalfRateRun {
   cpu?: TurnCpu;
   probe?: HalfRateProbe;
   failure?: string;
+  /** `--trace` (drl spread): the per-request stage breakdown's lines. */
+  trace?: string[];
 }
 
 export interface Spread {

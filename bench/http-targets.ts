@@ -30,6 +30,8 @@ export interface LiveTarget {
   roles?: () => { leader?: number | undefined; follower?: number | undefined };
   /** drl: the leader's and one follower's HTTP host:port, for their /metrics. */
   metricsHosts?: () => { leader?: string | undefined; follower?: string | undefined };
+  /** drl started with --trace: every node's id and HTTP host:port, and the leader's id. */
+  traced?: () => { leader: string; nodes: { id: string; http: string; pid?: number }[] };
   stop: () => Promise<void>;
 }
 
@@ -106,7 +108,11 @@ async function startRedisTarget(outDir: string, onRedis: (r: RedisProcess) => vo
   }
 }
 
-function liveDrl(name: TargetName, drl: Extract<DrlTarget, { available: true }>): LiveTarget {
+function liveDrl(
+  name: TargetName,
+  drl: Extract<DrlTarget, { available: true }>,
+  traced: boolean,
+): LiveTarget {
   const root = drl.tracked?.child.pid;
   const rootPids = root === undefined ? [] : [root];
   const park = parking(rootPids);
@@ -142,6 +148,16 @@ function liveDrl(name: TargetName, drl: Extract<DrlTarget, { available: true }>)
     },
     stop: drl.stop,
   };
+  if (traced) {
+    target.traced = () => ({
+      leader: drl.leader,
+      nodes: drl.https.map((http, i) => {
+        const id = `n${i + 1}`;
+        const pid = root === undefined ? undefined : descendantWithId(root, id);
+        return pid === undefined ? { id, http } : { id, http, pid };
+      }),
+    });
+  }
   return target;
 }
 
@@ -153,11 +169,14 @@ export interface TargetDirs {
   /** The checkout built as the `base` target. */
   drlBase?: string | undefined;
   cpuProfDir?: string | undefined;
+  /** The drl target's nodes record per-entry stages (not the base build's, nor an attached group's). */
+  drlTrace?: boolean;
 }
 
 async function startDrlTarget(name: 'drl' | 'base', dirs: TargetDirs): Promise<Target> {
   const root = name === 'base' ? dirs.drlBase : dirs.repoRoot;
   if (root === undefined) return { available: false, name, reason: 'no --drl-base' };
+  const traced = name === 'drl' && dirs.drlTrace === true && !dirs.drlEndpoints;
   const drl =
     name === 'drl' && dirs.drlEndpoints
       ? await attachDrl(dirs.drlEndpoints)
@@ -165,9 +184,10 @@ async function startDrlTarget(name: 'drl' | 'base', dirs: TargetDirs): Promise<T
           root,
           dataDir: join(dirs.outDir, `${name}-data`),
           cpuProfDir: dirs.cpuProfDir && join(dirs.cpuProfDir, name),
+          ...(traced ? { serveArgs: ['--test-mode', '--trace-entries'] } : {}),
         });
   if (!drl.available) return { available: false, name, reason: drl.reason };
-  return liveDrl(name, drl);
+  return liveDrl(name, drl, traced);
 }
 
 export async function startTarget(

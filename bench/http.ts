@@ -51,11 +51,15 @@ import {
   type Turn,
   type TurnCpu,
 } from './http-report.js';
+import { sampleSchedules } from './http-sched-sampler.js';
 import { type LiveTarget, startTarget, type Target } from './http-targets.js';
+import { collectTrace } from './http-trace-collect.js';
 import { workloadDescription } from './http-workloads.js';
 import type { RedisProcess } from './redis-server-process.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+/** --trace: how often the nodes' and the generator's run-queue counters are read. */
+const schedSampleMs = 5;
 const outDir = join(repoRoot, 'bench', 'out');
 
 function uptime(): string {
@@ -245,19 +249,44 @@ async function halfRateRun(
       run.cpu = r.cpu;
       if (r.probe) run.probe = r.probe;
     } else {
+      const traced = generator === 'raw' && workload === 'spread' ? target.traced : undefined;
       const spec: PacedSpec = { ...common, ...timing, ratePerS, client: generator };
+      if (traced) spec.trace = true;
+      let sampler: ReturnType<typeof sampleSchedules> | undefined;
+      const tracedProbe = (pid: number | undefined) => {
+        const procs = traced
+          ? traced().nodes.flatMap((n) => (n.pid ? [{ id: n.id, pid: n.pid }] : []))
+          : [];
+        if (pid !== undefined) procs.push({ id: 'generator', pid });
+        sampler = sampleSchedules(procs, schedSampleMs);
+        return probe(pid);
+      };
       const r = await loadTurn<PacedResult, HalfRateProbe>(
         './http-paced-load.ts',
         spec,
         target,
         live,
-        probe,
+        traced ? tracedProbe : probe,
       );
+      const sched = sampler?.stop() ?? [];
       run.result = r.result;
       run.cpu = r.cpu;
       if (r.probe) run.probe = r.probe;
+      // Collected before the target is parked again; the raw data goes to its own file.
+      const trace = r.result.trace;
+      if (traced && trace) {
+        delete r.result.trace;
+        const file = join(
+          outDir,
+          `http-trace-${new Date().toISOString().replaceAll(':', '-')}.json`,
+        );
+        run.trace = await collectTrace(trace, traced(), sched, file).catch((err: Error) => [
+          `trace: collection failed: ${err.message}`,
+        ]);
+      }
     }
     process.stdout.write(`${head}, ${halfRateLine(run)}; load ${loadavg()[0]?.toFixed(2)}\n`);
+    for (const line of run.trace ?? []) process.stdout.write(`${line}\n`);
   } catch (err) {
     run.failure = (err as Error).message.split('\n')[0] ?? 'failed';
     process.stdout.write(`${head} failed: ${run.failure}\n`);
@@ -274,6 +303,7 @@ async function startTargets(o: BenchOptions, onRedis: (r: RedisProcess) => void)
     drlEndpoints: o.drlEndpoints,
     drlBase: o.drlBase,
     cpuProfDir: o.cpuProfDir,
+    drlTrace: o.trace,
   };
   const targets: Target[] = [];
   for (const name of o.targets) {
@@ -380,6 +410,11 @@ async function main(): Promise<void> {
       out.write(`who stalled during the half-rate runs:\n\n${halfRateStallTable(half)}\n\n`);
       const check = generatorCheckLines(half);
       if (check) out.write(`${check}\n\n`);
+      for (const run of half) {
+        if (!run.trace) continue;
+        out.write(`${run.target} ${run.workload} half rate, per-request trace:\n`);
+        out.write(`${run.trace.join('\n')}\n\n`);
+      }
     }
     out.write(`${goalText}\n`);
     const profile = leaderProfile(o.cpuProfDir && join(o.cpuProfDir, 'drl'), drlLeaderPid);

@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { DrlError } from '../errors.js';
+import type { AllowTracer } from './allow-tracer.js';
 import { bearerCheck } from './bearer-auth.js';
 import { boundedBy, type RouteContext } from './context.js';
 import { errorReplyFor } from './error-reply.js';
@@ -45,6 +46,8 @@ export interface ApiOptions {
    * forwards to the leader, which it then reaches over https.
    */
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
+  /** Diagnosis: per-entry times of /allow answers (test mode only). Default none. */
+  allowTracer?: AllowTracer;
 }
 
 /** Per-request logs are debug lines; pino's `level` is a plain string field. */
@@ -118,7 +121,12 @@ export function buildApi(service: RateLimitService, options: ApiOptions = {}): F
     ajv: { customOptions: { coerceTypes: false } },
   }) as unknown as FastifyInstance;
 
-  const ctx: RouteContext = { service, metrics, bounded: boundedBy(timeoutMs) };
+  const ctx: RouteContext = {
+    service,
+    metrics,
+    bounded: boundedBy(timeoutMs),
+    allowTracer: options.allowTracer ?? null,
+  };
 
   if (options.token !== undefined) {
     const check = bearerCheck(options.token);

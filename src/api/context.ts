@@ -1,5 +1,6 @@
 /** What every route module gets: the node, the metrics, and a time-bounded call helper. */
 import { DrlError } from '../errors.js';
+import type { AllowTracer } from './allow-tracer.js';
 import { DeadlineSweep } from './deadline-sweep.js';
 import type { DrlMetrics } from './metrics.js';
 import type { RateLimitService } from './service.js';
@@ -12,6 +13,8 @@ export interface RouteContext {
    * after the request timeout.
    */
   bounded<T, U = T>(work: Promise<T>, map?: (value: T) => U): Promise<U>;
+  /** Diagnosis only (ApiOptions.allowTracer); null in production. */
+  allowTracer: AllowTracer | null;
 }
 
 /** One DeadlineSweep per API: a single timer bounds every waiting request. */

@@ -54,6 +54,7 @@ interface ServeFlags {
   testMode?: boolean;
   testClock?: string;
   testBugs?: string;
+  traceEntries?: boolean;
   tickMs: number;
   electionTicks: number;
   requestTimeoutMs: number;
@@ -83,6 +84,9 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
   if (!flags.testMode && (flags.testClock !== undefined || flags.testBugs !== undefined)) {
     throw new DrlError('invalid_argument', '--test-clock and --test-bugs need --test-mode');
   }
+  if (!flags.testMode && flags.traceEntries === true) {
+    throw new DrlError('invalid_argument', '--trace-entries needs --test-mode');
+  }
   const testBugs = (flags.testBugs ?? '').split(',').filter((b) => b !== '');
   for (const bug of testBugs) {
     if (!TEST_BUGS.has(bug)) {
@@ -110,6 +114,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     testMode: flags.testMode === true,
     testClockFile: flags.testClock,
     testBugs,
+    traceEntries: flags.traceEntries === true,
     tickMs: flags.tickMs,
     electionTicks: flags.electionTicks,
     requestTimeoutMs: flags.requestTimeoutMs,
@@ -153,6 +158,8 @@ function addServe(program: Command, io: CliIo): void {
     .option('--test-mode', 'allow the test hooks below')
     .option('--test-clock <file>', 'JSON {offsetMs, rate} applied to this node clocks')
     .option('--test-bugs <list>', 'named switches that break one safety rule each')
+    // Diagnosis for `npm run bench -- --trace`: per-entry stage times on GET /test/entry-trace.
+    .addOption(new Option('--trace-entries', 'record per-entry stage times').hideHelp())
     .addOption(new Option('--tick-ms <ms>', 'Raft tick').argParser(integer).default(20))
     .addOption(
       new Option('--election-ticks <n>', 'ticks before an election').argParser(integer).default(10),

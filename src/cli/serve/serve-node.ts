@@ -14,6 +14,7 @@ import { parseAddress } from '../../raft/transport/transport-types.js';
 import type { ConfChange, SnapshotMeta } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { DecisionClock } from './decision-clock.js';
+import { EntryTraceWiring } from './entry-trace-route.js';
 import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
 import { MemberDirectory } from './member-directory.js';
 import { loadDirectoryFile, saveDirectoryFile } from './member-directory-file.js';
@@ -38,6 +39,8 @@ export interface ServeOptions {
   testMode: boolean;
   testClockFile?: string | undefined;
   testBugs: string[];
+  /** Test mode only: record per-entry stage times, served on GET /test/entry-trace. */
+  traceEntries?: boolean;
   tickMs: number;
   electionTicks: number;
   requestTimeoutMs: number;
@@ -66,6 +69,9 @@ export const TEST_BUGS = new Set([
 const DEV_SECRET = 'drl-insecure-default-cluster-secret';
 
 export async function startNode(o: ServeOptions): Promise<RunningNode> {
+  if (o.traceEntries === true && !o.testMode) {
+    throw new DrlError('invalid_argument', '--trace-entries needs --test-mode');
+  }
   const logger = pino({ level: o.logLevel, base: { node: o.id } });
   mkdirSync(o.data, { recursive: true });
   const secret = readSecret(o, logger);
@@ -79,6 +85,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const decisionClock = new DecisionClock(o.id, clock.wallMs, clock.monoMs, 2 * electionTimeoutMs);
   decisionClock.witness(engine.lastTs);
   const metrics = createMetrics();
+  const trace = o.traceEntries === true ? new EntryTraceWiring(o.id) : null;
   const members = new MemberDirectory(o.peers, { id: o.id, http: o.http, raft: o.raft });
   const savedMembers = loadDirectoryFile(o.data);
   if (savedMembers !== null) members.import(savedMembers);
@@ -91,6 +98,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     onTs: (ts) => decisionClock.witness(ts),
     onSnapshot: (index, ms, stats) => {
       metrics.snapshotDuration.observe(ms / 1000);
+      trace?.snapshotWritten(ms, stats);
       const turnMsMax = Math.round(Math.max(stats.captureMs, stats.turnMsMax) * 10) / 10;
       logger.info(
         { index, ms: Math.round(ms), records: stats.records, turnMsMax },
@@ -121,7 +129,9 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
       metrics.batchSize.observe(entries);
+      trace?.endedNow('fsync', ms);
     },
+    ...(trace ? { entryTracer: trace.recorder } : {}),
   });
   node.on('conf-change', (c: ConfChange) => {
     members.onConfChange(c);
@@ -154,7 +164,12 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     loggerInstance: logger,
+    ...(trace ? { allowTracer: trace.allowTracer } : {}),
   });
+  if (trace) {
+    trace.register(app);
+    logger.warn('test mode: recording per-entry stage times (GET /test/entry-trace)');
+  }
   await node.start();
   dialSavedMembers(node, members, o);
   const http = parseAddress(o.http);
@@ -176,6 +191,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       sm.persistSnapshot();
       store.close();
       clock.close();
+      trace?.close();
       logger.info('node stopped');
     },
   };

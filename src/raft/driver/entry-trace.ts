@@ -1,9 +1,10 @@
 import type { NodeId } from '../types.js';
 
 /**
- * Stages of an entry's way through a node, for latency diagnosis (bench:raft with
- * TRACE=1). The driver reports each stage once per event for a range of indexes, never per
- * entry, so a tracer costs a few calls per Ready; without one the driver pays a null check.
+ * Stages of an entry's way through a node, for latency diagnosis (bench:raft with TRACE=1,
+ * `drl serve --test-mode --trace-entries`). The driver reports each stage once per event for a
+ * range of indexes, never per entry (but `proposed`, one per proposal), so a tracer costs a
+ * few calls per Ready; without one the driver pays a null check.
  */
 export const TraceStage = {
   /** A full Ready holding these new entries was taken (leader: the batch; follower: from App). */
@@ -22,6 +23,8 @@ export const TraceStage = {
   committed: 6,
   /** The state machine applied these entries (answers resolve right after). */
   applied: 7,
+  /** Leader: propose() appended this entry to the core (one index per call). */
+  proposed: 8,
 } as const;
 export type TraceStage = (typeof TraceStage)[keyof typeof TraceStage];
 

@@ -190,6 +190,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     } catch (err) {
       return Promise.reject(this.translate(err));
     }
+    if (this.tracer) this.tracer.mark(TraceStage.proposed, index, index);
     this.scheduleReady();
     return this.pending.addProposal(index, data, this.env.nowMs() + this.requestTimeoutMs);
   }
