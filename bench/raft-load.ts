@@ -22,6 +22,23 @@ export interface LoadResult {
   firstError: string | null;
 }
 
+type Done = (err: Error | null, proposed: { index: number } | null) => void;
+
+/**
+ * The node's callback API when it has one (no promise per proposal in the generator either);
+ * a build from before it (`BENCH_RAFT_MODULE`) gets the promise API behind the same shape.
+ */
+function proposer(node: RaftNode<number>): (data: Uint8Array, done: Done) => void {
+  const n = node as RaftNode<number> & { proposeWith?: RaftNode<number>['proposeWith'] };
+  if (typeof n.proposeWith === 'function') return (data, done) => n.proposeWith(data, done);
+  return (data, done) => {
+    node.propose(data).then(
+      (p) => done(null, p),
+      (err: Error) => done(err, null),
+    );
+  };
+}
+
 function payloads(entryBytes: number, count: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) out.push(randomFillSync(new Uint8Array(entryBytes)));
@@ -58,6 +75,7 @@ export function closedLoop(
   entryBytes: number,
 ): Promise<LoadResult> {
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const propose = proposer(node);
   const data = payloads(entryBytes, 1024);
   const start = performance.now();
   const end = start + durationMs;
@@ -74,19 +92,17 @@ export function closedLoop(
       inflight++;
       // A fresh view per proposal: the driver recognizes its own entry by buffer identity.
       const d = data[n++ % data.length]!;
-      node.propose(d.subarray(0)).then(
-        () => {
+      propose(d.subarray(0), (err) => {
+        if (err) {
+          failed++;
+          firstError ??= err.message;
+        } else {
           committed++;
           fsyncsWaited += syncs() - syncsAtPropose;
           h.recordValue(Math.max(1, Math.round((performance.now() - sent) * 1000)));
-          next();
-        },
-        (err: Error) => {
-          failed++;
-          firstError ??= err.message;
-          next();
-        },
-      );
+        }
+        next();
+      });
     };
     const next = (): void => {
       inflight--;
@@ -112,6 +128,7 @@ export function fixedRate(
 ): Promise<LoadResult> {
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
   const hIssue = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const propose = proposer(node);
   const data = payloads(entryBytes, 1024);
   const total = Math.floor((durationMs / 1000) * ratePerSec);
   const intervalMs = 1000 / ratePerSec;
@@ -142,22 +159,20 @@ export function fixedRate(
         const scheduled = start + issued * intervalMs;
         const issuedAt = performance.now();
         const syncsAtPropose = syncs();
-        node.propose(data[issued % data.length]!.subarray(0)).then(
-          (r) => {
+        propose(data[issued % data.length]!.subarray(0), (err, r) => {
+          if (err) {
+            failed++;
+            firstError ??= err.message;
+          } else {
             committed++;
             fsyncsWaited += syncs() - syncsAtPropose;
             const now = performance.now();
-            trace?.done(r.index, scheduled, issuedAt, now);
+            trace?.done(r!.index, scheduled, issuedAt, now);
             h.recordValue(Math.max(1, Math.round((now - scheduled) * 1000)));
             hIssue.recordValue(Math.max(1, Math.round((now - issuedAt) * 1000)));
-            finish();
-          },
-          (err: Error) => {
-            failed++;
-            firstError ??= err.message;
-            finish();
-          },
-        );
+          }
+          finish();
+        });
       }
       if (issued >= total) clearInterval(timer);
     };

@@ -3,11 +3,24 @@
 import t from 'tap';
 import { IndexOrderedQueue } from '../../src/raft/driver/index-ordered-queue.js';
 import { PendingRequests } from '../../src/raft/driver/pending-requests.js';
+import type { Proposed } from '../../src/raft/driver/state-machine.js';
 import { type Entry, EntryType } from '../../src/raft/types.js';
 import { collectedCount } from '../gc-collected.js';
 
 function entry(index: number, data: Uint8Array): Entry {
   return { index, term: 1, type: EntryType.Normal, data };
+}
+
+/** addProposal with its callback as a promise (what RaftNode.propose does). */
+function add<R>(
+  pending: PendingRequests<R>,
+  index: number,
+  data: Uint8Array,
+  deadlineMs: number,
+): Promise<Proposed<R>> {
+  return new Promise((resolve, reject) =>
+    pending.addProposal(index, data, deadlineMs, (err, p) => (err ? reject(err) : resolve(p!))),
+  );
 }
 
 const outcome = (p: Promise<unknown>) =>
@@ -42,8 +55,8 @@ t.test('applied entries settle their own proposals; other bytes mean lost', asyn
   const pending = new PendingRequests<string>();
   const a = new Uint8Array([1]);
   const b = new Uint8Array([2]);
-  const pa = pending.addProposal(5, a, 1000);
-  const pb = pending.addProposal(6, b, 1000);
+  const pa = add(pending, 5, a, 1000);
+  const pb = add(pending, 6, b, 1000);
   t.ok(pending.waits(entry(5, a)));
   t.notOk(pending.waits(entry(6, new Uint8Array([2]))), 'same bytes, another buffer');
   pending.applied(entry(5, a), 'five');
@@ -56,9 +69,9 @@ t.test('applied entries settle their own proposals; other bytes mean lost', asyn
 t.test('a proposal at or below a pending index drops those the new leader cut', async (t) => {
   const pending = new PendingRequests<string>();
   const bytes = [7, 8, 9].map((i) => new Uint8Array([i]));
-  const old = [7, 8, 9].map((i, k) => pending.addProposal(i, bytes[k]!, 1000));
+  const old = [7, 8, 9].map((i, k) => add(pending, i, bytes[k]!, 1000));
   const data = new Uint8Array([80]);
-  const again = pending.addProposal(8, data, 1000);
+  const again = add(pending, 8, data, 1000);
   t.same(await Promise.all([outcome(old[1]!), outcome(old[2]!)]), ['not_leader', 'not_leader']);
   t.equal(pending.size, 2, 'index 7 still waits, beside the new 8');
   pending.applied(entry(7, bytes[0]!), 'seven');
@@ -71,13 +84,13 @@ t.test('a proposal at or below a pending index drops those the new leader cut', 
 
 t.test('deadlines expire in order; an index passed without an apply is unavailable', async (t) => {
   const pending = new PendingRequests<string>();
-  const ps = [1, 2, 3, 4].map((i) => pending.addProposal(i, new Uint8Array([i]), i * 10));
+  const ps = [1, 2, 3, 4].map((i) => add(pending, i, new Uint8Array([i]), i * 10));
   pending.expire(20);
   t.same(await Promise.all([outcome(ps[0]!), outcome(ps[1]!)]), ['unavailable', 'unavailable']);
   t.equal(pending.size, 2);
   pending.applied(entry(4, new Uint8Array([4])), 'four');
   t.same(await Promise.all([outcome(ps[2]!), outcome(ps[3]!)]), ['unavailable', 'not_leader']);
-  const late = pending.addProposal(5, new Uint8Array([5]), 100);
+  const late = add(pending, 5, new Uint8Array([5]), 100);
   pending.rejectAll(new Error('stopped'));
   t.equal(await outcome(late), 'error');
   t.equal(pending.size, 0);
@@ -89,7 +102,7 @@ t.test('a settled proposal is not kept: its data and promise can be collected', 
   const n = 3000;
   for (let i = 1; i <= n; i++) {
     const data = new Uint8Array(1);
-    const p = pending.addProposal(i, data, 1e9);
+    const p = add(pending, i, data, 1e9);
     refs.push(new WeakRef(data), new WeakRef(p));
     // The last one stays pending, so nothing is ever empty enough to be cleared wholesale.
     if (i < n) pending.applied(entry(i, data), i);

@@ -119,22 +119,31 @@ export class ReplicatedService implements RateLimitService {
   }
 
   /** Proposes an allow and answers from what its own entry decided when it applied. */
+  /** One promise per request: the node calls back (no promise of its own, no `.then`). */
   private proposeAllow(command: AllowCommand): Promise<AllowResponse> {
-    return this.o.node.propose(encodeCommand(command)).then(
-      ({ index, result: outcome }) => {
-        if (outcome.kind === 'error') throw outcome.error;
-        if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
-          throw new DrlError('internal', `allow applied without a decision at ${index}`);
+    return new Promise((resolve, reject) => {
+      this.o.node.proposeWith(encodeCommand(command), (err, proposed) => {
+        if (err) reject(this.translate(err));
+        else {
+          try {
+            resolve(this.allowAnswer(command, proposed!.index, proposed!.result));
+          } catch (thrown) {
+            reject(thrown);
+          }
         }
-        // A requestId retry answers with the first decision's index (outcome.index) and ts.
-        const decidedAt = outcome.index ?? index;
-        const window = this.windowOf(command);
-        return answerOf(outcome.result.decision, decidedAt, outcome.ts, window, false);
-      },
-      (err: unknown) => {
-        throw this.translate(err);
-      },
-    );
+      });
+    });
+  }
+
+  private allowAnswer(command: AllowCommand, index: number, outcome: ApplyOutcome): AllowResponse {
+    if (outcome.kind === 'error') throw outcome.error;
+    if (outcome.kind !== 'result' || outcome.result.type !== 'decision') {
+      throw new DrlError('internal', `allow applied without a decision at ${index}`);
+    }
+    // A requestId retry answers with the first decision's index (outcome.index) and ts.
+    const decidedAt = outcome.index ?? index;
+    const window = this.windowOf(command);
+    return answerOf(outcome.result.decision, decidedAt, outcome.ts, window, false);
   }
 
   async usage(rule: string, key: string): Promise<Usage> {

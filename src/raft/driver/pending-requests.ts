@@ -1,15 +1,15 @@
 import { DrlError } from '../../errors.js';
 import type { Entry } from '../types.js';
+import { CallbackBatch } from './callback-batch.js';
 import { IndexOrderedQueue } from './index-ordered-queue.js';
-import type { Proposed } from './state-machine.js';
+import type { ProposalDone } from './state-machine.js';
 
 interface PendingProposal<R> {
   index: number;
   /** The exact bytes proposed: an applied entry at `index` with another buffer is not ours. */
   data: Uint8Array;
   deadlineMs: number;
-  resolve: (value: Proposed<R>) => void;
-  reject: (err: Error) => void;
+  done: ProposalDone<R>;
 }
 
 interface PendingRead {
@@ -33,6 +33,7 @@ interface PendingRead {
  */
 export class PendingRequests<R> {
   private readonly proposals = new IndexOrderedQueue<PendingProposal<R>>();
+  private readonly callbacks = new CallbackBatch<R>();
   private readonly reads = new Map<number, PendingRead>();
   private nextReadId = 1;
 
@@ -40,16 +41,19 @@ export class PendingRequests<R> {
     return this.proposals.size + this.reads.size;
   }
 
-  addProposal(index: number, data: Uint8Array, deadlineMs: number): Promise<Proposed<R>> {
+  addProposal(index: number, data: Uint8Array, deadlineMs: number, done: ProposalDone<R>): void {
     // A leader proposes past its last entry, so pending proposals at or after `index` were cut
     // from this node's log by a later leader: they can never apply with these bytes.
     for (let last = this.proposals.last(); last && last.index >= index; ) {
-      this.proposals.pop()!.reject(lostToLeader(last.index));
+      this.fail(this.proposals.pop()!, lostToLeader(last.index));
       last = this.proposals.last();
     }
-    return new Promise((resolve, reject) => {
-      this.proposals.push({ index, data, deadlineMs, resolve, reject });
-    });
+    this.proposals.push({ index, data, deadlineMs, done });
+  }
+
+  /** Calls `done` with `err` in a later microtask, as a settled proposal would be. */
+  refuse(done: ProposalDone<R>, err: Error): void {
+    this.callbacks.push(done, err, null);
   }
 
   /** True if `applied(entry, ...)` would resolve a proposal with the result (it is read). */
@@ -65,9 +69,10 @@ export class PendingRequests<R> {
       this.proposals.shift();
       if (p.index < entry.index) {
         // Its index was passed without an apply (a snapshot covered it): outcome unknown.
-        p.reject(new DrlError('unavailable', `proposal at ${p.index} covered by a snapshot`));
-      } else if (p.data === entry.data) p.resolve({ index: entry.index, result });
-      else p.reject(lostToLeader(p.index));
+        this.fail(p, new DrlError('unavailable', `proposal at ${p.index} covered by a snapshot`));
+      } else if (p.data === entry.data) {
+        this.callbacks.push(p.done, null, { index: entry.index, result });
+      } else this.fail(p, lostToLeader(p.index));
       p = this.proposals.first();
     }
   }
@@ -106,7 +111,7 @@ export class PendingRequests<R> {
     // are bounded by what is pending; deleting the visited entry is safe for a Map iterator.
     for (let p = this.proposals.first(); p && p.deadlineMs <= nowMs; ) {
       this.proposals.shift();
-      p.reject(new DrlError('unavailable', `proposal at ${p.index} not applied in time`));
+      this.fail(p, new DrlError('unavailable', `proposal at ${p.index} not applied in time`));
       p = this.proposals.first();
     }
     for (const r of this.reads.values()) {
@@ -125,9 +130,13 @@ export class PendingRequests<R> {
   }
 
   rejectAll(err: Error): void {
-    for (let p = this.proposals.shift(); p; p = this.proposals.shift()) p.reject(err);
+    for (let p = this.proposals.shift(); p; p = this.proposals.shift()) this.fail(p, err);
     for (const r of this.reads.values()) r.reject(err);
     this.reads.clear();
+  }
+
+  private fail(p: PendingProposal<R>, err: Error): void {
+    this.callbacks.push(p.done, err, null);
   }
 
   private settleRead(r: PendingRead): void {

@@ -31,7 +31,12 @@ import {
   removeStagedSnapshot,
   stageReceivedSnapshot,
 } from './staged-snapshot.js';
-import { bytesSource, type Proposed, type SnapshotSource } from './state-machine.js';
+import {
+  bytesSource,
+  type ProposalDone,
+  type Proposed,
+  type SnapshotSource,
+} from './state-machine.js';
 
 /** Readies handled per event-loop turn before yielding to I/O (bounds one turn's work). */
 const READIES_PER_TURN_MAX = 8;
@@ -183,16 +188,30 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   /** Resolves once `data` is committed and applied here, with the state machine's result. */
   propose(data: Uint8Array): Promise<Proposed<R>> {
+    return new Promise((resolve, reject) => {
+      this.proposeWith(data, (err, proposed) => {
+        if (err) reject(err);
+        else resolve(proposed!);
+      });
+    });
+  }
+
+  /**
+   * `propose` for the hot path: `done` is called once, in a later microtask, with an error or
+   * the index and result; no promise per proposal (the leader proposes once per request).
+   */
+  proposeWith(data: Uint8Array, done: ProposalDone<R>): void {
     let index: number;
     try {
       this.checkRunning();
       index = this.core.propose(data);
     } catch (err) {
-      return Promise.reject(this.translate(err));
+      this.pending.refuse(done, this.translate(err));
+      return;
     }
     if (this.tracer) this.tracer.mark(TraceStage.proposed, index, index);
     this.scheduleReady();
-    return this.pending.addProposal(index, data, this.env.nowMs() + this.requestTimeoutMs);
+    this.pending.addProposal(index, data, this.env.nowMs() + this.requestTimeoutMs, done);
   }
 
   /** Appends a membership change; returns its index ('conf-change' is emitted once applied). */

@@ -78,3 +78,9 @@ export interface Proposed<R> {
   index: number;
   result: R;
 }
+
+/**
+ * Called once per proposal, always in a later microtask than the call that proposed: with an
+ * error (the proposal is lost, late or refused) or with its index and the state machine's result.
+ */
+export type ProposalDone<R> = (err: Error | null, proposed: Proposed<R> | null) => void;
