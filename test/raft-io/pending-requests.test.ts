@@ -30,22 +30,23 @@ const outcome = (p: Promise<unknown>) =>
   );
 
 t.test('the ring keeps index order through growth and finds any index', async (t) => {
-  const q = new IndexOrderedQueue<{ index: number }>(2);
+  // 200 records: past the ring's first two capacities (64, 128), with a wrapped start.
+  const q = new IndexOrderedQueue<{ index: number }>();
   for (let i = 1; i <= 5; i++) q.push({ index: i * 10 });
   q.shift();
-  for (let i = 6; i <= 40; i++) q.push({ index: i * 10 });
-  t.equal(q.size, 39);
+  for (let i = 6; i <= 200; i++) q.push({ index: i * 10 });
+  t.equal(q.size, 199);
   t.equal(q.first()?.index, 20);
-  t.equal(q.last()?.index, 400);
-  t.equal(q.find(250)?.index, 250);
-  t.equal(q.find(255), undefined);
-  t.throws(() => q.push({ index: 400 }), /push 400 after 400/);
-  t.equal(q.pop()?.index, 400);
+  t.equal(q.last()?.index, 2000);
+  t.equal(q.find(1250)?.index, 1250);
+  t.equal(q.find(1255), undefined);
+  t.throws(() => q.push({ index: 2000 }), /push 2000 after 2000/);
+  t.equal(q.pop()?.index, 2000);
   const seen: number[] = [];
   for (let x = q.shift(); x; x = q.shift()) seen.push(x.index);
   t.same(
     seen,
-    Array.from({ length: 38 }, (_, i) => (i + 2) * 10),
+    Array.from({ length: 198 }, (_, i) => (i + 2) * 10),
   );
   t.equal(q.size, 0);
   t.equal(q.first(), undefined);

@@ -1,6 +1,6 @@
 import { DrlError } from '../../errors.js';
 import type { Entry, LogView, SnapshotMeta } from '../types.js';
-import { EntryRing } from './entry-ring.js';
+import { ClearingRing } from './clearing-ring.js';
 import { entrySize } from './entry-size.js';
 
 const loadChunkBytes = 4 * 1024 * 1024;
@@ -11,7 +11,7 @@ const loadChunkBytes = 4 * 1024 * 1024;
  * durable and those in (stableIndex, emittedIndex] are being persisted by an outstanding Ready.
  */
 export class RaftLog {
-  private readonly ents = new EntryRing();
+  private readonly ents = new ClearingRing<Entry>(10);
   offset = 0;
   offsetTerm = 0;
   stableIndex = 0;

@@ -1,7 +1,7 @@
-// The core log's entry ring: array semantics through wrap-around and growth, and entries it
+// The clearing ring (the core log's entries, a leader's pending proposals): array semantics through wrap-around and growth, and entries it
 // gives up (compaction, truncation) are not held anywhere.
 import t from 'tap';
-import { EntryRing } from '../../src/raft/core/entry-ring.js';
+import { ClearingRing } from '../../src/raft/core/clearing-ring.js';
 import { type Entry, EntryType } from '../../src/raft/types.js';
 import { collectedCount } from '../gc-collected.js';
 
@@ -14,7 +14,7 @@ const entry = (index: number): Entry => ({
 const indices = (es: Entry[]) => es.map((e) => e.index);
 
 t.test('behaves as an array through wrap-around, growth and truncation', async (t) => {
-  const ring = new EntryRing(2);
+  const ring = new ClearingRing<Entry>(2);
   const model: Entry[] = [];
   let next = 1;
   // A fixed pseudo-random walk over the four operations, checked against a plain array.
@@ -53,7 +53,7 @@ t.test('behaves as an array through wrap-around, growth and truncation', async (
 });
 
 t.test('entries dropped from either end can be collected', async (t) => {
-  const ring = new EntryRing(4);
+  const ring = new ClearingRing<Entry>(4);
   const refs: WeakRef<object>[] = [];
   // Filled in its own frame, so no local of this test still points at the last entry.
   ((): void => {
