@@ -45,6 +45,9 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
+/** Ports freePort returned in this process. */
+const handedOut = new Set<number>();
+
 /**
  * A free port BELOW the kernel's ephemeral range (32768+): a port the kernel handed out for
  * port 0 can be taken again by any outgoing connection (or another test file) before the node
@@ -54,7 +57,14 @@ function canBind(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = 10_000 + Math.floor(Math.random() * 22_000);
-    if (await canBind(port)) return port;
+    // Never the same port twice in one process: a cluster draws all its ports before any node
+    // binds, so two of them could come out equal (~0.07 % per 3-node cluster, a few % per
+    // suite: "listen EADDRINUSE" in failover.test.ts, 2026-12-04 21:33 UTC).
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new Error('no free port below 32000');
 }
