@@ -40,8 +40,8 @@ export class CallbackBatch<R> {
     // Bounded by what was queued before this turn: new pushes go to the other set.
     for (let i = 0; i < run.count; i++) {
       const fn = run.fns[i]!;
-      const err = run.errs[i]!;
-      const value = run.values[i]!;
+      const err = run.errs[i] ?? null;
+      const value = run.values[i] ?? null;
       // Cleared first: a settled proposal is held by nothing once its callback has run.
       run.fns[i] = noop;
       run.errs[i] = null;

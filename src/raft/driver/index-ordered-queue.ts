@@ -37,9 +37,11 @@ export class IndexOrderedQueue<T extends { readonly index: number }> {
     return this.ring.pop();
   }
 
-  /** The record with this index, if queued (binary search: the head is the usual answer). */
+  /** The record with this index, if queued: the head (the usual answer), else a binary search. */
   find(index: number): T | undefined {
-    let lo = 0;
+    const head = this.ring.at(0);
+    if (head === undefined || head.index === index) return head;
+    let lo = 1;
     let hi = this.ring.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;

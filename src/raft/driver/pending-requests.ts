@@ -58,9 +58,7 @@ export class PendingRequests<R> {
 
   /** True if `applied(entry, ...)` would resolve a proposal with the result (it is read). */
   waits(entry: Entry): boolean {
-    const head = this.proposals.first();
-    const p = head?.index === entry.index ? head : this.proposals.find(entry.index);
-    return p?.data === entry.data;
+    return this.proposals.find(entry.index)?.data === entry.data;
   }
 
   /** Settles the proposal waiting at entry.index, if any. Entries apply in index order. */
