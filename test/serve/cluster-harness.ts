@@ -69,6 +69,24 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port below 32000');
 }
 
+/**
+ * A base port whose `base + offset` ports are all free by freePort's rules (below the ephemeral
+ * range, bindable, never handed out before): for `drl dev`'s fixed layout.
+ */
+export async function freePortBlock(offsets: number[]): Promise<number> {
+  const span = Math.max(...offsets);
+  for (let i = 0; i < 200; i++) {
+    const base = 10_000 + Math.floor(Math.random() * (22_000 - span));
+    const ports = offsets.map((d) => base + d);
+    if (ports.some((p) => handedOut.has(p))) continue;
+    const bindable = await Promise.all(ports.map(canBind));
+    if (!bindable.every(Boolean)) continue;
+    for (const p of ports) handedOut.add(p);
+    return base;
+  }
+  throw new Error('no free port block below 32000');
+}
+
 export class Cluster {
   readonly specs: NodeSpec[] = [];
   readonly procs = new Map<string, ChildProcess>();

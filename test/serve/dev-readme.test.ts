@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { cliPath, freePort, sleep } from './cluster-harness.js';
+import { cliPath, freePortBlock, sleep } from './cluster-harness.js';
 
 const run = promisify(execFile);
 
@@ -18,22 +18,12 @@ export function readmeCurlLines(readme: string): string[] {
   return lines;
 }
 
-async function freeBase(): Promise<number> {
-  // dev uses base+1..3 (HTTP) and base+1001..1003 (Raft): probe a few until all are free.
-  for (let i = 0; i < 20; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = [1, 2, 3, 1001, 1002, 1003].map((d) => base + d);
-    const free = await Promise.all(ports.map(async (p) => (await freePort()) !== p));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free base port');
-}
-
 t.test('drl dev serves the README curl examples as written', async (t) => {
   const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
   const curls = readmeCurlLines(readme);
   t.ok(curls.length >= 3, 'the README shows curl examples');
-  const base = await freeBase();
+  // dev uses base+1..3 (HTTP) and base+1001..1003 (Raft).
+  const base = await freePortBlock([1, 2, 3, 1001, 1002, 1003]);
   const data = mkdtempSync(join(tmpdir(), 'drl-dev-'));
   const dev = spawn(
     process.execPath,
