@@ -70,20 +70,20 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 
 /**
  * Node flags (BENCH_NODE_FLAGS, or APPLY_FIRST=0/1, passed on by bench/raft.ts):
- * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --async-log-writes=0|1,
+ * --apply-durable-first=0|1, --leader-sends-before-persist=0|1, --log-writes=sync|worker|pool,
  * --leader-ack-wait-ms=N, --commit-broadcast=eager|piggyback.
  */
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
-  asyncLogWrites?: boolean;
+  logWrites?: 'sync' | 'worker' | 'pool';
   leaderAckWaitMs?: number;
   commitBroadcast?: 'eager' | 'piggyback';
 } {
   const out: {
     applyDurableFirst?: boolean;
     leaderSendsBeforePersist?: boolean;
-    asyncLogWrites?: boolean;
+    logWrites?: 'sync' | 'worker' | 'pool';
     leaderAckWaitMs?: number;
     commitBroadcast?: 'eager' | 'piggyback';
   } = {};
@@ -91,6 +91,11 @@ function nodeFlags(argv: string[]): {
     const cb = /^--commit-broadcast=(eager|piggyback)$/.exec(a);
     if (cb) {
       out.commitBroadcast = cb[1] as 'eager' | 'piggyback';
+      continue;
+    }
+    const writes = /^--log-writes=(sync|worker|pool)$/.exec(a);
+    if (writes) {
+      out.logWrites = writes[1] as 'sync' | 'worker' | 'pool';
       continue;
     }
     const wait = /^--leader-ack-wait-ms=([0-9.]+)$/.exec(a);
@@ -103,7 +108,6 @@ function nodeFlags(argv: string[]): {
     const on = m[2] === '1' || m[2] === 'true';
     if (m[1] === 'apply-durable-first') out.applyDurableFirst = on;
     else if (m[1] === 'leader-sends-before-persist') out.leaderSendsBeforePersist = on;
-    else if (m[1] === 'async-log-writes') out.asyncLogWrites = on;
     else throw new Error(`bench node: unknown flag ${a}`);
   }
   return out;

@@ -25,7 +25,7 @@ const PHASES = process.env.PHASES ?? 'closed,fixed';
 /**
  * Flags for every node process: BENCH_NODE_FLAGS (space-separated, e.g.
  * "--apply-durable-first=0"), plus APPLY_FIRST=0/1 as a shorthand for --apply-durable-first
- * and ASYNC_WAL=0/1 for --async-log-writes.
+ * and LOG_WRITES=sync|worker|pool for --log-writes.
  * COMPACT_EVERY and BENCH_RAFT_MODULE reach the nodes through the environment.
  */
 const NODE_FLAGS = [
@@ -33,7 +33,7 @@ const NODE_FLAGS = [
   ...(process.env.APPLY_FIRST !== undefined
     ? [`--apply-durable-first=${process.env.APPLY_FIRST}`]
     : []),
-  ...(process.env.ASYNC_WAL !== undefined ? [`--async-log-writes=${process.env.ASYNC_WAL}`] : []),
+  ...(process.env.LOG_WRITES !== undefined ? [`--log-writes=${process.env.LOG_WRITES}`] : []),
 ];
 
 const ms = (us: number): string => (us / 1000).toFixed(3);

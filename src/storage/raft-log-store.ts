@@ -21,6 +21,7 @@ import {
 } from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
+import { WalFdatasync } from './wal-fdatasync.js';
 
 /** What one group commit writes: the durable part of a Ready. */
 export interface PersistBatch {
@@ -47,9 +48,11 @@ export interface RaftLogStoreOptions {
   /**
    * 'sync' (default): persist() commits on the calling thread. 'worker': the write connection
    * lives in a worker thread (RaftLogWriter) and persistAsync() answers once durable; the
-   * calling thread keeps a read connection. Not with walCheckpoints 'inline'.
+   * calling thread keeps a read connection. Not with walCheckpoints 'inline'. 'pool': commits
+   * on the calling thread with synchronous=NORMAL (no fsync there) and persistAsync() answers
+   * once an fdatasync of the WAL on libuv's thread pool finished (WalFdatasync).
    */
-  writes?: 'sync' | 'worker';
+  writes?: 'sync' | 'worker' | 'pool';
 }
 
 /** A planned SQL operation; entry rows still as entries (packed when posted to the writer). */
@@ -87,6 +90,8 @@ export class RaftLogStore implements LogView {
   private readonly manyParams = new Array<unknown>(ROWS_PER_INSERT * FIELDS_PER_ROW).fill(null);
   private readonly oneParams = new Array<unknown>(FIELDS_PER_ROW).fill(null);
   private readonly writer: RaftLogWriter | null;
+  /** writes 'pool': the WAL's fdatasync off this thread. */
+  private readonly walSync: WalFdatasync | null;
   private readonly checkpointer: RaftLogCheckpointer;
   private autoCheckpointRestored = false;
   private readonly checkpointsInline: boolean;
@@ -135,6 +140,19 @@ export class RaftLogStore implements LogView {
     this.runTx = this.db.transaction((ops: PlannedOp[]) => this.runOps(ops));
     this.writer =
       options.writes === 'worker' ? this.openWriter(path, options.walCheckpoints) : null;
+    this.walSync = options.writes === 'pool' ? this.openWalSync() : null;
+  }
+
+  /** writes 'pool': NORMAL for good (commits never fsync here), the WAL synced off the loop. */
+  private openWalSync(): WalFdatasync {
+    try {
+      this.setSynchronous(false);
+      return new WalFdatasync(this.path);
+    } catch (err) {
+      this.checkpointer.close();
+      this.db.close();
+      throw err;
+    }
   }
 
   private openWriter(path: string, checkpoints: RaftLogStoreOptions['walCheckpoints']) {
@@ -201,7 +219,7 @@ export class RaftLogStore implements LogView {
    * SIGKILL before the release loses everything persisted (and acknowledged) since the hold.
    */
   holdWrites(): void {
-    if (this.writer)
+    if (this.writer || this.walSync)
       throw new DrlError('invalid_argument', 'raft log: held writes need sync writes');
     if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
   }
@@ -221,9 +239,12 @@ export class RaftLogStore implements LogView {
   persist(batch: PersistBatch): void {
     if (this.writer) throw new DrlError('internal', 'raft log: worker writes go via persistAsync');
     if (!this.prepareBatch(batch)) return;
-    this.setSynchronous(true);
+    if (!this.walSync) this.setSynchronous(true);
     const started = performance.now();
-    this.guarded(() => this.runTx(this.takePlan()));
+    this.guarded(() => {
+      this.runTx(this.takePlan());
+      this.walSync?.syncHere();
+    });
     this.onSync?.(performance.now() - started, batch.entries.length);
     this.afterCommit();
   }
@@ -236,8 +257,9 @@ export class RaftLogStore implements LogView {
    * poisons the store (every later call throws): the node must restart from disk.
    */
   persistAsync(batch: PersistBatch, done: PersistDone): boolean {
+    if (this.walSync) return this.persistPooled(this.walSync, batch, done);
     const writer = this.writer;
-    if (!writer) throw new DrlError('internal', 'raft log: persistAsync needs worker writes');
+    if (!writer) throw new DrlError('internal', 'raft log: persistAsync needs async writes');
     if (!this.prepareBatch(batch)) return false;
     const entries = batch.entries.length;
     this.post(writer, true, (d) => {
@@ -250,9 +272,30 @@ export class RaftLogStore implements LogView {
     return true;
   }
 
-  /** Writes posted to the writer thread and not durable yet (0 with sync writes). */
+  /**
+   * writes 'pool': the transaction commits here (no fsync: synchronous=NORMAL), then the WAL's
+   * fdatasync runs on the thread pool. A failed fdatasync poisons the store like a failed
+   * write: whether the frames reached the disk is unknown.
+   */
+  private persistPooled(walSync: WalFdatasync, batch: PersistBatch, done: PersistDone): boolean {
+    if (!this.prepareBatch(batch)) return false;
+    const entries = batch.entries.length;
+    this.guarded(() => this.runTx(this.takePlan()));
+    this.afterCommit();
+    walSync.sync((err, ms) => {
+      if (err) {
+        this.failure ??= err;
+      } else {
+        this.onSync?.(ms, entries);
+      }
+      done(err);
+    });
+    return true;
+  }
+
+  /** Writes posted (to the writer thread, or to the WAL's fdatasync) and not durable yet. */
   writesInFlight(): number {
-    return this.writer?.inFlight ?? 0;
+    return this.writer?.inFlight ?? this.walSync?.pending ?? 0;
   }
 
   /** Validates, updates the in-memory view and plans the SQL; false if nothing to write. */
@@ -437,6 +480,11 @@ export class RaftLogStore implements LogView {
     }
     // The workers' connections first: this one, closing last, checkpoints and removes the WAL.
     this.writer?.close();
+    try {
+      this.walSync?.close();
+    } catch (err) {
+      this.warn?.(`${this.path}: syncing the WAL at close failed: ${String(err)}`);
+    }
     this.checkpointer.close();
     if (this.db.open) this.db.close();
   }

@@ -6,12 +6,12 @@ import pino from 'pino';
 import { RaftNode } from '../../src/raft/driver/index.js';
 import { EntryType } from '../../src/raft/types.js';
 
-const { id, dataDir, port, peers, asyncLogWrites } = JSON.parse(process.argv[2]!) as {
+const { id, dataDir, port, peers, logWrites } = JSON.parse(process.argv[2]!) as {
   id: string;
   dataDir: string;
   port: number;
   peers: Record<string, string>;
-  asyncLogWrites?: boolean;
+  logWrites: 'sync' | 'worker' | 'pool';
 };
 const applied: string[] = [];
 const node = new RaftNode<number>({
@@ -32,7 +32,7 @@ const node = new RaftNode<number>({
   electionTicks: 10,
   requestTimeoutMs: 3000,
   transport: { reconnectMinMs: 10, reconnectMaxMs: 100 },
-  asyncLogWrites,
+  logWrites,
 });
 
 type Req =

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import type { LogWrites } from '../../src/raft/driver/index.js';
 import type { RaftStatus } from '../../src/raft/types.js';
 import { waitFor } from './helpers.js';
 
@@ -30,7 +31,7 @@ class Proc {
     private readonly port: number,
     private readonly peers: Record<string, string>,
     private readonly dataRoot: string,
-    private readonly asyncLogWrites: boolean,
+    private readonly logWrites: LogWrites,
   ) {}
 
   async start(): Promise<void> {
@@ -39,7 +40,7 @@ class Proc {
       dataDir: join(this.dataRoot, this.id),
       port: this.port,
       peers: this.peers,
-      asyncLogWrites: this.asyncLogWrites,
+      logWrites: this.logWrites,
     });
     this.child = fork(CHILD, [arg], {
       execArgv: ['--import', 'tsx'],
@@ -98,19 +99,19 @@ function isSubsequence(needle: string[], hay: string[]): boolean {
   return i === needle.length;
 }
 
-// Both drivers: log writes on the event loop, and async log writes (a worker thread).
-for (const asyncLogWrites of [false, true]) {
-  const name = asyncLogWrites ? 'async log writes' : 'sync log writes';
-  t.test(`${name}: SIGKILL of the leader, then of every node, loses no acknowledged entry`, (t) =>
-    killScenario(t, asyncLogWrites),
+// Every way of writing the log: on the event loop, a worker thread, an fdatasync on the pool.
+for (const logWrites of ['sync', 'worker', 'pool'] as const) {
+  t.test(
+    `${logWrites} log writes: SIGKILL of the leader, then of every node, loses no acknowledged entry`,
+    (t) => killScenario(t, logWrites),
   );
 }
 
-async function killScenario(t: Test, asyncLogWrites: boolean): Promise<void> {
+async function killScenario(t: Test, logWrites: LogWrites): Promise<void> {
   const ports = await Promise.all(IDS.map(() => freePort()));
   const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
-  const dataRoot = join(root, asyncLogWrites ? 'async' : 'sync');
-  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, asyncLogWrites));
+  const dataRoot = join(root, logWrites);
+  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, logWrites));
   t.teardown(() => Promise.all(procs.map((p) => p.kill9())));
   await Promise.all(procs.map((p) => p.start()));
 

@@ -6,6 +6,9 @@ import type { NodeId, RaftConfig } from '../types.js';
 import type { EntryTracer } from './entry-trace.js';
 import type { StateMachine } from './state-machine.js';
 
+/** How the Raft log is made durable (RaftNodeOptions.logWrites). */
+export type LogWrites = 'sync' | 'worker' | 'pool';
+
 export interface RaftNodeOptions<R> {
   id: NodeId;
   /** Directory of this node's durable state; the Raft log is `raft-log.db` in it. */
@@ -54,18 +57,20 @@ export interface RaftNodeOptions<R> {
    * Default 0 = take the next Ready at once (an ack arriving during its fsync then waits for
    * it, and so do the previous batch's answers). On a LAN ~2 ms covers a follower's fsync plus
    * a round trip. A group whose acks take longer than the wait (WAN, an overloaded box) gains
-   * nothing and delays each batch's Apps by it. No effect with asyncLogWrites.
+   * nothing and delays each batch's Apps by it. Only with logWrites 'sync'.
    */
   leaderAckWaitMs?: number;
   /**
-   * Async log writes (default off): a worker thread owns the Raft log's write connection. The
-   * driver posts each Ready's entries + hard state to it and keeps stepping messages, ticks and
-   * proposals while the write is in flight; the Ready's messages that follow its persist (votes,
-   * AppResp) leave, and its new entries count as durable, only when the worker reports the
-   * write durable. Committed entries already durable are applied meanwhile. One write in
-   * flight at a time: what arrives during it forms the next batch (group commit as before).
+   * How the Raft log is made durable. 'sync' (default): each Ready commits and fsyncs on the
+   * event loop. The two async modes keep stepping messages, ticks and proposals while a write
+   * is in flight; the Ready's messages that follow its persist (votes, AppResp) leave, and its
+   * new entries count as durable, only once the write is durable. Committed entries already
+   * durable are applied meanwhile. One write in flight at a time: what arrives during it forms
+   * the next batch (group commit as before). 'worker': a worker thread owns the log's write
+   * connection. 'pool': the transaction commits on the loop without an fsync, then the WAL's
+   * fdatasync runs on libuv's thread pool (src/storage/wal-fdatasync.ts).
    */
-  asyncLogWrites?: boolean;
+  logWrites?: LogWrites;
   /**
    * Clock exchange: every message sent carries readMs() (this node's clock, ms since epoch);
    * every message received reports the sender's reading to onPeer (the decision clock).

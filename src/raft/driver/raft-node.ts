@@ -81,7 +81,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private readonly leaderSendsBeforePersist: boolean;
   private readonly applyDurableFirst: boolean;
   private readonly asyncLogWrites: boolean;
-  /** asyncLogWrites: the Ready whose write is in flight (one at a time), and its waiters. */
+  /** Async log writes: the Ready whose write is in flight (one at a time), and its waiters. */
   private writing: Ready | null = null;
   private writeWaiters: (() => void)[] = [];
   /** An apply-first pass ran: the next pass handles full Readies (persist, send, apply). */
@@ -121,7 +121,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
-    this.asyncLogWrites = options.asyncLogWrites ?? false;
+    const logWrites = options.logWrites ?? 'sync';
+    if (!['sync', 'worker', 'pool'].includes(logWrites)) {
+      throw new DrlError('invalid_argument', `raft: logWrites ${String(logWrites)}`);
+    }
+    this.asyncLogWrites = logWrites !== 'sync';
     this.ackWaitMs = options.leaderAckWaitMs ?? DEFAULT_LEADER_ACK_WAIT_MS;
     if (!(this.ackWaitMs >= 0)) throw new DrlError('invalid_argument', 'raft: leaderAckWaitMs < 0');
     this.tracer = options.entryTracer ?? null;
@@ -129,7 +133,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
       onSync: options.onSync,
       warn: (m) => options.logger.warn(m),
-      writes: this.asyncLogWrites ? 'worker' : 'sync',
+      writes: logWrites,
     });
     try {
       this.recoverStagedSnapshot();
@@ -504,10 +508,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
   }
 
   /**
-   * asyncLogWrites: committed entries already durable are applied at once, even while a write
+   * Async log writes: committed entries already durable are applied at once, even while a write
    * is in flight (the core emits nothing past its durable index). Then, unless a write is in
-   * flight, Readies are taken until one needs a write: it is posted to the log's writer thread
-   * and finishes (finishReady) when the writer reports it durable. Meanwhile this loop keeps
+   * flight, Readies are taken until one needs a write: it is posted (to the log's writer thread,
+   * or committed here and fdatasynced on the thread pool) and finishes (finishReady) once it is
+   * reported durable. Meanwhile this loop keeps
    * stepping messages, ticks and proposals; they go into the next Ready (the next batch).
    */
   private processReadiesAsync(): void {
