@@ -4,7 +4,7 @@ import { DrlError } from '../errors.js';
 /** Called once an fdatasync of the WAL finished (error null) or failed. */
 export type SyncDone = (error: Error | null, durationMs: number) => void;
 
-/** fdatasyncs posted and not finished; more means the caller forgot to wait for one. */
+/** fdatasyncs running at once; more means the caller forgot to wait for one. */
 const SYNCS_IN_FLIGHT_MAX = 64;
 
 /**
@@ -24,9 +24,13 @@ const SYNCS_IN_FLIGHT_MAX = 64;
  */
 export class WalFdatasync {
   private fd: number;
-  private inFlight = 0;
   private closing = false;
   private readonly walPath: string;
+  /** Syncs posted and not answered, oldest first, with their sequence numbers and start times. */
+  private readonly waiting: { seq: number; startedMs: number; done: SyncDone }[] = [];
+  private posted = 0;
+  /** fdatasync calls still running on the pool (some answered early by a later one). */
+  private running = 0;
 
   constructor(databasePath: string) {
     this.walPath = `${databasePath}-wal`;
@@ -39,25 +43,37 @@ export class WalFdatasync {
     }
   }
 
-  /** Syncs posted and not finished. */
+  /** Syncs posted and not answered yet. */
   get pending(): number {
-    return this.inFlight;
+    return this.waiting.length;
   }
 
-  /** fdatasync of the WAL on the thread pool; `done` runs on this thread once it finished. */
+  /**
+   * fdatasync of the WAL on the thread pool; `done` runs on this thread once it finished.
+   * Answers come in the order the syncs were posted: the pool may finish a later fdatasync
+   * first, and since it started after every earlier commit it answers those too.
+   */
   sync(done: SyncDone): void {
     if (this.closing) throw new DrlError('internal', `${this.walPath}: sync after close`);
-    if (this.inFlight >= SYNCS_IN_FLIGHT_MAX) {
-      throw new DrlError('internal', `${this.walPath}: ${this.inFlight} WAL syncs in flight`);
+    if (this.running >= SYNCS_IN_FLIGHT_MAX) {
+      throw new DrlError('internal', `${this.walPath}: ${this.running} WAL syncs in flight`);
     }
-    this.inFlight++;
-    const startedMs = performance.now();
+    const seq = ++this.posted;
+    this.waiting.push({ seq, startedMs: performance.now(), done });
+    this.running++;
     fdatasync(this.fd, (err) => {
-      this.inFlight--;
-      if (this.inFlight < 0) throw new DrlError('internal', 'WAL syncs in flight below 0');
-      if (this.closing && this.inFlight === 0) this.closeFd();
-      done(err, performance.now() - startedMs);
+      this.running--;
+      if (this.closing && this.running === 0) this.closeFd();
+      this.answerUpTo(seq, err);
     });
+  }
+
+  /** Answers every sync posted up to `seq` that is still waiting, oldest first. */
+  private answerUpTo(seq: number, err: Error | null): void {
+    const nowMs = performance.now();
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n]!.seq <= seq) n++;
+    for (const w of this.waiting.splice(0, n)) w.done(err, nowMs - w.startedMs);
   }
 
   /** One fdatasync on this thread (close, and batches that must be durable on return). */
@@ -73,7 +89,7 @@ export class WalFdatasync {
     if (this.closing) return;
     this.closing = true;
     fdatasyncSync(this.fd);
-    if (this.inFlight === 0) this.closeFd();
+    if (this.running === 0) this.closeFd();
   }
 
   private closeFd(): void {
