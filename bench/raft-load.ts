@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
 import type { RaftNode } from '../src/raft/driver/index.js';
+import { createPacer } from './raft-pacer.js';
 import type { LoadTraceRecorder } from './raft-trace.js';
 
 export interface LoadResult {
@@ -13,10 +14,22 @@ export interface LoadResult {
   maxUs: number;
   /**
    * Fixed rate only: the same latencies measured from the propose() call instead of the
-   * scheduled time. The difference is the generator's own lag: its 1 ms timer issues entries
-   * up to ~1 ms after they were due, and later while this process's event loop is busy.
+   * arrival time. The difference is the wait for this process's event loop to take the tick
+   * (bench/raft-pacer.ts) and issue the entry.
    */
   fromIssue?: { p50Us: number; p99Us: number; p999Us: number };
+  /**
+   * Fixed rate only: measured from a uniform schedule (entry i due at i / rate) instead of its
+   * 1 ms arrival tick: adds up to one tick that the generator, not the group, spent.
+   */
+  fromUniform?: { p50Us: number; p99Us: number; p999Us: number };
+  /**
+   * Fixed rate only: entry i arrived at startWallMs + arrivalMs(i, rate) (wallMs clock) and
+   * committed latencyUs[i] later (-1: failed), for bench/raft-disk-stalls.ts.
+   */
+  schedule?: { startWallMs: number; ratePerSec: number; latencyUs: number[] };
+  /** Fixed rate only: how late the pacer thread itself woke for its ticks (a CPU it waited for). */
+  pacerLateUs?: { p99: number; max: number };
   /** Mean number of the leader's fsyncs between an entry's propose() and its answer. */
   fsyncsWaitedPerEntry: number;
   firstError: string | null;
@@ -115,10 +128,21 @@ export function closedLoop(
 }
 
 /**
- * Offers ratePerSec proposals for durationMs, on schedule whatever the replies do; latency is
- * measured from each proposal's scheduled time (no coordinated omission).
+ * When entry i arrives, in ms after the start: at each 1 ms tick, every entry a uniform
+ * schedule (i / rate) put in the tick before it. Integer arithmetic: i * 0.1 is not always
+ * below the next integer in floating point.
  */
-export function fixedRate(
+export function arrivalMs(i: number, ratePerSec: number): number {
+  return Math.ceil((i * 1000) / ratePerSec);
+}
+
+/**
+ * Offers ratePerSec proposals for durationMs, on schedule whatever the replies do; latency is
+ * measured from each proposal's arrival time (no coordinated omission). Arrivals come in 1 ms
+ * ticks (arrivalMs) from a precise pacer thread (bench/raft-pacer.ts): the uniform schedule
+ * at the resolution the generator can issue it. The uniform figure is printed beside it.
+ */
+export async function fixedRate(
   node: RaftNode<number>,
   syncs: () => number,
   durationMs: number,
@@ -128,11 +152,18 @@ export function fixedRate(
 ): Promise<LoadResult> {
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
   const hIssue = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const hUniform = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
   const propose = proposer(node);
   const data = payloads(entryBytes, 1024);
   const total = Math.floor((durationMs / 1000) * ratePerSec);
   const intervalMs = 1000 / ratePerSec;
+  const pacer = await createPacer();
+  const pacerLate = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const startNs = process.hrtime.bigint();
   const start = performance.now();
+  // The wallMs() clock (bench/raft-disk-stalls.ts), which the nodes' fsync times use too.
+  const startWallMs = performance.timeOrigin + start;
+  const latencyUs = new Array<number>(total).fill(-1);
   let issued = 0;
   let done = 0;
   let committed = 0;
@@ -142,21 +173,31 @@ export function fixedRate(
   return new Promise((resolve) => {
     const finish = (): void => {
       if (++done === total) {
-        clearInterval(timer);
+        pacer.stop();
         const r = result(h, committed, failed, performance.now() - start, firstError, fsyncsWaited);
         r.fromIssue = {
           p50Us: hIssue.getValueAtPercentile(50),
           p99Us: hIssue.getValueAtPercentile(99),
           p999Us: hIssue.getValueAtPercentile(99.9),
         };
+        r.fromUniform = {
+          p50Us: hUniform.getValueAtPercentile(50),
+          p99Us: hUniform.getValueAtPercentile(99),
+          p999Us: hUniform.getValueAtPercentile(99.9),
+        };
+        r.schedule = { startWallMs, ratePerSec, latencyUs };
+        r.pacerLateUs = { p99: pacerLate.getValueAtPercentile(99), max: pacerLate.maxValue };
         resolve(r);
       }
     };
     const issue = (): void => {
-      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
+      const tick = Math.floor(performance.now() - start);
+      const due = Math.min(total, Math.floor((tick * ratePerSec) / 1000) + 1);
       // Bounded by `total`: at most the whole schedule in one call.
       for (; issued < due; issued++) {
-        const scheduled = start + issued * intervalMs;
+        const scheduled = start + arrivalMs(issued, ratePerSec);
+        const uniform = start + issued * intervalMs;
+        const at = issued;
         const issuedAt = performance.now();
         const syncsAtPropose = syncs();
         propose(data[issued % data.length]!.subarray(0), (err, r) => {
@@ -168,15 +209,20 @@ export function fixedRate(
             fsyncsWaited += syncs() - syncsAtPropose;
             const now = performance.now();
             trace?.done(r!.index, scheduled, issuedAt, now);
-            h.recordValue(Math.max(1, Math.round((now - scheduled) * 1000)));
+            latencyUs[at] = Math.max(1, Math.round((now - scheduled) * 1000));
+            h.recordValue(latencyUs[at]);
             hIssue.recordValue(Math.max(1, Math.round((now - issuedAt) * 1000)));
+            hUniform.recordValue(Math.max(1, Math.round((now - uniform) * 1000)));
           }
           finish();
         });
       }
-      if (issued >= total) clearInterval(timer);
+      if (issued >= total) pacer.stop();
     };
-    const timer = setInterval(issue, 1);
+    pacer.start(startNs, Math.ceil(durationMs) + 1, (_k, lateUs) => {
+      pacerLate.recordValue(Math.max(1, Math.round(lateUs)));
+      issue();
+    });
     issue();
   });
 }

@@ -8,6 +8,7 @@ import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
 import type { Entry } from '../src/raft/types.js';
+import { SLOW_SYNC_MS, wallMs } from './raft-disk-stalls.js';
 import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
 import { LoadTraceRecorder, TraceRecorder } from './raft-trace.js';
 
@@ -51,7 +52,13 @@ export interface NodeStats {
   sentMessages: number;
   droppedMessages: number;
   applied: number;
+  /** This node's fsyncs of at least SLOW_SYNC_MS: [start, end] on the shared clock (wallMs). */
+  slowSyncs: [number, number][];
+  /** GC pauses of at least 1 ms: [start, end] on the shared clock (wallMs). */
+  gcPauses: [number, number][];
 }
+
+const SLOW_SYNCS_MAX = 100_000;
 
 const args = JSON.parse(process.argv[2]!) as Args;
 const flags = nodeFlags(process.argv.slice(3));
@@ -126,6 +133,7 @@ const loadTracer = tracer ? new LoadTraceRecorder() : null;
 const syncHist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000 });
 let syncs = 0;
 let syncedEntries = 0;
+let slowSyncs: [number, number][] = [];
 let appliedCount = 0;
 let statsSince = performance.now();
 let cpuSince = process.cpuUsage();
@@ -133,9 +141,14 @@ const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 let gcMaxMs = 0;
 let gcTotalMs = 0;
+let gcPauses: [number, number][] = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gcTotalMs += e.duration;
+    if (e.duration >= 1 && gcPauses.length < SLOW_SYNCS_MAX) {
+      const start = performance.timeOrigin + e.startTime;
+      gcPauses.push([start, start + e.duration]);
+    }
     if (e.duration > gcMaxMs) gcMaxMs = e.duration;
   }
 }).observe({ entryTypes: ['gc'] });
@@ -167,6 +180,10 @@ const node = new RaftNode<number>({
     syncs++;
     syncedEntries += entries;
     syncHist.recordValue(Math.max(1, Math.round(ms * 1000)));
+    if (ms >= SLOW_SYNC_MS && slowSyncs.length < SLOW_SYNCS_MAX) {
+      const end = wallMs();
+      slowSyncs.push([end - ms, end]);
+    }
   },
 });
 
@@ -178,6 +195,8 @@ function reset(): void {
   syncHist.reset();
   syncs = 0;
   syncedEntries = 0;
+  slowSyncs = [];
+  gcPauses = [];
   statsSince = performance.now();
   cpuSince = process.cpuUsage();
   loopDelay.reset();
@@ -210,6 +229,8 @@ function stats(): NodeStats {
     sentMessages: s.sentMessages - base.sentMessages,
     droppedMessages: s.droppedMessages - base.droppedMessages,
     applied: appliedCount,
+    slowSyncs,
+    gcPauses,
   };
 }
 
