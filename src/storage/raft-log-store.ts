@@ -14,9 +14,10 @@ import {
 } from './raft-log-schema.js';
 import {
   FIELDS_PER_ROW,
+  INSERT_ROW_COUNTS,
+  insertRowsSql,
   RAFT_LOG_RANGE_SQL,
   RAFT_LOG_WRITE_SQL,
-  ROWS_PER_INSERT,
   stateParams,
 } from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
@@ -87,8 +88,10 @@ export class RaftLogStore implements LogView {
   private readonly runTx: (ops: PlannedOp[]) => void;
   /** Operations of the write being planned (in-memory view already updated). */
   private plan: PlannedOp[] = [];
-  private readonly manyParams = new Array<unknown>(ROWS_PER_INSERT * FIELDS_PER_ROW).fill(null);
-  private readonly oneParams = new Array<unknown>(FIELDS_PER_ROW).fill(null);
+  /** Parameters of each INSERT_ROW_COUNTS statement, kept for the store's life. */
+  private readonly insertParams = INSERT_ROW_COUNTS.map((rows) =>
+    new Array<unknown>(rows * FIELDS_PER_ROW).fill(null),
+  );
   private readonly writer: RaftLogWriter | null;
   /** writes 'pool': the WAL's fdatasync off this thread. */
   private readonly walSync: WalFdatasync | null;
@@ -542,17 +545,18 @@ export class RaftLogStore implements LogView {
   }
 
   private insertRows(entries: Entry[], batch: number): void {
-    // Bound into two arrays kept for the store's life: arrays built per call by push were a
+    // Bound into arrays kept for the store's life: arrays built per call by push were a
     // quarter of what a follower allocated per entry (their growth copies), i.e. of its scavenges.
     let i = 0;
-    for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
-      for (let j = 0; j < ROWS_PER_INSERT; j++) setRow(this.manyParams, j, entries[i + j]!, batch);
-      this.stmts.insertMany.run(this.manyParams);
+    for (let s = 0; s < INSERT_ROW_COUNTS.length; s++) {
+      const rows = INSERT_ROW_COUNTS[s]!;
+      const params = this.insertParams[s]!;
+      for (; i + rows <= entries.length; i += rows) {
+        for (let j = 0; j < rows; j++) setRow(params, j, entries[i + j]!, batch);
+        this.stmts.insert[s]!.run(params);
+      }
     }
-    for (; i < entries.length; i++) {
-      setRow(this.oneParams, 0, entries[i]!, batch);
-      this.stmts.insertOne.run(this.oneParams);
-    }
+    if (i !== entries.length) throw new DrlError('internal', 'raft log: rows left unwritten');
   }
 
   private checkHardState(hs: HardState): void {
@@ -707,8 +711,7 @@ interface RawEntryRow {
 function prepare(db: Database.Database) {
   const sql = RAFT_LOG_WRITE_SQL;
   return {
-    insertOne: db.prepare(sql.insertOne),
-    insertMany: db.prepare(sql.insertMany),
+    insert: INSERT_ROW_COUNTS.map((rows) => db.prepare(insertRowsSql(rows))),
     deleteFrom: db.prepare(sql.deleteFrom),
     deleteUpTo: db.prepare(sql.deleteUpTo),
     deleteAll: db.prepare(sql.deleteAll),
