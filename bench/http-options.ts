@@ -30,6 +30,9 @@ export interface BenchOptions {
    * `--test-mode --trace-entries` (not the base build's), see bench/http-trace-report.ts.
    */
   trace: boolean;
+  /** Extra `drl serve` flags for the drl target's nodes and for the base target's (A/B). */
+  drlServeArgs: string[];
+  baseServeArgs: string[];
 }
 
 const allTargets: TargetName[] = ['bare', 'redis', 'drl'];
@@ -60,6 +63,10 @@ function listOf<T extends string>(name: string, raw: string, allowed: T[]): T[] 
   return items as T[];
 }
 
+function words(raw: string): string[] {
+  return raw.split(/\s+/).filter((w) => w.length > 0);
+}
+
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -77,6 +84,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'cpu-prof': { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
       trace: { type: 'boolean', default: false },
+      'drl-serve-args': { type: 'string', default: '' },
+      'base-serve-args': { type: 'string', default: '' },
     },
   });
   return {
@@ -93,5 +102,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     cpuProfDir:
       values['cpu-prof-dir'] ?? (values['cpu-prof'] ? join(defaultOutDir, 'cpu-prof') : undefined),
     trace: values.trace,
+    drlServeArgs: words(values['drl-serve-args']),
+    baseServeArgs: words(values['base-serve-args']),
   };
 }

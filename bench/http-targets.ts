@@ -171,6 +171,8 @@ export interface TargetDirs {
   cpuProfDir?: string | undefined;
   /** The drl target's nodes record per-entry stages (not the base build's, nor an attached group's). */
   drlTrace?: boolean;
+  /** Extra `drl serve` flags per started target (`--drl-serve-args`, `--base-serve-args`). */
+  serveArgs?: { drl: string[]; base: string[] };
 }
 
 async function startDrlTarget(name: 'drl' | 'base', dirs: TargetDirs): Promise<Target> {
@@ -184,7 +186,10 @@ async function startDrlTarget(name: 'drl' | 'base', dirs: TargetDirs): Promise<T
           root,
           dataDir: join(dirs.outDir, `${name}-data`),
           cpuProfDir: dirs.cpuProfDir && join(dirs.cpuProfDir, name),
-          ...(traced ? { serveArgs: ['--test-mode', '--trace-entries'] } : {}),
+          serveArgs: [
+            ...(traced ? ['--test-mode', '--trace-entries'] : []),
+            ...(dirs.serveArgs?.[name] ?? []),
+          ],
         });
   if (!drl.available) return { available: false, name, reason: drl.reason };
   return liveDrl(name, drl, traced);

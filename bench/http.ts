@@ -304,6 +304,7 @@ async function startTargets(o: BenchOptions, onRedis: (r: RedisProcess) => void)
     drlBase: o.drlBase,
     cpuProfDir: o.cpuProfDir,
     drlTrace: o.trace,
+    serveArgs: { drl: o.drlServeArgs, base: o.baseServeArgs },
   };
   const targets: Target[] = [];
   for (const name of o.targets) {
@@ -350,6 +351,8 @@ function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
       : 'off',
     workloads: workloadDescription,
     'drl base build': o.drlBase ?? '—',
+    'drl serve flags': o.drlServeArgs.join(' ') || '—',
+    'base serve flags': o.drlBase ? o.baseServeArgs.join(' ') || '—' : '—',
     machine: `${cpu.length} x ${cpu[0]?.model ?? '?'}`,
   };
 }

@@ -67,3 +67,10 @@ t.test('incomplete security flags are refused in one line', async (t) => {
     t.match(r.err.trim(), pattern);
   }
 });
+
+t.test('an unknown --log-writes mode is refused in one line', async (t) => {
+  const r = await serve(['--log-writes', 'fast']);
+  t.equal(r.code, 2, 'a usage error: exit 2');
+  t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
+  t.match(r.err.trim(), /'fast' is invalid.*sync, worker, pool/);
+});

@@ -61,6 +61,7 @@ interface ServeFlags {
   snapshotEvery: number;
   snapshotTail: number;
   commitBroadcast: 'eager' | 'piggyback';
+  logWrites: 'sync' | 'worker' | 'pool';
   logLevel: string;
 }
 
@@ -121,6 +122,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     snapshotEveryEntries: flags.snapshotEvery,
     snapshotTailEntries: flags.snapshotTail,
     commitBroadcast: flags.commitBroadcast,
+    logWrites: flags.logWrites,
     logLevel: flags.logLevel,
   });
   await new Promise<void>((resolve) => {
@@ -188,6 +190,14 @@ function addServe(program: Command, io: CliIo): void {
       )
         .choices(['eager', 'piggyback'])
         .default('eager'),
+    )
+    .addOption(
+      new Option(
+        '--log-writes <mode>',
+        'sync: commit and fsync the Raft log on the event loop; pool: fsync it on the thread pool; worker: write it from a worker thread',
+      )
+        .choices(['sync', 'worker', 'pool'])
+        .default('sync'),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
     // `--token` and `--tls-ca` are also the program's global options, which take them

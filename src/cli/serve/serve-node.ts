@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { buildApi, createMetrics, type DrlMetrics } from '../../api/index.js';
 import { DrlError } from '../../errors.js';
 import { createLimiter } from '../../limiter/index.js';
+import type { LogWrites } from '../../raft/driver/node-options.js';
 import { RaftNode } from '../../raft/driver/raft-node.js';
 import { tlsSocketFactory } from '../../raft/transport/tls-socket-factory.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
@@ -49,6 +50,8 @@ export interface ServeOptions {
   snapshotTailEntries?: number;
   /** How followers learn commits (RaftConfig.commitBroadcast; default eager). */
   commitBroadcast?: 'eager' | 'piggyback';
+  /** How the Raft log is made durable (RaftNodeOptions.logWrites; default sync). */
+  logWrites?: LogWrites;
   logLevel: string;
 }
 
@@ -118,6 +121,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     tickMs: o.tickMs,
     electionTicks: o.electionTicks,
     requestTimeoutMs: o.requestTimeoutMs,
+    logWrites: o.logWrites ?? 'sync',
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
     raft: {

@@ -1,0 +1,31 @@
+// `drl serve --log-writes`: a group whose nodes make the Raft log durable three different ways
+// (sync, fdatasync on the thread pool, a writer thread) decides as one, and after SIGKILL of
+// every node restarts from disk with every acknowledged decision counted.
+import t from 'tap';
+import { Cluster } from './cluster-harness.js';
+
+const MODES: Record<string, string> = { n1: 'pool', n2: 'worker', n3: 'sync' };
+
+t.test(
+  'mixed log-write modes decide as one group and recover every acknowledged decision',
+  async (t) => {
+    const c = await Cluster.create({ extraArgs: (id) => ['--log-writes', MODES[id]!] });
+    t.teardown(() => c.stopAll());
+    const allow = async (id: string) => {
+      const r = await c.request(id, 'POST', '/allow', { key: 'k', limit: 6, windowMs: 600_000 });
+      t.equal(r.status, 200);
+      return r.body.allowed as boolean;
+    };
+    const leader = await c.waitLeader();
+    const first: boolean[] = [];
+    for (let i = 0; i < 4; i++) first.push(await allow(leader));
+    t.same(first, [true, true, true, true]);
+
+    for (const id of c.alive()) await c.kill(id, 'SIGKILL');
+    for (const s of c.specs) c.start(s.id);
+    const again = await c.waitLeader();
+    const after: boolean[] = [];
+    for (let i = 0; i < 4; i++) after.push(await allow(again));
+    t.same(after, [true, true, false, false], 'the 4 acknowledged before the kill still count');
+  },
+);
