@@ -53,9 +53,13 @@ export function rowChecksumOk(row: RawRow): boolean {
 export function scanLog(db: Database.Database, path: string, state: StateRow): RecoveredLog {
   const maxBatch =
     (db.prepare('SELECT MAX(batch) AS b FROM raft_entries').get() as { b: number | null }).b ?? 0;
+  // Rows at or below the snapshot index are compaction's garbage not swept yet (the store
+  // deletes them in bounded ranges, see RaftLogStore.planSweep): not part of the log.
   const rows = db
-    .prepare('SELECT idx, term, type, data, crc, batch FROM raft_entries ORDER BY idx')
-    .iterate() as IterableIterator<RawRow>;
+    .prepare(
+      'SELECT idx, term, type, data, crc, batch FROM raft_entries WHERE idx > ? ORDER BY idx',
+    )
+    .iterate(state.snap_index) as IterableIterator<RawRow>;
   const terms: number[] = [];
   let expected = state.snap_index + 1;
   let badIndex: number | null = null;

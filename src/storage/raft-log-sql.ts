@@ -47,7 +47,8 @@ export const RAFT_LOG_WRITE_SQL = {
     () => ENTRY_ROW,
   ).join(', ')}`,
   deleteFrom: 'DELETE FROM raft_entries WHERE idx >= ?',
-  deleteUpTo: 'DELETE FROM raft_entries WHERE idx <= ?',
+  // Rows (after, upTo]: compaction sweeps the rows a snapshot covers in bounded ranges.
+  deleteRange: 'DELETE FROM raft_entries WHERE idx > ? AND idx <= ?',
   deleteAll: 'DELETE FROM raft_entries',
   // Positional: better-sqlite3 binds named parameters by a property lookup per name and call.
   writeState: `INSERT OR REPLACE INTO raft_state (k, ${STATE_COLUMNS.join(', ')}) VALUES (1, ${STATE_COLUMNS.map(() => '?').join(', ')})`,

@@ -16,7 +16,8 @@ import { RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT, STATE_COLUMNS } from './raft-log-s
 export type WriteOp =
   | { k: 'deleteAll' }
   | { k: 'deleteFrom'; index: number }
-  | { k: 'deleteUpTo'; index: number }
+  /** Rows (after, upTo]. */
+  | { k: 'deleteRange'; after: number; upTo: number }
   /** Rows [from, from + count) of the post's packed rows. */
   | { k: 'rows'; from: number; count: number }
   | { k: 'state'; row: StateRow }
@@ -59,7 +60,7 @@ const st = {
   one: db.prepare(sql.insertOne),
   many: db.prepare(sql.insertMany),
   deleteFrom: db.prepare(sql.deleteFrom),
-  deleteUpTo: db.prepare(sql.deleteUpTo),
+  deleteRange: db.prepare(sql.deleteRange),
   deleteAll: db.prepare(sql.deleteAll),
   state: db.prepare(sql.writeState),
 };
@@ -83,7 +84,7 @@ const tx = db.transaction((m) => {
   for (const op of m.ops) {
     if (op.k === 'rows') insert(m.rows, m.blob, op.from, op.count);
     else if (op.k === 'deleteFrom') st.deleteFrom.run(op.index);
-    else if (op.k === 'deleteUpTo') st.deleteUpTo.run(op.index);
+    else if (op.k === 'deleteRange') st.deleteRange.run(op.after, op.upTo);
     else if (op.k === 'deleteAll') st.deleteAll.run();
     else if (op.k === 'state') st.state.run(stateColumns.map((c) => op.row[c]));
   }

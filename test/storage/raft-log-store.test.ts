@@ -388,6 +388,50 @@ t.test('compaction does not fsync on its own and survives a reopen', async (t) =
   r.close();
 });
 
+t.test(
+  'compaction sweeps the covered rows in bounded ranges; a reopen ignores what is left',
+  async (t) => {
+    const path = tempDb(t);
+    const rowsAtOrBelow = (index: number): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (
+          db.prepare('SELECT COUNT(*) AS n FROM raft_entries WHERE idx <= ?').get(index) as {
+            n: number;
+          }
+        ).n;
+      } finally {
+        db.close();
+      }
+    };
+    const s = RaftLogStore.open(path);
+    s.persist({
+      snapshot: null,
+      entries: range(1, 1000, 1),
+      hardState: { term: 1, vote: null, commit: 1000 },
+    });
+    s.compact({ index: 900, term: 1, conf: { voters: ['a'], learners: [] } });
+    t.equal(s.firstIndex(), 901);
+    t.equal(rowsAtOrBelow(900), 900 - 256, 'the compaction deleted one range');
+    s.close();
+    // Reopened with 644 covered rows still in the table: they are not part of the log.
+    const r = RaftLogStore.open(path);
+    t.equal(r.firstIndex(), 901);
+    t.equal(r.lastIndex(), 1000);
+    t.same(
+      r.entries(901, 903, 1 << 20).map((e) => text(e)),
+      ['e901', 'e902'],
+    );
+    // Each later write sweeps one more range, until none is left.
+    for (let i = 1001; i <= 1003; i++) {
+      r.persist({ snapshot: null, entries: range(i, i, 1), hardState: null });
+    }
+    t.equal(rowsAtOrBelow(900), 0, 'swept by the three writes after the reopen');
+    t.equal(rowsAtOrBelow(1003), 103);
+    r.close();
+  },
+);
+
 t.test('a worker thread checkpoints the WAL and keeps it bounded', async (t) => {
   const path = tempDb(t);
   const warnings: string[] = [];
