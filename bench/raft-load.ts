@@ -29,7 +29,7 @@ export interface LoadResult {
    */
   schedule?: { startWallMs: number; ratePerSec: number; latencyUs: number[] };
   /** Fixed rate only: how late the pacer thread itself woke for its ticks (a CPU it waited for). */
-  pacerLateUs?: { p99: number; max: number };
+  pacerLateUs?: { p99: number; max: number; raised: boolean };
   /** Mean number of the leader's fsyncs between an entry's propose() and its answer. */
   fsyncsWaitedPerEntry: number;
   firstError: string | null;
@@ -186,7 +186,11 @@ export async function fixedRate(
           p999Us: hUniform.getValueAtPercentile(99.9),
         };
         r.schedule = { startWallMs, ratePerSec, latencyUs };
-        r.pacerLateUs = { p99: pacerLate.getValueAtPercentile(99), max: pacerLate.maxValue };
+        r.pacerLateUs = {
+          p99: pacerLate.getValueAtPercentile(99),
+          max: pacerLate.maxValue,
+          raised: pacer.raised,
+        };
         resolve(r);
       }
     };

@@ -113,7 +113,7 @@ function printLoad(name: string, r: LoadResult): void {
         ? ` (from a uniform schedule instead of the 1 ms arrival ticks: p50 ${ms(r.fromUniform.p50Us)} p99 ${ms(r.fromUniform.p99Us)} p99.9 ${ms(r.fromUniform.p999Us)} ms)`
         : '') +
       (r.pacerLateUs
-        ? ` (the pacer thread woke late by p99 ${ms(r.pacerLateUs.p99)} max ${ms(r.pacerLateUs.max)} ms)`
+        ? ` (the pacer thread${r.pacerLateUs.raised ? ', at nice -20,' : ''} woke late by p99 ${ms(r.pacerLateUs.p99)} max ${ms(r.pacerLateUs.max)} ms)`
         : '') +
       (r.failed ? `; ${r.failed} failed (${r.firstError})` : ''),
   );
