@@ -240,7 +240,7 @@ async function main(): Promise<number> {
 
     // Warm-up at the offered rate, not measured: the phase before (the closed loop, or the
     // start-up burst) leaves seconds of WAL for the checkpointers to copy and fsync, and the
-    // fixed phase's first 1.5 s measured that backlog (30-60 % of its entries past 3 ms,
+    // fixed phase's first 1.5 s measured that backlog (20-60 % of its entries past 3 ms per 50 ms,
     // against a few % afterwards), not the steady state at this rate.
     if (FIXED_WARMUP_MS > 0)
       await leader.call({
