@@ -1,26 +1,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { LogWrites } from '../../src/raft/driver/index.js';
 import type { RaftStatus } from '../../src/raft/types.js';
+import { freePort } from '../serve/cluster-harness.js';
 import { waitFor } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./kill-node-process.ts', import.meta.url));
 const IDS = ['k1', 'k2', 'k3'];
 const root = mkdtempSync(join(tmpdir(), 'drl-kill-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 class Proc {
   child!: ChildProcess;
@@ -108,7 +100,9 @@ for (const logWrites of ['sync', 'worker', 'pool'] as const) {
 }
 
 async function killScenario(t: Test, logWrites: LogWrites): Promise<void> {
-  const ports = await Promise.all(IDS.map(() => freePort()));
+  // One at a time, below the ephemeral range, never the same port twice (the harness's rules).
+  const ports: number[] = [];
+  for (const _ of IDS) ports.push(await freePort());
   const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
   const dataRoot = join(root, logWrites);
   const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, logWrites));
