@@ -8,6 +8,7 @@ import * as hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import { RaftNode as LocalRaftNode } from '../src/raft/driver/index.js';
 import type { Entry } from '../src/raft/types.js';
+import { LOG_WRITE_MODES, type LogWriteMode } from '../src/storage/raft-log-store.js';
 import { SLOW_SYNC_MS, wallMs } from './raft-disk-stalls.js';
 import { closedLoop, fixedRate, type LoadResult } from './raft-load.js';
 import { LoadTraceRecorder, TraceRecorder } from './raft-trace.js';
@@ -58,7 +59,8 @@ export interface NodeStats {
   gcPauses: [number, number][];
 }
 
-const SLOW_SYNCS_MAX = 100_000;
+/** Slow fsyncs and GC pauses kept per phase (each list). */
+const INTERVALS_MAX = 100_000;
 
 const args = JSON.parse(process.argv[2]!) as Args;
 const flags = nodeFlags(process.argv.slice(3));
@@ -83,14 +85,14 @@ const compactEvery = Number(process.env.COMPACT_EVERY ?? 2000);
 function nodeFlags(argv: string[]): {
   applyDurableFirst?: boolean;
   leaderSendsBeforePersist?: boolean;
-  logWrites?: 'sync' | 'worker' | 'pool';
+  logWrites?: LogWriteMode;
   leaderAckWaitMs?: number;
   commitBroadcast?: 'eager' | 'piggyback';
 } {
   const out: {
     applyDurableFirst?: boolean;
     leaderSendsBeforePersist?: boolean;
-    logWrites?: 'sync' | 'worker' | 'pool';
+    logWrites?: LogWriteMode;
     leaderAckWaitMs?: number;
     commitBroadcast?: 'eager' | 'piggyback';
   } = {};
@@ -100,9 +102,11 @@ function nodeFlags(argv: string[]): {
       out.commitBroadcast = cb[1] as 'eager' | 'piggyback';
       continue;
     }
-    const writes = /^--log-writes=(sync|worker|pool)$/.exec(a);
-    if (writes) {
-      out.logWrites = writes[1] as 'sync' | 'worker' | 'pool';
+    const writes = /^--log-writes=(.+)$/.exec(a);
+    const mode = LOG_WRITE_MODES.find((m) => m === writes?.[1]);
+    if (writes && !mode) throw new Error(`bench node: unknown flag ${a}`);
+    if (mode) {
+      out.logWrites = mode;
       continue;
     }
     const wait = /^--leader-ack-wait-ms=([0-9.]+)$/.exec(a);
@@ -145,7 +149,7 @@ let gcPauses: [number, number][] = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gcTotalMs += e.duration;
-    if (e.duration >= 1 && gcPauses.length < SLOW_SYNCS_MAX) {
+    if (e.duration >= 1 && gcPauses.length < INTERVALS_MAX) {
       const start = performance.timeOrigin + e.startTime;
       gcPauses.push([start, start + e.duration]);
     }
@@ -180,7 +184,7 @@ const node = new RaftNode<number>({
     syncs++;
     syncedEntries += entries;
     syncHist.recordValue(Math.max(1, Math.round(ms * 1000)));
-    if (ms >= SLOW_SYNC_MS && slowSyncs.length < SLOW_SYNCS_MAX) {
+    if (ms >= SLOW_SYNC_MS && slowSyncs.length < INTERVALS_MAX) {
       const end = wallMs();
       slowSyncs.push([end - ms, end]);
     }

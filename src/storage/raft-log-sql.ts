@@ -6,11 +6,8 @@
 
 import type { StateRow } from './raft-log-schema.js';
 
-/** Rows per multi-row INSERT (the writer thread: a batch's remainder goes row by row). */
-export const ROWS_PER_INSERT = 64;
-
 /**
- * Row counts of the store's INSERT statements, largest first: a batch is written as 64-row
+ * Row counts of the log's INSERT statements (the store's and its writer thread's), largest first: a batch is written as 64-row
  * statements and then its remainder in binary pieces (11 = 8 + 2 + 1), at most 7 statements
  * for any remainder. A statement per row cost 33 µs for an 11-entry batch, the pieces 25 µs
  * (SQLite, 64-byte entries): batches at 10,000 entries/s hold ~11.
@@ -18,7 +15,7 @@ export const ROWS_PER_INSERT = 64;
 export const INSERT_ROW_COUNTS = [64, 32, 16, 8, 4, 2, 1] as const;
 
 /** INSERT of `rows` entry rows (FIELDS_PER_ROW positional parameters each). */
-export function insertRowsSql(rows: number): string {
+function insertRowsSql(rows: number): string {
   return `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${Array.from({ length: rows }, () => ENTRY_ROW).join(', ')}`;
 }
 
@@ -41,11 +38,8 @@ const ENTRY_ROW = '(?, ?, ?, ?, ?, ?)';
 export const FIELDS_PER_ROW = 6;
 
 export const RAFT_LOG_WRITE_SQL = {
-  insertOne: `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${ENTRY_ROW}`,
-  insertMany: `INSERT INTO raft_entries (${ENTRY_COLUMNS}) VALUES ${Array.from(
-    { length: ROWS_PER_INSERT },
-    () => ENTRY_ROW,
-  ).join(', ')}`,
+  /** insert[i] writes INSERT_ROW_COUNTS[i] rows. */
+  insert: INSERT_ROW_COUNTS.map(insertRowsSql),
   deleteFrom: 'DELETE FROM raft_entries WHERE idx >= ?',
   // Rows (after, upTo]: compaction sweeps the rows a snapshot covers in bounded ranges.
   deleteRange: 'DELETE FROM raft_entries WHERE idx > ? AND idx <= ?',

@@ -15,7 +15,6 @@ import {
 import {
   FIELDS_PER_ROW,
   INSERT_ROW_COUNTS,
-  insertRowsSql,
   RAFT_LOG_RANGE_SQL,
   RAFT_LOG_WRITE_SQL,
   stateParams,
@@ -23,6 +22,10 @@ import {
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
 import { WalFdatasync } from './wal-fdatasync.js';
+
+/** How writes become durable (RaftLogStoreOptions.writes), the one list of them. */
+export const LOG_WRITE_MODES = ['sync', 'worker', 'pool'] as const;
+export type LogWriteMode = (typeof LOG_WRITE_MODES)[number];
 
 /** What one group commit writes: the durable part of a Ready. */
 export interface PersistBatch {
@@ -53,7 +56,7 @@ export interface RaftLogStoreOptions {
    * on the calling thread with synchronous=NORMAL (no fsync there) and persistAsync() answers
    * once an fdatasync of the WAL on libuv's thread pool finished (WalFdatasync).
    */
-  writes?: 'sync' | 'worker' | 'pool';
+  writes?: LogWriteMode;
 }
 
 /** A planned SQL operation; entry rows still as entries (packed when posted to the writer). */
@@ -743,7 +746,7 @@ interface RawEntryRow {
 function prepare(db: Database.Database) {
   const sql = RAFT_LOG_WRITE_SQL;
   return {
-    insert: INSERT_ROW_COUNTS.map((rows) => db.prepare(insertRowsSql(rows))),
+    insert: sql.insert.map((text) => db.prepare(text)),
     deleteFrom: db.prepare(sql.deleteFrom),
     deleteRange: db.prepare(sql.deleteRange),
     deleteAll: db.prepare(sql.deleteAll),

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { StateRow } from './raft-log-schema.js';
-import { RAFT_LOG_WRITE_SQL, ROWS_PER_INSERT, STATE_COLUMNS } from './raft-log-sql.js';
+import { INSERT_ROW_COUNTS, RAFT_LOG_WRITE_SQL, STATE_COLUMNS } from './raft-log-sql.js';
 
 /**
  * The Raft log's write connection in a worker thread (async storage writes, as etcd's): the
@@ -56,9 +56,9 @@ db.pragma('wal_autocheckpoint = ' + workerData.autocheckpointPages);
 let full = true;
 const sql = ${JSON.stringify(RAFT_LOG_WRITE_SQL)};
 const stateColumns = ${JSON.stringify(STATE_COLUMNS)};
+const insertRowCounts = ${JSON.stringify(INSERT_ROW_COUNTS)};
 const st = {
-  one: db.prepare(sql.insertOne),
-  many: db.prepare(sql.insertMany),
+  insert: sql.insert.map((text) => db.prepare(text)),
   deleteFrom: db.prepare(sql.deleteFrom),
   deleteRange: db.prepare(sql.deleteRange),
   deleteAll: db.prepare(sql.deleteAll),
@@ -69,16 +69,21 @@ function push(p, rows, blob, r) {
   const data = Buffer.from(blob.buffer, blob.byteOffset + rows[o + 5], rows[o + 6]);
   p.push(rows[o], rows[o + 1], rows[o + 2], data, rows[o + 3], rows[o + 4]);
 }
+// The same pieces as RaftLogStore.insertRows: 64-row statements, then the remainder in binary
+// pieces (INSERT_ROW_COUNTS).
 function insert(rows, blob, from, count) {
   const p = [];
   let r = from;
   const end = from + count;
-  for (; r + ${ROWS_PER_INSERT} <= end; r += ${ROWS_PER_INSERT}) {
-    p.length = 0;
-    for (let j = r; j < r + ${ROWS_PER_INSERT}; j++) push(p, rows, blob, j);
-    st.many.run(p);
+  for (let s = 0; s < insertRowCounts.length; s++) {
+    const n = insertRowCounts[s];
+    for (; r + n <= end; r += n) {
+      p.length = 0;
+      for (let j = r; j < r + n; j++) push(p, rows, blob, j);
+      st.insert[s].run(p);
+    }
   }
-  for (; r < end; r++) { p.length = 0; push(p, rows, blob, r); st.one.run(p); }
+  if (r !== end) throw new Error('raft log writer: rows left unwritten');
 }
 const tx = db.transaction((m) => {
   for (const op of m.ops) {

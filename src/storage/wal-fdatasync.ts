@@ -88,8 +88,12 @@ export class WalFdatasync {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    fdatasyncSync(this.fd);
-    if (this.running === 0) this.closeFd();
+    try {
+      fdatasyncSync(this.fd);
+    } finally {
+      // A failed last sync still releases the descriptor (the caller reports the error).
+      if (this.running === 0) this.closeFd();
+    }
   }
 
   private closeFd(): void {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { LogWrites } from '../../src/raft/driver/index.js';
 import type { RaftStatus } from '../../src/raft/types.js';
-import { freePort } from '../serve/cluster-harness.js';
+import { freePort } from '../free-port.js';
 import { waitFor } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./kill-node-process.ts', import.meta.url));

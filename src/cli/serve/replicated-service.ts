@@ -118,8 +118,10 @@ export class ReplicatedService implements RateLimitService {
     return this.proposeAllow(command);
   }
 
-  /** Proposes an allow and answers from what its own entry decided when it applied. */
-  /** One promise per request: the node calls back (no promise of its own, no `.then`). */
+  /**
+   * Proposes an allow and answers from what its own entry decided when it applied. One promise
+   * per request: the node calls back (no promise of its own, no `.then`).
+   */
   private proposeAllow(command: AllowCommand): Promise<AllowResponse> {
     return new Promise((resolve, reject) => {
       this.o.node.proposeWith(encodeCommand(command), (err, proposed) => {

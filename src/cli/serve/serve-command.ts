@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { DrlError } from '../../errors.js';
+import { LOG_WRITE_MODES, type LogWriteMode } from '../../storage/raft-log-store.js';
 import type { CliIo } from '../io.js';
 import { integer } from '../options.js';
 import type { CommandExtension } from '../program.js';
@@ -61,7 +62,7 @@ interface ServeFlags {
   snapshotEvery: number;
   snapshotTail: number;
   commitBroadcast: 'eager' | 'piggyback';
-  logWrites: 'sync' | 'worker' | 'pool';
+  logWrites: LogWriteMode;
   logLevel: string;
 }
 
@@ -196,7 +197,7 @@ function addServe(program: Command, io: CliIo): void {
         '--log-writes <mode>',
         'sync: commit and fsync the Raft log on the event loop; pool: fsync it on the thread pool; worker: write it from a worker thread',
       )
-        .choices(['sync', 'worker', 'pool'])
+        .choices(LOG_WRITE_MODES)
         .default('sync'),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))

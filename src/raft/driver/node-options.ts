@@ -1,13 +1,14 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DrlError } from '../../errors.js';
+import type { LogWriteMode } from '../../storage/raft-log-store.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import type { NodeId, RaftConfig } from '../types.js';
 import type { EntryTracer } from './entry-trace.js';
 import type { StateMachine } from './state-machine.js';
 
-/** How the Raft log is made durable (RaftNodeOptions.logWrites). */
-export type LogWrites = 'sync' | 'worker' | 'pool';
+/** How the Raft log is made durable (RaftNodeOptions.logWrites): the store's modes. */
+export type LogWrites = LogWriteMode;
 
 export interface RaftNodeOptions<R> {
   id: NodeId;

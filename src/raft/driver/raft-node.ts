@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrlError, isDrlError } from '../../errors.js';
-import { RaftLogStore } from '../../storage/raft-log-store.js';
+import { LOG_WRITE_MODES, RaftLogStore } from '../../storage/raft-log-store.js';
 import { createRaftCore, decodeConfChange, newMessage } from '../core/index.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { TransportStats } from '../transport/transport-types.js';
@@ -122,7 +122,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.leaderSendsBeforePersist = options.leaderSendsBeforePersist ?? true;
     this.applyDurableFirst = options.applyDurableFirst ?? true;
     const logWrites = options.logWrites ?? 'sync';
-    if (!['sync', 'worker', 'pool'].includes(logWrites)) {
+    if (!LOG_WRITE_MODES.includes(logWrites)) {
       throw new DrlError('invalid_argument', `raft: logWrites ${String(logWrites)}`);
     }
     this.asyncLogWrites = logWrites !== 'sync';
