@@ -12,6 +12,11 @@ export interface BenchOptions {
   warmupS: number;
   /** Each round gives every target its turn at every workload. */
   rounds: number;
+  /**
+   * Discarded rounds before the first measured one: the run's very first turn is cold (JIT,
+   * caches, a fresh group's empty state) and was always drl's.
+   */
+  warmupRounds: number;
   connections: number;
   targets: TargetName[];
   workloads: WorkloadName[];
@@ -74,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '3' },
+      'warmup-rounds': { type: 'string', default: '1' },
       connections: { type: 'string', default: '64' },
       targets: { type: 'string', default: allTargets.join(',') },
       workloads: { type: 'string', default: allWorkloads.join(',') },
@@ -92,6 +98,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     durationS: positiveInt('duration', values.duration, 600),
     warmupS: Number(values.warmup) === 0 ? 0 : positiveInt('warmup', values.warmup, 60),
     rounds: positiveInt('rounds', values.rounds, 50),
+    warmupRounds:
+      values['warmup-rounds'] === '0'
+        ? 0
+        : positiveInt('warmup-rounds', values['warmup-rounds'], 5),
     connections: positiveInt('connections', values.connections, 1024),
     targets: withBase(listOf('targets', values.targets, allTargets), values['drl-base']),
     workloads: listOf('workloads', values.workloads, allWorkloads),

@@ -45,7 +45,7 @@ import {
   halfRateStallTable,
   halfRateTable,
   markdownTable,
-  rotate,
+  roundOrder,
   summarize,
   type TargetName,
   type Turn,
@@ -191,7 +191,8 @@ async function turn(
 }
 
 function printTurn(t: Turn): void {
-  const head = `  round ${t.round} ${t.workload.padEnd(6)} ${t.target.padEnd(5)}`;
+  const round = t.round >= 1 ? `round ${t.round}` : 'warm-up';
+  const head = `  ${round} ${t.workload.padEnd(6)} ${t.target.padEnd(5)}`;
   if (!t.load) {
     process.stdout.write(`${head} failed: ${t.failure}\n`);
     return;
@@ -344,7 +345,7 @@ function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
     'redis script': 'exact sliding log: TIME, one ZSET member per unit of cost',
     connections: o.connections,
     pipelining: 1,
-    rounds: o.rounds,
+    rounds: `${o.rounds} measured after ${o.warmupRounds} discarded; ${o.targets.length <= 2 ? 'one order' : 'rotated'} (no target twice in a row)`,
     'per turn': `${o.warmupS} s warm-up + ${o.durationS} s measured, targets parked (SIGSTOP) outside their turn`,
     'half-rate runs': o.halfRate
       ? `open loop (raw keep-alive sockets, ${o.connections} connections), ½ median max, latency from scheduled send${o.generatorCheck ? '; bare also with undici Pool and autocannon overallRate' : ''}`
@@ -373,10 +374,12 @@ async function main(): Promise<void> {
   );
   let drlLeaderPid: number | undefined;
   try {
-    for (let round = 1; round <= o.rounds; round++) {
+    // Warm-up rounds are numbered 1 - warmupRounds .. 0, run like the others and discarded.
+    for (let round = 1 - o.warmupRounds; round <= o.rounds; round++) {
       for (const workload of o.workloads) {
-        for (const target of rotate(live, round - 1)) {
-          turns.push(await turn(round, workload, target, live, o));
+        for (const target of roundOrder(live, round)) {
+          const t = await turn(round, workload, target, live, o);
+          if (round >= 1) turns.push(t);
         }
       }
     }
@@ -435,7 +438,8 @@ async function main(): Promise<void> {
 /** A bound on the whole run, so a stuck child never leaves the benchmark running. */
 function watchdogMs(o: BenchOptions): number {
   const perTurnS = o.warmupS + o.durationS + 30;
-  const turns = o.targets.length * o.workloads.length * (o.rounds + (o.halfRate ? 1 : 0));
+  const rounds = o.warmupRounds + o.rounds + (o.halfRate ? 1 : 0);
+  const turns = o.targets.length * o.workloads.length * rounds;
   // The bare target's half-rate runs with the two generators it is checked against.
   const checks = o.halfRate && o.generatorCheck ? 2 * o.workloads.length : 0;
   return ((turns + checks) * perTurnS + 300) * 1000;

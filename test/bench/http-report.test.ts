@@ -13,6 +13,7 @@ import {
   markdownTable,
   median,
   rotate,
+  roundOrder,
   sameRoundRatio,
   spreadOf,
   summarize,
@@ -288,4 +289,20 @@ t.test('rotate: each round starts with the next target', async (t) => {
   t.same(rotate(['a', 'b', 'c'], 1), ['b', 'c', 'a']);
   t.same(rotate(['a', 'b', 'c'], 4), ['b', 'c', 'a']);
   t.same(rotate([], 3), []);
+  t.same(rotate(['a', 'b', 'c'], -1), ['c', 'a', 'b']);
 });
+
+t.test(
+  'roundOrder: no target has two turns in a row across rounds, warm-up included',
+  async (t) => {
+    for (const items of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd']]) {
+      const flat: string[] = [];
+      for (let round = -1; round <= 6; round++) flat.push(...roundOrder(items, round));
+      const repeats = flat.filter((x, i) => i > 0 && x === flat[i - 1]);
+      t.same(repeats, items.length === 1 ? flat.slice(1) : [], `${items.length} targets`);
+      for (let round = 1; round <= 6; round++) t.same([...roundOrder(items, round)].sort(), items);
+    }
+    t.same(roundOrder(['a', 'b', 'c'], 2), ['b', 'c', 'a'], 'three rotate');
+    t.same(roundOrder(['a', 'b'], 2), ['a', 'b'], 'two keep their order');
+  },
+);
