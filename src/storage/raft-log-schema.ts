@@ -18,7 +18,7 @@ export function applySchema(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   // FULL: the WAL is fsynced at every commit, so a returned persist() is durable.
   db.pragma('synchronous = FULL');
-  // Checkpoints run in a worker (RaftLogCheckpointer); this automatic one is only the backstop
+  // Checkpoints run in a worker (WalCheckpointer); this automatic one is only the backstop
   // should that worker stall or die, so that the WAL stays bounded.
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_BACKSTOP_PAGES}`);
   db.exec(`

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
 import type { ConfState, Entry, HardState, LogView, SnapshotMeta } from '../raft/types.js';
 import { entryChecksum } from './raft-crc32.js';
-import { RaftLogCheckpointer } from './raft-log-checkpointer.js';
 import { rowToEntry, scanLog, stateChecksum, verifyStateRow } from './raft-log-recovery.js';
 import {
   applySchema,
@@ -21,6 +20,7 @@ import {
 } from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalFdatasync } from './wal-fdatasync.js';
 
 /** How writes become durable (RaftLogStoreOptions.writes), the one list of them. */
@@ -44,7 +44,7 @@ export interface RaftLogStoreOptions {
   /** WAL size in pages beyond which it is made to restart from its beginning. */
   walRestartFrames?: number;
   /**
-   * 'worker' (default): a worker thread checkpoints the WAL (RaftLogCheckpointer). 'inline':
+   * 'worker' (default): a worker thread checkpoints the WAL (WalCheckpointer). 'inline':
    * SQLite's automatic checkpoint every WAL_AUTOCHECKPOINT_INLINE_PAGES pages, inside a commit
    * on this thread (the former behaviour; kept for comparison in bench/raft-store-micro.ts).
    */
@@ -98,7 +98,7 @@ export class RaftLogStore implements LogView {
   private readonly writer: RaftLogWriter | null;
   /** writes 'pool': the WAL's fdatasync off this thread. */
   private readonly walSync: WalFdatasync | null;
-  private readonly checkpointer: RaftLogCheckpointer;
+  private readonly checkpointer: WalCheckpointer;
   private autoCheckpointRestored = false;
   private readonly checkpointsInline: boolean;
   /**
@@ -146,7 +146,7 @@ export class RaftLogStore implements LogView {
     this.checkpointsInline = options.walCheckpoints === 'inline';
     if (this.checkpointsInline)
       this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_INLINE_PAGES}`);
-    this.checkpointer = new RaftLogCheckpointer(path, () => this.checkpointHere(), {
+    this.checkpointer = new WalCheckpointer(path, () => this.checkpointHere(), {
       intervalMs: options.checkpointIntervalMs,
       restartFrames: options.walRestartFrames,
       warn: options.warn,
@@ -402,12 +402,12 @@ export class RaftLogStore implements LogView {
   }
 
   /** WAL checkpoint counters (the worker's). */
-  checkpointStats(): ReturnType<RaftLogCheckpointer['stats']> {
+  checkpointStats(): ReturnType<WalCheckpointer['stats']> {
     return this.checkpointer.stats();
   }
 
   /**
-   * The catch-up checkpoint (see RaftLogCheckpointer). Never fails a persist() that already
+   * The catch-up checkpoint (see WalCheckpointer). Never fails a persist() that already
    * committed: skipped inside held writes (test bug), and an error only warns.
    */
   private checkpointHere(): void {

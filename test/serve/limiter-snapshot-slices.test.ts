@@ -2,10 +2,11 @@
 // snapshot is written to SQLite a slice per turn (durable only at its commit), and the leader
 // streams InstallSnapshot from the last durable snapshot through its own read transaction, a
 // view that later applies and snapshots do not change.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { decodeImage } from '../../src/cli/serve/limiter-snapshot-image.js';
 import {
@@ -92,6 +93,33 @@ t.test('applies continue during a sliced write and are in the next snapshot', as
   sm.persistSnapshot();
   t.equal(sm.durableIndex(), 5_100);
   t.equal(windows(store.records()), 5_100, 'the later applies were written by the next one');
+});
+
+t.test('a worker, not the committing loop, copies the snapshots into the state file', async (t) => {
+  const { sm, allow, store, path } = setup(t, 1e9);
+  for (let i = 0; i < 5_000; i++) allow(`w-${i}`);
+  sm.persistSnapshot();
+  const sizeBefore = statSync(path).size;
+  await sleep(300); // past the worker's 250 ms interval, so the next commit asks for one
+  allow('w-last');
+  sm.persistSnapshot();
+  let stats = store.checkpointStats();
+  for (let i = 0; i < 100 && (stats?.checkpoints ?? 0) < 1; i++) {
+    await sleep(50);
+    stats = store.checkpointStats();
+  }
+  t.ok((stats?.checkpoints ?? 0) >= 1, `the worker checkpointed (${stats?.checkpoints})`);
+  t.equal(stats?.mainCheckpoints, 0, 'the committing thread ran none itself');
+  t.ok(statSync(path).size > sizeBefore + 100_000, 'the rows reached the database file');
+  // Another connection finds nothing left to copy: the worker caught up with every frame.
+  const db = new Database(path);
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    t.equal(r?.checkpointed, r?.log, `all ${r?.log} frames already in the file`);
+  } finally {
+    db.close();
+  }
+  t.equal(windows(store.records()), 5_001, 'the state reads back whole');
 });
 
 t.test('the stream source holds the durable snapshot while newer ones commit', async (t) => {

@@ -80,7 +80,9 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const secret = readSecret(o, logger);
   const tls = o.tls === undefined ? null : readTlsFiles(o.tls);
   // Shared-readable (WAL, NORMAL locking + owner lock): a leader streams InstallSnapshot from it.
-  const store = LimiterSnapshotStore.openFile(join(o.data, 'limiter-state.db'));
+  const store = LimiterSnapshotStore.openFile(join(o.data, 'limiter-state.db'), {
+    warn: (message) => logger.warn(message),
+  });
   const engine = createLimiter();
   if (store.appliedIndex > 0) engine.restore(store.records());
   const clock = createNodeClock(o.testClockFile);

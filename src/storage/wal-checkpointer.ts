@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Checkpoints the Raft log's WAL from a worker thread, so the event loop that commits never runs
- * one. With SQLite's automatic checkpoint, every Nth commit copied the WAL into the database file
+ * Checkpoints a SQLite WAL (the Raft log's, a node's limiter state's) from a worker thread, so
+ * the event loop that commits never runs one. With SQLite's automatic checkpoint, every Nth commit copied the WAL into the database file
  * and fsynced it inside the commit, on the main thread: measured here 3-20 ms per 1,000
  * commits' worth of frames, a stall of every request in flight at that moment (the bench's commit
  * p99 at 10,000/s was tens of ms while a plain WAL fsync was ~0.4 ms).
@@ -102,7 +102,7 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export class RaftLogCheckpointer {
+export class WalCheckpointer {
   private readonly intervalMs: number;
   private readonly restartFrames: number;
   private readonly status = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
