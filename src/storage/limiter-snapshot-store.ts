@@ -17,14 +17,11 @@ import {
   prepareLimiterStatements,
   WINDOW_BATCH_ROWS,
 } from './limiter-statements.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
-
-/**
- * The state file's automatic checkpoint while the worker checkpoints it: only a backstop should
- * the worker stall, so that the WAL stays bounded (the worker's own fallback is SQLite's 1,000).
- */
-const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 40_000;
-const WAL_AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
+import {
+  WAL_AUTOCHECKPOINT_BACKSTOP_PAGES,
+  WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
+  WalCheckpointer,
+} from './wal-checkpointer.js';
 
 export interface SnapshotStoreOptions {
   /**
@@ -54,10 +51,9 @@ export class LimiterSnapshotStore implements SnapshotWriter {
    * checkpoint ran inside the commit that crossed its threshold, on the event loop: with 1M
    * keys, the longest snapshot turn was that commit, 83 ms at --snapshot-every 2000 and 118 ms
    * at 20000 (bench/raft-snapshot.ts), copying tens of MB of WAL into the database file; with
-   * the worker the commit takes 6-8 ms and 8-10 ms (the longest turn at 2000: 11-13 ms).
+   * the worker the commit takes 6-8 ms and 8-10 ms (the longest turn at 2000: 11-16 ms).
    */
   private checkpointer: WalCheckpointer | null = null;
-  private autoCheckpointRestored = false;
   /**
    * Window puts not yet written: (rule, key, data) triples, written WINDOW_BATCH_ROWS rows per
    * statement. Any other operation writes them first, so the order of operations is kept.
@@ -95,17 +91,11 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     this.checkpointer = new WalCheckpointer(path, () => {}, {
       restartFrames: Number.MAX_SAFE_INTEGER,
       warn,
+      fallBack: () => {
+        if (this.db.open)
+          this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_FALLBACK_PAGES}`);
+      },
     });
-  }
-
-  private afterCommit(): void {
-    const c = this.checkpointer;
-    if (c === null) return;
-    if (c.usable) c.afterCommit();
-    else if (!this.autoCheckpointRestored && this.db.open) {
-      this.autoCheckpointRestored = true;
-      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_FALLBACK_PAGES}`);
-    }
   }
 
   /** WAL checkpoints by the worker (null without one: a store on a caller's connection). */
@@ -216,7 +206,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
       throw err;
     }
     this.pendingIndex = -1;
-    this.afterCommit();
+    this.checkpointer?.afterCommit();
   }
 
   /** True while a snapshot transaction is open (between begin and commit/abort). */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { WAL_AUTOCHECKPOINT_BACKSTOP_PAGES } from './wal-checkpointer.js';
 
 /**
  * SQLite layout of the Raft log. One row per entry (checksummed), one row of hard state +
@@ -7,12 +8,8 @@ import type Database from 'better-sqlite3';
  */
 export const SCHEMA_VERSION = 1;
 
-/** Automatic checkpoint threshold while the checkpoint worker runs (10x its RESTART point). */
-export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 40_000;
 /** The former setting: automatic checkpoints inside commits, rarer than SQLite's default. */
 export const WAL_AUTOCHECKPOINT_INLINE_PAGES = 4000;
-/** SQLite's default, for when the checkpoint worker failed. */
-export const WAL_AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
 
 export function applySchema(db: Database.Database): void {
   db.pragma('journal_mode = WAL');

@@ -7,8 +7,6 @@ import {
   applySchema,
   SCHEMA_VERSION,
   type StateRow,
-  WAL_AUTOCHECKPOINT_BACKSTOP_PAGES,
-  WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
   WAL_AUTOCHECKPOINT_INLINE_PAGES,
 } from './raft-log-schema.js';
 import {
@@ -20,7 +18,11 @@ import {
 } from './raft-log-sql.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
+import {
+  WAL_AUTOCHECKPOINT_BACKSTOP_PAGES,
+  WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
+  WalCheckpointer,
+} from './wal-checkpointer.js';
 import { WalFdatasync } from './wal-fdatasync.js';
 
 /** How writes become durable (RaftLogStoreOptions.writes), the one list of them. */
@@ -99,7 +101,6 @@ export class RaftLogStore implements LogView {
   /** writes 'pool': the WAL's fdatasync off this thread. */
   private readonly walSync: WalFdatasync | null;
   private readonly checkpointer: WalCheckpointer;
-  private autoCheckpointRestored = false;
   private readonly checkpointsInline: boolean;
   /**
    * Compaction's garbage: rows at or below the snapshot index still in the table are swept in
@@ -150,6 +151,10 @@ export class RaftLogStore implements LogView {
       intervalMs: options.checkpointIntervalMs,
       restartFrames: options.walRestartFrames,
       warn: options.warn,
+      fallBack: () => {
+        if (this.db.open)
+          this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_FALLBACK_PAGES}`);
+      },
     });
     this.runTx = this.db.transaction((ops: PlannedOp[]) => this.runOps(ops));
     this.writer =
@@ -430,13 +435,7 @@ export class RaftLogStore implements LogView {
   }
 
   private afterCommit(): void {
-    if (this.checkpointsInline) return;
-    if (this.checkpointer.usable) {
-      this.checkpointer.afterCommit();
-    } else if (!this.autoCheckpointRestored && this.db.open) {
-      this.autoCheckpointRestored = true;
-      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_FALLBACK_PAGES}`);
-    }
+    if (!this.checkpointsInline) this.checkpointer.afterCommit();
   }
 
   private commitOnly(b: PersistBatch): boolean {

@@ -3,10 +3,11 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Checkpoints a SQLite WAL (the Raft log's, a node's limiter state's) from a worker thread, so
- * the event loop that commits never runs one. With SQLite's automatic checkpoint, every Nth commit copied the WAL into the database file
- * and fsynced it inside the commit, on the main thread: measured here 3-20 ms per 1,000
- * commits' worth of frames, a stall of every request in flight at that moment (the bench's commit
- * p99 at 10,000/s was tens of ms while a plain WAL fsync was ~0.4 ms).
+ * the event loop that commits never runs one. With SQLite's automatic checkpoint, every Nth
+ * commit copied the WAL into the database file and fsynced it inside the commit, on the main
+ * thread: measured here 3-20 ms per 1,000 commits' worth of frames, a stall of every request in
+ * flight at that moment (the bench's commit p99 at 10,000/s was tens of ms while a plain WAL
+ * fsync was ~0.4 ms).
  *
  * The worker has its own connection to the same file (WAL mode allows it: a PASSIVE checkpoint
  * takes no lock a writer needs). The WAL restarts from its beginning (overwritten in place,
@@ -19,12 +20,22 @@ import { Worker } from 'node:worker_threads';
  * Worker -> main status goes through shared memory, not messages: a caller that commits in a
  * synchronous loop (never yielding to the event loop) still sees the worker go idle.
  */
+/** The caller's automatic checkpoint while the worker runs: a backstop should it stall. */
+export const WAL_AUTOCHECKPOINT_BACKSTOP_PAGES = 40_000;
+/** SQLite's default, what the caller goes back to once the worker failed (see fallBack). */
+export const WAL_AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
+
 export interface CheckpointerOptions {
   /** At most one checkpoint per interval (each fsyncs the database file). */
   intervalMs?: number;
   /** WAL frames (pages) beyond which the WAL must restart (see above). */
   restartFrames?: number;
   warn?: (message: string) => void;
+  /**
+   * Called once, by the first afterCommit after the worker failed: the caller turns SQLite's
+   * automatic checkpoint back on (WAL_AUTOCHECKPOINT_FALLBACK_PAGES) on its own connection.
+   */
+  fallBack?: () => void;
 }
 
 export interface CheckpointerStats {
@@ -110,6 +121,7 @@ export class WalCheckpointer {
   private lastRequestMs = performance.now();
   private lastMainMs = 0;
   private failed = false;
+  private fellBack = false;
   private closed = false;
 
   constructor(
@@ -132,7 +144,13 @@ export class WalCheckpointer {
    * has passed. The worker is only spawned by the first one (short-lived stores never pay).
    */
   afterCommit(): void {
-    if (!this.usable) return;
+    if (!this.usable) {
+      if (this.failed && !this.fellBack) {
+        this.fellBack = true;
+        this.options.fallBack?.();
+      }
+      return;
+    }
     const now = performance.now();
     if (now - this.lastRequestMs < this.intervalMs) return;
     if (Atomics.load(this.status, STATE) !== IDLE) return;
