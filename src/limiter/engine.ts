@@ -4,6 +4,7 @@ import {
   REQUESTS_MAX_DEFAULT,
   SWEEP_SLOTS_PER_COMMAND,
 } from './bounds.js';
+import { DeferredSnapshot, type FrozenPart, type SnapshotOp } from './deferred-snapshot.js';
 import { type RequestEntry, RequestTable } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
 import { SLIDING_LOG_UNIFORM_CODE } from './sliding-log-record.js';
@@ -81,6 +82,8 @@ export class Limiter implements LimiterStateMachine {
   private dirtyRules = new Set<string>();
   private dirtyOverrides = new Map<string, Set<string>>();
   private droppedWindows: Array<[string, string]> = [];
+  /** The deferred snapshot being written, if any (one at a time). */
+  private deferred: DeferredSnapshot | null = null;
   /** Whether the last `allow` answered from the exactly-once table. */
   lastDuplicate = false;
   /** After a duplicate: the requestId table's entry that answered it. */
@@ -344,6 +347,7 @@ export class Limiter implements LimiterStateMachine {
     if (mode === 'incremental' && !this.tracking) {
       throw new DrlError('internal', 'an incremental snapshot needs a full one (or restore) first');
     }
+    this.assertNoDeferred();
     writer.begin(appliedIndex, mode);
     for (const record of this.metaRecords()) writer.put(record);
     if (mode === 'full') {
@@ -352,6 +356,40 @@ export class Limiter implements LimiterStateMachine {
     } else this.writeIncremental(writer);
     writer.commit();
     this.startTracking();
+  }
+
+  /**
+   * An incremental snapshot at `appliedIndex` whose window records are read later, a few at a
+   * time, while commands go on applying (copy-on-write, SlotTable.freezeDirty): the capture is
+   * array swaps, not an encode per changed key in one turn. The caller writes it to the end or
+   * releases it; a released one lost its dirty marks, so the next snapshot must be full.
+   */
+  captureSnapshot(appliedIndex: number): DeferredSnapshot {
+    if (!this.tracking) {
+      throw new DrlError('internal', 'an incremental snapshot needs a full one (or restore) first');
+    }
+    this.assertNoDeferred();
+    const ops: SnapshotOp[] = [];
+    const collect: SnapshotWriter = {
+      begin() {},
+      put: (record) => ops.push({ put: record }),
+      delete: (id) => ops.push({ del: id }),
+      commit() {},
+    };
+    for (const record of this.metaRecords()) collect.put(record);
+    const parts: FrozenPart[] = [];
+    this.writeIncremental(collect, parts);
+    const deferred = new DeferredSnapshot(appliedIndex, ops, parts, () => {
+      if (this.deferred === deferred) this.deferred = null;
+    });
+    this.deferred = deferred;
+    return deferred;
+  }
+
+  private assertNoDeferred(): void {
+    if (this.deferred !== null) {
+      throw new DrlError('internal', 'a deferred snapshot is still being written');
+    }
   }
 
   /** Every record of the current state (what a full snapshot holds), lazily. */
@@ -375,6 +413,8 @@ export class Limiter implements LimiterStateMachine {
   }
 
   restore(records: Iterable<StateRecord>): void {
+    // The whole state is replaced: a deferred snapshot of the old one is moot.
+    this.deferred?.release();
     const fresh = new Limiter(this.options);
     fresh.load(records);
     this.rules = fresh.rules;
@@ -506,7 +546,8 @@ export class Limiter implements LimiterStateMachine {
     ];
   }
 
-  private writeIncremental(writer: SnapshotWriter): void {
+  /** `frozen` given: window states are frozen there (a deferred snapshot), not written. */
+  private writeIncremental(writer: SnapshotWriter, frozen?: FrozenPart[]): void {
     for (const name of this.dirtyRules) {
       const spec = this.rules.get(name)?.spec;
       if (spec === undefined) writer.delete({ kind: 'rule', name });
@@ -522,10 +563,14 @@ export class Limiter implements LimiterStateMachine {
     }
     for (const [rule, key] of this.droppedWindows) writer.delete({ kind: 'window', rule, key });
     for (const state of this.rules.values()) {
-      const { changed, slots, evicted } = state.store.takeDirty();
-      for (const key of evicted) {
-        if (!state.store.keys.has(key)) writer.delete({ kind: 'window', rule: state.name, key });
+      if (frozen !== undefined) {
+        const { evicted, frozen: count } = state.store.freezeDirty(this.ts);
+        this.writeEvicted(writer, state, evicted);
+        frozen.push({ rule: state.name, store: state.store, count });
+        continue;
       }
+      const { changed, slots, evicted } = state.store.takeDirty();
+      this.writeEvicted(writer, state, evicted);
       for (let i = 0; i < changed.length; i++) {
         const slot = slots[i]!;
         // Evicted since it changed: deleted above unless back in another slot (then listed again).
@@ -542,6 +587,13 @@ export class Limiter implements LimiterStateMachine {
     this.dirtyRules = new Set();
     this.dirtyOverrides = new Map();
     this.droppedWindows = [];
+  }
+
+  /** Evicted keys not back since (a key back in another slot is written as changed). */
+  private writeEvicted(writer: SnapshotWriter, state: RuleState, evicted: string[]): void {
+    for (const key of evicted) {
+      if (!state.store.keys.has(key)) writer.delete({ kind: 'window', rule: state.name, key });
+    }
   }
 
   private resetDirty(): void {

@@ -94,6 +94,7 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     if (heldAt(this.prev[slot]!, this.curr[slot]!, this.start[slot]!, this.win[slot]!, ts) > 0) {
       return false;
     }
+    if (this.frozenLeft !== 0) this.preserve(slot);
     this.releaseSlot(slot);
     return true;
   }
@@ -140,6 +141,8 @@ export class SlidingCounterStore extends SlotTable implements WindowStore {
     prev: number,
     curr: number,
   ): void {
+    // A deferred snapshot still to read this key's state gets its copy first.
+    if (existing !== undefined && this.frozenLeft !== 0) this.preserve(existing);
     const slot = existing ?? this.allocSlot(key);
     this.win[slot] = windowMs;
     this.start[slot] = start;

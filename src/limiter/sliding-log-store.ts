@@ -135,6 +135,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
       }
       return granted(limit, limit - cost, windowMs);
     }
+    // A deferred snapshot still to read this key's state gets its copy before any change.
+    if (record && this.frozenLeft !== 0) this.preserve(slot);
     // The lookup left the slot's row at hand: no second chunk/offset computation.
     const u32 = this.keys.foundRows;
     const u = this.keys.foundAt;
@@ -266,7 +268,9 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
     if (n > 0 && shared !== MIXED) {
       // Uniform: the newest entry expires last; a live key costs one look at its record.
       if (this.baseOf(slot) + rows[u + U_NEWEST]! + shared > ts) return false;
-    } else if (n > 0) {
+    }
+    if (this.frozenLeft !== 0) this.preserve(slot);
+    if (n > 0 && shared === MIXED) {
       this.dropExpired(slot, ts);
       if (rows[u + U_LEN]! > 0) return false;
     }
@@ -486,6 +490,8 @@ export class SlidingLogStore extends SlotTable implements WindowStore {
   /** The epoch moves to WINDOW_MS_MAX before `ts`; every key's base and offsets follow. */
   private moveEpoch(ts: number): void {
     const epoch = ts - WINDOW_MS_MAX;
+    // Every key's entries are rewritten (and expired ones dropped as of ts).
+    if (this.frozenLeft !== 0) this.preserveAll();
     const moved: Array<[number, Entries]> = [];
     for (const slot of this.keys.values()) {
       this.dropExpired(slot, ts);

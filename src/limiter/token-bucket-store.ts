@@ -67,6 +67,8 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
     const allowed = cost <= capacity && d + cost * windowMs <= capacity * windowMs;
     const after = allowed ? d + cost * windowMs : d;
     if (allowed && record) {
+      // A deferred snapshot still to read this key's state gets its copy first.
+      if (slot !== undefined && this.frozenLeft !== 0) this.preserve(slot);
       const target = slot ?? this.allocSlot(key);
       const whole = Math.floor(after / limit);
       this.tatMs[target] = ts + whole;
@@ -105,6 +107,7 @@ export class TokenBucketStore extends SlotTable implements WindowStore {
 
   sweepSlot(slot: number, ts: number): boolean {
     if ((this.tatMs[slot]! - ts) * this.lim[slot]! + this.tatFrac[slot]! > 0) return false;
+    if (this.frozenLeft !== 0) this.preserve(slot);
     this.releaseSlot(slot);
     return true;
   }

@@ -156,6 +156,21 @@ export interface SnapshotWriter {
   commit(): void;
 }
 
+/**
+ * An incremental snapshot captured copy-on-write (Limiter.captureSnapshot): its records are
+ * put into a writer a few at a time while the engine goes on applying; the caller begins and
+ * commits the writer's transaction. Ends when fully written or released.
+ */
+export interface DeferredSnapshotSource {
+  readonly index: number;
+  /** Records to write at most. */
+  readonly records: number;
+  /** Writes up to `recordsMax` more records; true once all are written (then it has ended). */
+  writeSome(writer: SnapshotWriter, recordsMax: number): boolean;
+  /** Ends the snapshot unwritten (idempotent): the engine stops copying for it. */
+  release(): void;
+}
+
 /** The engine's public surface, used by src/embedded and by the replicated state machine. */
 export interface LimiterStateMachine {
   /** Validates, then applies. Throws DrlError on bad input (nothing changed). */

@@ -39,6 +39,14 @@ export interface WindowStore {
    * evicted since then; resets both.
    */
   takeDirty(): { changed: string[]; slots: number[]; evicted: string[] };
+  /**
+   * A deferred snapshot as of `ts`: takes the dirty keys like takeDirty, but their states are
+   * read later by position (frozenRecord), copied first if the key changes meanwhile, until
+   * releaseFrozen. See SlotTable.freezeDirty.
+   */
+  freezeDirty(ts: number): { evicted: string[]; frozen: number };
+  frozenRecord(i: number): { key: string; data: Uint8Array | undefined } | null;
+  releaseFrozen(): void;
 }
 
 export const ALGORITHM_CODES: Record<Algorithm, number> = {

@@ -1,4 +1,9 @@
-import type { SnapshotWriter, StateRecord, StateRecordId } from '../limiter/types.js';
+import type {
+  DeferredSnapshotSource,
+  SnapshotWriter,
+  StateRecord,
+  StateRecordId,
+} from '../limiter/types.js';
 import type { LimiterSnapshotStore } from './limiter-snapshot-store.js';
 
 type Op = { put: StateRecord; del?: undefined } | { put?: undefined; del: StateRecordId };
@@ -12,7 +17,9 @@ const RECORDS_PER_CHECK = 64;
  * records into one store transaction for at most about `budgetMs` per call, so the caller can
  * yield to the event loop between slices; the last step commits (the applied index and the
  * records become durable together). The engine's later changes do not touch the captured
- * copies, and they are marked dirty again for the next snapshot.
+ * copies, and they are marked dirty again for the next snapshot. `deferred` writes the engine's
+ * copy-on-write snapshot instead (captureSnapshot): its window records are encoded in the slices
+ * too, so the capture turn does no per-key work at all.
  */
 export class SlicedSnapshotWrite implements SnapshotWriter {
   index = -1;
@@ -23,6 +30,17 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
   private at = 0;
   /** How long the final commit took (WAL write, and a checkpoint when one is due). */
   commitMs = 0;
+  private source: DeferredSnapshotSource | null = null;
+  private sourceDone = false;
+
+  /** A write of the engine's deferred snapshot (its records are read during the steps). */
+  static deferred(source: DeferredSnapshotSource): SlicedSnapshotWrite {
+    const write = new SlicedSnapshotWrite();
+    write.begin(source.index, 'incremental');
+    write.source = source;
+    write.captured = true;
+    return write;
+  }
 
   begin(appliedIndex: number, mode: 'full' | 'incremental'): void {
     this.index = appliedIndex;
@@ -41,8 +59,14 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
     this.captured = true;
   }
 
+  /** Records to write (a deferred snapshot's count is an upper bound). */
   get records(): number {
-    return this.ops.length;
+    return this.ops.length + (this.source?.records ?? 0);
+  }
+
+  /** Dropped before its commit: a deferred snapshot stops its copy-on-write. */
+  release(): void {
+    this.source?.release();
   }
 
   /** Writes for about budgetMs (Infinity: to the end); true once committed. */
@@ -59,6 +83,11 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
       if (op.put) store.put(op.put);
       else store.delete(op.del);
       if (this.at % RECORDS_PER_CHECK === 0 && performance.now() >= endMs) return false;
+    }
+    const source = this.source;
+    while (source !== null && !this.sourceDone) {
+      this.sourceDone = source.writeSome(store, RECORDS_PER_CHECK);
+      if (!this.sourceDone && performance.now() >= endMs) return false;
     }
     const commitStartMs = performance.now();
     store.commit();

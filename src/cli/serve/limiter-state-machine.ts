@@ -188,14 +188,19 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   }
 
   /**
-   * Captures the dirty records (copies) at the applied index; the SQLite writes follow in
-   * slices (writeSlice), so no turn holds the event loop for the whole snapshot.
+   * Captures the snapshot at the applied index: an incremental one copy-on-write (the engine's
+   * captureSnapshot: no per-key work in this turn), a full one as copies; the encoding of
+   * changed keys and the SQLite writes follow in slices (writeSlice), so no turn holds the
+   * event loop for the whole snapshot.
    */
   private startWrite(): void {
     const startMs = performance.now();
-    const mode = this.snapshotIndex === 0 || this.nextFull ? 'full' : 'incremental';
-    const write = new SlicedSnapshotWrite();
-    this.engine.writeSnapshot(write, this.applied, mode);
+    const full = this.snapshotIndex === 0 || this.nextFull;
+    let write: SlicedSnapshotWrite;
+    if (full) {
+      write = new SlicedSnapshotWrite();
+      this.engine.writeSnapshot(write, this.applied, 'full');
+    } else write = SlicedSnapshotWrite.deferred(this.engine.captureSnapshot(this.applied));
     this.nextFull = false;
     const captureMs = performance.now() - startMs;
     this.writing = {
@@ -212,6 +217,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     w.timer = null;
     // The owner closed the store (stop) without a flush: the snapshot is simply not taken.
     if (!this.store.isOpen) {
+      w.write.release();
       this.writing = null;
       this.nextFull = true;
       return;
@@ -228,6 +234,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       done = w.write.step(this.store, budgetMs);
     } catch (err) {
       this.store.abort();
+      w.write.release();
       this.writing = null;
       this.nextFull = true;
       throw err;
@@ -248,6 +255,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     if (!w) return;
     if (w.timer) clearImmediate(w.timer);
     this.store.abort();
+    w.write.release();
     this.writing = null;
   }
 

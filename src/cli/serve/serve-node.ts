@@ -106,7 +106,14 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       trace?.snapshotWritten(ms, stats);
       const turnMsMax = Math.round(Math.max(stats.captureMs, stats.turnMsMax) * 10) / 10;
       logger.info(
-        { index, ms: Math.round(ms), records: stats.records, turnMsMax },
+        {
+          index,
+          ms: Math.round(ms),
+          records: stats.records,
+          turnMsMax,
+          captureMs: Math.round(stats.captureMs * 10) / 10,
+          commitMs: Math.round(stats.commitMs * 10) / 10,
+        },
         'snapshot written',
       );
     },

@@ -1,0 +1,88 @@
+import type {
+  DeferredSnapshotSource,
+  SnapshotWriter,
+  StateRecord,
+  StateRecordId,
+} from './types.js';
+
+/** A store's part of a deferred snapshot: its frozen keys, read one position at a time. */
+export interface FrozenWindows {
+  frozenRecord(i: number): { key: string; data: Uint8Array | undefined } | null;
+  releaseFrozen(): void;
+}
+
+export type SnapshotOp =
+  | { put: StateRecord; del?: undefined }
+  | { put?: undefined; del: StateRecordId };
+
+export interface FrozenPart {
+  rule: string;
+  store: FrozenWindows;
+  /** Positions frozen in the store. */
+  count: number;
+}
+
+/**
+ * An incremental snapshot as of one applied index whose window records are read after the
+ * capture, a few at a time, while the engine goes on applying (copy-on-write: see
+ * SlotTable.freezeDirty). Everything else it holds (meta, rules, overrides, deletes, requestIds)
+ * was copied at the capture. The caller begins and commits the writer's transaction; `writeSome`
+ * only puts and deletes. Ends (the stores' marks released) when fully written or on `release`.
+ */
+export class DeferredSnapshot implements DeferredSnapshotSource {
+  private opAt = 0;
+  private partAt = 0;
+  private posAt = 0;
+  private ended = false;
+
+  constructor(
+    readonly index: number,
+    private readonly ops: SnapshotOp[],
+    private readonly parts: FrozenPart[],
+    private readonly onEnd: () => void,
+  ) {}
+
+  /** Records to write at most (a frozen key evicted before the capture writes nothing). */
+  get records(): number {
+    let n = this.ops.length;
+    for (const part of this.parts) n += part.count;
+    return n;
+  }
+
+  /** Writes up to `recordsMax` more records; true once all are written (then it has ended). */
+  writeSome(writer: SnapshotWriter, recordsMax: number): boolean {
+    if (this.ended) throw new Error('deferred snapshot: written after it ended');
+    let budget = recordsMax;
+    while (budget > 0 && this.opAt < this.ops.length) {
+      const op = this.ops[this.opAt++]!;
+      if (op.put) writer.put(op.put);
+      else writer.delete(op.del);
+      budget--;
+    }
+    while (budget > 0 && this.partAt < this.parts.length) {
+      const part = this.parts[this.partAt]!;
+      if (this.posAt === part.count) {
+        this.partAt++;
+        this.posAt = 0;
+        continue;
+      }
+      const frozen = part.store.frozenRecord(this.posAt++);
+      budget--;
+      if (frozen === null) continue;
+      if (frozen.data !== undefined) {
+        writer.put({ kind: 'window', rule: part.rule, key: frozen.key, data: frozen.data });
+      } else writer.delete({ kind: 'window', rule: part.rule, key: frozen.key });
+    }
+    const done = this.opAt === this.ops.length && this.partAt === this.parts.length;
+    if (done) this.release();
+    return done;
+  }
+
+  /** Ends the snapshot (written or dropped): the stores stop copying. Idempotent. */
+  release(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const part of this.parts) part.store.releaseFrozen();
+    this.onEnd();
+  }
+}
