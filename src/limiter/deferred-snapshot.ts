@@ -1,3 +1,4 @@
+import { type RequestEntry, requestRecord } from './request-table.js';
 import type {
   DeferredSnapshotSource,
   SnapshotWriter,
@@ -25,12 +26,14 @@ export interface FrozenPart {
 /**
  * An incremental snapshot as of one applied index whose window records are read after the
  * capture, a few at a time, while the engine goes on applying (copy-on-write: see
- * SlotTable.freezeDirty). Everything else it holds (meta, rules, overrides, deletes, requestIds)
- * was copied at the capture. The caller begins and commits the writer's transaction; `writeSome`
+ * SlotTable.freezeDirty). The changed requestIds' entries are listed at the capture and become
+ * records when written (an entry object never changes); the rest (meta, rules, overrides,
+ * deletes) was copied at the capture. The caller begins and commits the writer's transaction; `writeSome`
  * only puts and deletes. Ends (the stores' marks released) when fully written or on `release`.
  */
 export class DeferredSnapshot implements DeferredSnapshotSource {
   private opAt = 0;
+  private requestAt = 0;
   private partAt = 0;
   private posAt = 0;
   private ended = false;
@@ -38,13 +41,19 @@ export class DeferredSnapshot implements DeferredSnapshotSource {
   constructor(
     readonly index: number,
     private readonly ops: SnapshotOp[],
-    private readonly parts: FrozenPart[],
+    lists: { windows: FrozenPart[]; requests: Array<[string, RequestEntry]> },
     private readonly onEnd: () => void,
-  ) {}
+  ) {
+    this.parts = lists.windows;
+    this.requests = lists.requests;
+  }
+
+  private readonly parts: FrozenPart[];
+  private readonly requests: Array<[string, RequestEntry]>;
 
   /** Records to write at most (a frozen key evicted before the capture writes nothing). */
   get records(): number {
-    let n = this.ops.length;
+    let n = this.ops.length + this.requests.length;
     for (const part of this.parts) n += part.count;
     return n;
   }
@@ -57,6 +66,11 @@ export class DeferredSnapshot implements DeferredSnapshotSource {
       const op = this.ops[this.opAt++]!;
       if (op.put) writer.put(op.put);
       else writer.delete(op.del);
+      budget--;
+    }
+    while (budget > 0 && this.requestAt < this.requests.length) {
+      const [id, entry] = this.requests[this.requestAt++]!;
+      writer.put(requestRecord(id, entry));
       budget--;
     }
     while (budget > 0 && this.partAt < this.parts.length) {
@@ -73,7 +87,10 @@ export class DeferredSnapshot implements DeferredSnapshotSource {
         writer.put({ kind: 'window', rule: part.rule, key: frozen.key, data: frozen.data });
       } else writer.delete({ kind: 'window', rule: part.rule, key: frozen.key });
     }
-    const done = this.opAt === this.ops.length && this.partAt === this.parts.length;
+    const done =
+      this.opAt === this.ops.length &&
+      this.requestAt === this.requests.length &&
+      this.partAt === this.parts.length;
     if (done) this.release();
     return done;
   }

@@ -5,7 +5,7 @@ import {
   SWEEP_SLOTS_PER_COMMAND,
 } from './bounds.js';
 import { DeferredSnapshot, type FrozenPart, type SnapshotOp } from './deferred-snapshot.js';
-import { type RequestEntry, RequestTable } from './request-table.js';
+import { type RequestEntry, RequestTable, requestRecord } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
 import { SLIDING_LOG_UNIFORM_CODE } from './sliding-log-record.js';
 import { SlidingLogStore } from './sliding-log-store.js';
@@ -377,9 +377,9 @@ export class Limiter implements LimiterStateMachine {
       commit() {},
     };
     for (const record of this.metaRecords()) collect.put(record);
-    const parts: FrozenPart[] = [];
-    this.writeIncremental(collect, parts);
-    const deferred = new DeferredSnapshot(appliedIndex, ops, parts, () => {
+    const lists = { windows: [] as FrozenPart[], requests: [] as Array<[string, RequestEntry]> };
+    this.writeIncremental(collect, lists);
+    const deferred = new DeferredSnapshot(appliedIndex, ops, lists, () => {
       if (this.deferred === deferred) this.deferred = null;
     });
     this.deferred = deferred;
@@ -546,8 +546,15 @@ export class Limiter implements LimiterStateMachine {
     ];
   }
 
-  /** `frozen` given: window states are frozen there (a deferred snapshot), not written. */
-  private writeIncremental(writer: SnapshotWriter, frozen?: FrozenPart[]): void {
+  /**
+   * `deferred` given (a deferred snapshot): window states are frozen in their stores and the
+   * changed requestIds' entries (never changed once written: a put replaces the object) are
+   * listed there, to become records when written; everything else goes to the writer now.
+   */
+  private writeIncremental(
+    writer: SnapshotWriter,
+    deferred?: { windows: FrozenPart[]; requests: Array<[string, RequestEntry]> },
+  ): void {
     for (const name of this.dirtyRules) {
       const spec = this.rules.get(name)?.spec;
       if (spec === undefined) writer.delete({ kind: 'rule', name });
@@ -563,10 +570,10 @@ export class Limiter implements LimiterStateMachine {
     }
     for (const [rule, key] of this.droppedWindows) writer.delete({ kind: 'window', rule, key });
     for (const state of this.rules.values()) {
-      if (frozen !== undefined) {
+      if (deferred !== undefined) {
         const { evicted, frozen: count } = state.store.freezeDirty(this.ts);
         this.writeEvicted(writer, state, evicted);
-        frozen.push({ rule: state.name, store: state.store, count });
+        deferred.windows.push({ rule: state.name, store: state.store, count });
         continue;
       }
       const { changed, slots, evicted } = state.store.takeDirty();
@@ -583,7 +590,8 @@ export class Limiter implements LimiterStateMachine {
     }
     const { changed, removed } = this.requests.takeDirty(this.ts);
     for (const id of removed) writer.delete({ kind: 'request', id });
-    for (const [id, entry] of changed) writer.put(requestRecord(id, entry));
+    if (deferred !== undefined) deferred.requests = changed;
+    else for (const [id, entry] of changed) writer.put(requestRecord(id, entry));
     this.dirtyRules = new Set();
     this.dirtyOverrides = new Map();
     this.droppedWindows = [];
@@ -686,19 +694,6 @@ function algorithmOfWindow(data: Uint8Array): Algorithm {
   if (code === 2) return 'sliding-counter';
   if (code === 3) return 'token-bucket';
   throw corrupt('window algorithm code');
-}
-
-function requestRecord(id: string, entry: RequestEntry): StateRecord {
-  const record: StateRecord = {
-    kind: 'request',
-    id,
-    fingerprint: entry.fingerprint,
-    ts: entry.ts,
-    decision: { ...entry.decision },
-    seq: entry.seq,
-  };
-  if (entry.logIndex !== undefined) record.logIndex = entry.logIndex;
-  return record;
 }
 
 function unknownRule(name: string): DrlError {

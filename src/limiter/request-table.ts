@@ -1,4 +1,4 @@
-import type { Decision } from './types.js';
+import type { Decision, StateRecord } from './types.js';
 
 /**
  * The exactly-once table (Raft dissertation section 6.3, client sessions, keyed by requestId).
@@ -104,4 +104,18 @@ export class RequestTable {
       this.removed.add(id);
     }
   }
+}
+
+/** An entry as a snapshot record (the decision copied: records leave the engine). */
+export function requestRecord(id: string, entry: RequestEntry): StateRecord {
+  const record: StateRecord = {
+    kind: 'request',
+    id,
+    fingerprint: entry.fingerprint,
+    ts: entry.ts,
+    decision: { ...entry.decision },
+    seq: entry.seq,
+  };
+  if (entry.logIndex !== undefined) record.logIndex = entry.logIndex;
+  return record;
 }

@@ -44,8 +44,16 @@ function setup(limiter: Limiter): void {
 /** One command, applied alike to both twins. */
 function apply(limiter: Limiter, s: Step, ts: number, swapped: boolean): void {
   const key = `k${s.key}`;
-  if (s.rule === 'inline') limiter.allow(ts, key, 'default', s.cost, 3, s.window);
-  else if (s.rule === 'sc' || s.rule === 'tb') limiter.allow(ts, key, s.rule, s.cost);
+  if (s.rule === 'inline') {
+    // requestIds that repeat (a retry, or a conflict: refused alike by both twins), expire and
+    // overflow the small table (removals while a snapshot is frozen).
+    const requestId = s.cost === 2 ? undefined : `r${s.dt % 5}-${s.key}`;
+    try {
+      limiter.allow(ts, key, 'default', s.cost, 3, s.window, requestId, ts - T0);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'request_id_conflict') throw err;
+    }
+  } else if (s.rule === 'sc' || s.rule === 'tb') limiter.allow(ts, key, s.rule, s.cost);
   else if (s.rule === 'swap') {
     // Another algorithm under 'sc' (swapped: now a sliding log): its old windows are dropped,
     // maybe while frozen.
@@ -60,8 +68,9 @@ function apply(limiter: Limiter, s: Step, ts: number, swapped: boolean): void {
 t.test('property: a deferred snapshot writes what an eager one at its capture wrote', async () => {
   fc.assert(
     fc.property(fc.array(step, { maxLength: 250 }), (steps) => {
-      const eager = createLimiter();
-      const lazy = createLimiter();
+      const options = { requestRetentionMs: 60, requestsMax: 6 };
+      const eager = createLimiter(options);
+      const lazy = createLimiter(options);
       setup(eager);
       setup(lazy);
       const eagerOut = new MemoryWriter();
@@ -104,7 +113,7 @@ t.test('property: a deferred snapshot writes what an eager one at its capture wr
       lazyOut.begin(index + 1, 'incremental');
       while (!last.writeSome(lazyOut, 5)) {}
       lazyOut.commit();
-      const restored = createLimiter();
+      const restored = createLimiter(options);
       restored.restore(lazyOut.records.values());
       return (
         JSON.stringify(json(lazyOut.records.values())) ===
