@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { WorkloadName } from './http-load-types.js';
-import type { TargetName } from './http-report.js';
+import type { RoundOrder, TargetName } from './http-report.js';
 
 export interface BenchOptions {
   /** Measured seconds per target, workload and round. */
@@ -17,6 +17,8 @@ export interface BenchOptions {
    * caches, a fresh group's empty state) and was always drl's.
    */
   warmupRounds: number;
+  /** Two targets: one order every round, or swapped every round (`--order alternate`). */
+  order: RoundOrder;
   connections: number;
   targets: TargetName[];
   workloads: WorkloadName[];
@@ -43,6 +45,11 @@ export interface BenchOptions {
 const allTargets: TargetName[] = ['bare', 'redis', 'drl'];
 const defaultOutDir = fileURLToPath(new URL('./out', import.meta.url));
 const allWorkloads: WorkloadName[] = ['spread', 'hot'];
+
+function orderOf(raw: string): RoundOrder {
+  if (raw === 'fixed' || raw === 'alternate') return raw;
+  throw new Error(`--order: fixed or alternate, got ${raw}`);
+}
 
 function positiveInt(name: string, raw: string, max: number): number {
   const n = Number(raw);
@@ -80,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       warmup: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '3' },
       'warmup-rounds': { type: 'string', default: '1' },
+      order: { type: 'string', default: 'fixed' },
       connections: { type: 'string', default: '64' },
       targets: { type: 'string', default: allTargets.join(',') },
       workloads: { type: 'string', default: allWorkloads.join(',') },
@@ -102,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       values['warmup-rounds'] === '0'
         ? 0
         : positiveInt('warmup-rounds', values['warmup-rounds'], 5),
+    order: orderOf(values.order),
     connections: positiveInt('connections', values.connections, 1024),
     targets: withBase(listOf('targets', values.targets, allTargets), values['drl-base']),
     workloads: listOf('workloads', values.workloads, allWorkloads),

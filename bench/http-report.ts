@@ -472,9 +472,22 @@ export function rotate<T>(items: T[], by: number): T[] {
  * never the first of the next), two keep one order (rotating two would put the same one
  * last and first).
  */
-export function roundOrder<T>(items: T[], round: number): T[] {
+export function roundOrder<T>(items: T[], round: number, order: RoundOrder = 'fixed'): T[] {
+  if (order === 'alternate' && items.length === 2) {
+    return round % 2 === 0 ? [items[1]!, items[0]!] : items;
+  }
   return items.length <= 2 ? items : rotate(items, round - 1);
 }
+
+/**
+ * `fixed`: roundOrder's default. `alternate` (`--order alternate`): two targets swap places
+ * every round (A B, B A, A B, ...), so each has as many first turns, second turns and turns
+ * right after its own as the other. A fixed A B order carried a 15-20 % bias on this box in
+ * side-by-side A/Bs of two groups (two runs with the roles swapped each favoured the second;
+ * alternated, the same groups measured 1.000x: docs/notes/bench-http.md, 2026-12-05 02:29).
+ * Three or more targets rotate either way.
+ */
+export type RoundOrder = 'fixed' | 'alternate';
 
 export function configBlock(config: Record<string, string | number | boolean>): string {
   const width = Math.max(...Object.keys(config).map((k) => k.length));

@@ -345,7 +345,7 @@ function configuration(o: BenchOptions, redis: RedisProcess | undefined) {
     'redis script': 'exact sliding log: TIME, one ZSET member per unit of cost',
     connections: o.connections,
     pipelining: 1,
-    rounds: `${o.rounds} measured after ${o.warmupRounds} discarded; ${o.targets.length <= 2 ? 'one order' : 'rotated'} (no target twice in a row)`,
+    rounds: `${o.rounds} measured after ${o.warmupRounds} discarded; ${roundsOrderText(o)}`,
     'per turn': `${o.warmupS} s warm-up + ${o.durationS} s measured, targets parked (SIGSTOP) outside their turn`,
     'half-rate runs': o.halfRate
       ? `open loop (raw keep-alive sockets, ${o.connections} connections), ½ median max, latency from scheduled send${o.generatorCheck ? '; bare also with undici Pool and autocannon overallRate' : ''}`
@@ -377,7 +377,7 @@ async function main(): Promise<void> {
     // Warm-up rounds are numbered 1 - warmupRounds .. 0, run like the others and discarded.
     for (let round = 1 - o.warmupRounds; round <= o.rounds; round++) {
       for (const workload of o.workloads) {
-        for (const target of roundOrder(live, round)) {
+        for (const target of roundOrder(live, round, o.order)) {
           const t = await turn(round, workload, target, live, o);
           if (round >= 1) turns.push(t);
         }
@@ -472,4 +472,11 @@ try {
   // Every child is stopped; a leftover handle (one default run once idled 5 min after its
   // results) must not keep the benchmark alive.
   process.exit();
+}
+
+function roundsOrderText(o: BenchOptions): string {
+  if (o.targets.length > 2) return 'rotated (no target twice in a row)';
+  return o.order === 'alternate'
+    ? 'two targets swapped every round (A B, B A, ...)'
+    : 'one order (no target twice in a row)';
 }

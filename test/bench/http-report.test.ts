@@ -306,3 +306,15 @@ t.test(
     t.same(roundOrder(['a', 'b'], 2), ['a', 'b'], 'two keep their order');
   },
 );
+
+t.test('roundOrder alternate: two targets swap every round, each as often first', async (t) => {
+  const firsts: string[] = [];
+  for (let round = 1; round <= 6; round++) {
+    const order = roundOrder(['a', 'b'], round, 'alternate');
+    t.same([...order].sort(), ['a', 'b'], `round ${round} has both`);
+    firsts.push(order[0]!);
+  }
+  t.same(firsts, ['a', 'b', 'a', 'b', 'a', 'b'], 'A B, then B A, ...');
+  t.same(roundOrder(['a', 'b', 'c'], 2, 'alternate'), ['b', 'c', 'a'], 'three still rotate');
+  t.same(roundOrder(['a'], 2, 'alternate'), ['a'], 'one target');
+});
