@@ -482,9 +482,9 @@ export function roundOrder<T>(items: T[], round: number, order: RoundOrder = 'fi
 /**
  * `fixed`: roundOrder's default. `alternate` (`--order alternate`): two targets swap places
  * every round (A B, B A, A B, ...), so each has as many first turns, second turns and turns
- * right after its own as the other. A fixed A B order carried a 15-20 % bias on this box in
- * side-by-side A/Bs of two groups (two runs with the roles swapped each favoured the second;
- * alternated, the same groups measured 1.000x: docs/notes/bench-http.md, 2026-12-05 02:29).
+ * right after its own as the other. Two fixed-order side-by-side series of two groups, roles
+ * swapped, each favoured the second by 15-20 %; alternated, the same groups measured 1.000x
+ * (an A/A in the fixed order later did not show it: docs/notes/bench-http.md, 2026-12-05).
  * Three or more targets rotate either way.
  */
 export type RoundOrder = 'fixed' | 'alternate';
