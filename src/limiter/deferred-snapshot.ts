@@ -1,20 +1,6 @@
 import { type RequestEntry, requestRecord } from './request-table.js';
-import type {
-  DeferredSnapshotSource,
-  SnapshotWriter,
-  StateRecord,
-  StateRecordId,
-} from './types.js';
-
-/** A store's part of a deferred snapshot: its frozen keys, read one position at a time. */
-export interface FrozenWindows {
-  frozenRecord(i: number): { key: string; data: Uint8Array | undefined } | null;
-  releaseFrozen(): void;
-}
-
-export type SnapshotOp =
-  | { put: StateRecord; del?: undefined }
-  | { put?: undefined; del: StateRecordId };
+import type { DeferredSnapshotSource, SnapshotOp, SnapshotWriter } from './types.js';
+import type { FrozenWindows } from './window-store.js';
 
 export interface FrozenPart {
   rule: string;
@@ -28,8 +14,9 @@ export interface FrozenPart {
  * capture, a few at a time, while the engine goes on applying (copy-on-write: see
  * SlotTable.freezeDirty). The changed requestIds' entries are listed at the capture and become
  * records when written (an entry object never changes); the rest (meta, rules, overrides,
- * deletes) was copied at the capture. The caller begins and commits the writer's transaction; `writeSome`
- * only puts and deletes. Ends (the stores' marks released) when fully written or on `release`.
+ * deletes) was copied at the capture. The caller begins and commits the writer's transaction;
+ * `writeSome` only puts and deletes. Ends (the stores' marks released) when fully written or on
+ * `release`.
  */
 export class DeferredSnapshot implements DeferredSnapshotSource {
   private opAt = 0;
@@ -38,18 +25,14 @@ export class DeferredSnapshot implements DeferredSnapshotSource {
   private posAt = 0;
   private ended = false;
 
+  /** ops: copied at the capture; requests: changed requestIds' entries; parts: per store. */
   constructor(
     readonly index: number,
     private readonly ops: SnapshotOp[],
-    lists: { windows: FrozenPart[]; requests: Array<[string, RequestEntry]> },
+    private readonly requests: Array<[string, RequestEntry]>,
+    private readonly parts: FrozenPart[],
     private readonly onEnd: () => void,
-  ) {
-    this.parts = lists.windows;
-    this.requests = lists.requests;
-  }
-
-  private readonly parts: FrozenPart[];
-  private readonly requests: Array<[string, RequestEntry]>;
+  ) {}
 
   /** Records to write at most (a frozen key evicted before the capture writes nothing). */
   get records(): number {

@@ -4,7 +4,7 @@ import {
   REQUESTS_MAX_DEFAULT,
   SWEEP_SLOTS_PER_COMMAND,
 } from './bounds.js';
-import { DeferredSnapshot, type FrozenPart, type SnapshotOp } from './deferred-snapshot.js';
+import { DeferredSnapshot, type FrozenPart } from './deferred-snapshot.js';
 import { type RequestEntry, RequestTable, requestRecord } from './request-table.js';
 import { SlidingCounterStore } from './sliding-counter-store.js';
 import { SLIDING_LOG_UNIFORM_CODE } from './sliding-log-record.js';
@@ -19,6 +19,7 @@ import type {
   LimiterStateMachine,
   OverrideSpec,
   RuleSpec,
+  SnapshotOp,
   SnapshotWriter,
   StateRecord,
   Usage,
@@ -379,7 +380,7 @@ export class Limiter implements LimiterStateMachine {
     for (const record of this.metaRecords()) collect.put(record);
     const lists = { windows: [] as FrozenPart[], requests: [] as Array<[string, RequestEntry]> };
     this.writeIncremental(collect, lists);
-    const deferred = new DeferredSnapshot(appliedIndex, ops, lists, () => {
+    const deferred = new DeferredSnapshot(appliedIndex, ops, lists.requests, lists.windows, () => {
       if (this.deferred === deferred) this.deferred = null;
     });
     this.deferred = deferred;

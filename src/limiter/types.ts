@@ -156,6 +156,11 @@ export interface SnapshotWriter {
   commit(): void;
 }
 
+/** One write of a snapshot held for later: a record to put, or one to delete. */
+export type SnapshotOp =
+  | { put: StateRecord; del?: undefined }
+  | { put?: undefined; del: StateRecordId };
+
 /**
  * An incremental snapshot captured copy-on-write (Limiter.captureSnapshot): its records are
  * put into a writer a few at a time while the engine goes on applying; the caller begins and

@@ -5,7 +5,7 @@ import type { Algorithm, Decision, Usage } from './types.js';
  * The per-rule window state of one algorithm: a KeyIndex from key to a slot in typed arrays.
  * Every method is deterministic in its arguments; `record` false never changes anything.
  */
-export interface WindowStore {
+export interface WindowStore extends FrozenWindows {
   readonly algorithm: Algorithm;
   /** key -> slot. Iterated (slot order) by the eviction sweep and the snapshot writer. */
   readonly keys: KeyIndex;
@@ -45,6 +45,10 @@ export interface WindowStore {
    * releaseFrozen. See SlotTable.freezeDirty.
    */
   freezeDirty(ts: number): { evicted: string[]; frozen: number };
+}
+
+/** A store's part of a deferred snapshot: its frozen keys, read one position at a time. */
+export interface FrozenWindows {
   frozenRecord(i: number): { key: string; data: Uint8Array | undefined } | null;
   releaseFrozen(): void;
 }

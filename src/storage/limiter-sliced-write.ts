@@ -1,12 +1,11 @@
 import type {
   DeferredSnapshotSource,
+  SnapshotOp,
   SnapshotWriter,
   StateRecord,
   StateRecordId,
 } from '../limiter/types.js';
 import type { LimiterSnapshotStore } from './limiter-snapshot-store.js';
-
-type Op = { put: StateRecord; del?: undefined } | { put?: undefined; del: StateRecordId };
 
 /** Records written between two clock checks (a clock read per record would cost more). */
 const RECORDS_PER_CHECK = 64;
@@ -24,7 +23,7 @@ const RECORDS_PER_CHECK = 64;
 export class SlicedSnapshotWrite implements SnapshotWriter {
   index = -1;
   mode: 'full' | 'incremental' = 'incremental';
-  private readonly ops: Op[] = [];
+  private readonly ops: SnapshotOp[] = [];
   private captured = false;
   private started = false;
   private at = 0;
