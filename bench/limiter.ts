@@ -124,7 +124,7 @@ const rlfHot = () => rlfRun(HOT.limit, HOT.windowMs / 1000, HOT_CALLS, () => 'ho
 const rlfMany = () =>
   rlfRun(MANY.limit, MANY.windowMs / 1000, KEYS * GRANTS_PER_KEY, (i) => `user:${i % KEYS}`);
 
-/** Grants only (a new key per call) for PERSIST_MS: one SQLite commit per decision. */
+/** Grants only (a new key per call) for PERSIST_MS: one journal line written per decision. */
 function persistedGrants(path: string, durability: 'normal' | 'fsync'): number {
   const limiter = new RateLimiter({ path, durability, rules: { default: MANY } });
   const start = startClock();

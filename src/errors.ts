@@ -24,6 +24,7 @@ export const ErrorCodes = {
   closed: 500,
   storage_corrupt: 500,
   storage_locked: 500,
+  storage_failed: 500,
   internal: 500,
 } as const;
 

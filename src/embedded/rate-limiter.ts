@@ -15,9 +15,10 @@ import {
 /**
  * The limiter in-process: the same engine the cluster replicates, fed by a local monotonic
  * clock. Every method is synchronous, so each call is atomic with respect to everything else in
- * this process (async callers included). With `path`, every state change is committed to SQLite
- * before the call returns; a denial changes no state and writes nothing. If that write fails the
- * call throws and the grant stays counted in memory (over-counting, never under-counting).
+ * this process (async callers included). With `path`, every state change is written to the
+ * journal before the call returns (DurableState); a denial changes no state and writes nothing.
+ * If that write fails the call throws and the grant stays counted in memory (over-counting,
+ * never under-counting).
  */
 export class RateLimiter {
   private readonly engine: Limiter;

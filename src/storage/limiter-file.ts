@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
-import { loadSqlite, openExclusiveDatabase } from './sqlite-open.js';
+import { type Durability, loadSqlite, openExclusiveDatabase } from './sqlite-open.js';
 
 export interface LimiterFile {
   db: Database.Database;
@@ -16,7 +16,8 @@ export interface LimiterFile {
 
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
-export function openLimiterFile(path: string): LimiterFile {
+/** `durability` 'fsync': synchronous=FULL, each commit fsyncs the WAL (the default NORMAL does not). */
+export function openLimiterFile(path: string, durability: Durability = 'normal'): LimiterFile {
   const owner = openExclusiveDatabase(`${path}.owner`);
   let db: Database.Database;
   try {
@@ -29,7 +30,7 @@ export function openLimiterFile(path: string): LimiterFile {
   }
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   } catch (err) {
     db.close();

@@ -22,9 +22,11 @@ interface JournalRow {
 }
 
 /**
- * An append-only log of the state-changing commands applied since the last snapshot, one row
- * per command, each its own transaction (so a command is durable when `append` returns).
- * Allows — the hot path — are stored as columns; rare commands (rules, overrides) as JSON.
+ * The journal table of an embedded limiter's state file: the state-changing commands applied
+ * since the last snapshot, one row per command. Files written before the journal moved to its
+ * own files (limiter-journal-file.ts: a table committed between snapshot slices could not be)
+ * may still hold rows: opening replays them and empties the table. Appends remain for tests
+ * that build such files.
  */
 export class LimiterJournal {
   private readonly insert: Database.Statement;
@@ -49,38 +51,14 @@ export class LimiterJournal {
   }
 
   append(seq: number, command: Command): void {
-    if (command.type === 'allow') {
-      const { ts, key, rule, cost, limit, windowMs, requestId } = command;
-      this.appendAllow(seq, ts, key, rule, cost, limit, windowMs, requestId);
-    } else {
+    if (command.type !== 'allow') {
       const body = JSON.stringify(command);
       this.insert.run(seq, command.ts, command.type, null, null, null, null, null, null, body);
+      return;
     }
-  }
-
-  /** `append` of an allow without building a command object (the embedded hot path). */
-  appendAllow(
-    seq: number,
-    ts: number,
-    key: string,
-    rule: string | undefined,
-    cost: number | undefined,
-    limit: number | undefined,
-    windowMs: number | undefined,
-    requestId: string | undefined,
-  ): void {
-    this.insert.run(
-      seq,
-      ts,
-      'allow',
-      rule ?? null,
-      key,
-      cost ?? null,
-      limit ?? null,
-      windowMs ?? null,
-      requestId ?? null,
-      null,
-    );
+    const { ts, key, rule, cost, limit, windowMs, requestId } = command;
+    const columns = [rule, key, cost, limit, windowMs, requestId].map((v) => v ?? null);
+    this.insert.run(seq, ts, 'allow', ...columns, null);
   }
 
   /** Entries with seq greater than `seq`, in order (streamed). */

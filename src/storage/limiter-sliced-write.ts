@@ -8,7 +8,7 @@ import type {
 import type { LimiterSnapshotStore } from './limiter-snapshot-store.js';
 
 /** Records written between two clock checks (a clock read per record would cost more). */
-const RECORDS_PER_CHECK = 64;
+const RECORDS_PER_CHECK_DEFAULT = 64;
 
 /**
  * A snapshot written to the store a slice at a time. The engine writes into this object
@@ -68,8 +68,15 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
     this.source?.release();
   }
 
-  /** Writes for about budgetMs (Infinity: to the end); true once committed. */
-  step(store: LimiterSnapshotStore, budgetMs: number): boolean {
+  /**
+   * Writes for about budgetMs (Infinity: to the end), at least `recordsPerCheck` records;
+   * true once committed.
+   */
+  step(
+    store: LimiterSnapshotStore,
+    budgetMs: number,
+    recordsPerCheck = RECORDS_PER_CHECK_DEFAULT,
+  ): boolean {
     if (!this.captured) throw new Error('sliced snapshot: step before the capture committed');
     if (!this.started) {
       store.begin(this.index, this.mode);
@@ -81,11 +88,11 @@ export class SlicedSnapshotWrite implements SnapshotWriter {
       const op = ops[this.at++]!;
       if (op.put) store.put(op.put);
       else store.delete(op.del);
-      if (this.at % RECORDS_PER_CHECK === 0 && performance.now() >= endMs) return false;
+      if (this.at % recordsPerCheck === 0 && performance.now() >= endMs) return false;
     }
     const source = this.source;
     while (source !== null && !this.sourceDone) {
-      this.sourceDone = source.writeSome(store, RECORDS_PER_CHECK);
+      this.sourceDone = source.writeSome(store, recordsPerCheck);
       if (!this.sourceDone && performance.now() >= endMs) return false;
     }
     const commitStartMs = performance.now();

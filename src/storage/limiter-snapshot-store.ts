@@ -17,6 +17,7 @@ import {
   prepareLimiterStatements,
   WINDOW_BATCH_ROWS,
 } from './limiter-statements.js';
+import type { Durability } from './sqlite-open.js';
 import {
   WAL_AUTOCHECKPOINT_BACKSTOP_PAGES,
   WAL_AUTOCHECKPOINT_FALLBACK_PAGES,
@@ -24,14 +25,10 @@ import {
 } from './wal-checkpointer.js';
 
 export interface SnapshotStoreOptions {
-  /**
-   * Runs inside the snapshot's transaction, just before it commits, with the snapshot's applied
-   * index: the owner truncates its command journal there so the snapshot and the truncation are
-   * one atomic step (a crash leaves either both or neither).
-   */
-  onCommit?: (appliedIndex: number) => void;
-  /** Where a failed checkpoint worker is reported (openFile only). */
+  /** Where a failed checkpoint worker is reported. */
   warn?: (message: string) => void;
+  /** 'fsync': each snapshot commits at synchronous=FULL (default 'normal'). */
+  durability?: Durability;
 }
 
 /**
@@ -42,7 +39,6 @@ export interface SnapshotStoreOptions {
 export class LimiterSnapshotStore implements SnapshotWriter {
   private readonly db: Database.Database;
   private readonly sql: LimiterStatements;
-  private readonly onCommit: ((appliedIndex: number) => void) | undefined;
   /** The index of the snapshot being written, or -1 when none is open. */
   private pendingIndex = -1;
   private closeFile: (() => void) | null = null;
@@ -65,9 +61,9 @@ export class LimiterSnapshotStore implements SnapshotWriter {
    * openReader); close() closes it. Other callers pass their own connection to the constructor.
    */
   static openFile(path: string, options: SnapshotStoreOptions = {}): LimiterSnapshotStore {
-    const file = openLimiterFile(path);
+    const file = openLimiterFile(path, options.durability);
     try {
-      const store = new LimiterSnapshotStore(file.db, options);
+      const store = new LimiterSnapshotStore(file.db);
       store.closeFile = file.close;
       store.startCheckpointer(path, options.warn);
       return store;
@@ -77,11 +73,10 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     }
   }
 
-  constructor(db: Database.Database, options: SnapshotStoreOptions = {}) {
+  constructor(db: Database.Database) {
     ensureLimiterSchema(db);
     this.db = db;
     this.sql = prepareLimiterStatements(db);
-    this.onCommit = options.onCommit;
   }
 
   private startCheckpointer(path: string, warn: ((message: string) => void) | undefined): void {
@@ -199,7 +194,6 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     try {
       this.flushWindows();
       this.sql.putStore.run('applied_index', index);
-      this.onCommit?.(index);
       this.db.exec('COMMIT');
     } catch (err) {
       this.abort();
