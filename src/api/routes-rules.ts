@@ -13,6 +13,7 @@ import {
   ruleReply,
   ruleSpecBody,
   rulesReply,
+  usageQuery,
   usageReply,
 } from './schemas.js';
 
@@ -76,13 +77,27 @@ export function registerRuleRoutes(app: FastifyInstance, ctx: RouteContext): voi
     },
   );
 
-  app.get<{ Params: { rule: string; key: string } }>(
+  app.get<{
+    Params: { rule: string; key: string };
+    Querystring: { limit?: string; windowMs?: string };
+  }>(
     '/keys/:rule/:key',
-    { schema: { params: keyParams, response: { 200: usageReply, ...errorResponses } } },
+    {
+      schema: {
+        params: keyParams,
+        querystring: usageQuery,
+        response: { 200: usageReply, ...errorResponses },
+      },
+    },
     async (request) => {
       const { rule, key } = request.params;
       checkBytes(key, 512, 'invalid_key', 'key');
-      return ctx.bounded(service.usage(rule, key));
+      const { limit, windowMs } = request.query;
+      const inline =
+        limit === undefined || windowMs === undefined
+          ? undefined
+          : { limit: Number(limit), windowMs: Number(windowMs) };
+      return ctx.bounded(service.usage(rule, key, inline));
     },
   );
 }

@@ -109,6 +109,14 @@ export const keyParams = {
   required: ['rule', 'key'],
 } as const;
 
+/** GET /keys/:rule/:key?limit=&windowMs=: an inline limit (query values are text: digits). */
+const digits = { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } as const;
+export const usageQuery = {
+  type: 'object',
+  properties: { limit: digits, windowMs: digits },
+  dependencies: { limit: ['windowMs'], windowMs: ['limit'] },
+} as const;
+
 export const usageReply = {
   type: 'object',
   properties: {

@@ -59,14 +59,23 @@ export interface ClusterStatus {
   members: MemberInfo[];
 }
 
+/** An inline limit, as POST /allow takes it (`limit` and `windowMs` together). */
+export interface InlineLimit {
+  limit: number;
+  windowMs: number;
+}
+
 export interface RateLimitService {
   /**
    * A decision known at once (a lease-served denial) may be returned as is rather than as a
    * promise: the API then answers without a promise or a timeout timer. May throw at once.
    */
   allow(req: AllowRequest): AllowResponse | Promise<AllowResponse>;
-  /** Read-only view of a (rule, key); records nothing. */
-  usage(rule: string, key: string): Promise<Usage>;
+  /**
+   * Read-only view of a (rule, key); records nothing. With `inline`, under that inline limit
+   * (as an allow with `limit` and `windowMs` would see it).
+   */
+  usage(rule: string, key: string, inline?: InlineLimit): Promise<Usage>;
   listRules(): Promise<Record<string, RuleSpec>>;
   setRule(name: string, spec: RuleSpec): Promise<MutationResult>;
   /** Throws DrlError('not_found') when no such rule exists. */

@@ -1,5 +1,6 @@
 /** `drl allow KEY` and `drl keys get|override|clear-override`. */
 import type { Command } from 'commander';
+import { DrlError } from '../client/index.js';
 import { decisionLine } from './format.js';
 import type { CliIo } from './io.js';
 import { integer, print, withClient } from './options.js';
@@ -10,6 +11,20 @@ interface AllowFlags {
   windowMs?: number;
   cost?: number;
   requestId?: string;
+}
+
+interface InlineFlags {
+  limit?: number;
+  windowMs?: number;
+}
+
+function inlineOf(flags: InlineFlags): { limit: number; windowMs: number } | undefined {
+  const { limit, windowMs } = flags;
+  if (limit === undefined && windowMs === undefined) return undefined;
+  // The codes POST /allow answers a half inline limit with.
+  if (windowMs === undefined) throw new DrlError('invalid_window', '--limit needs --window-ms');
+  if (limit === undefined) throw new DrlError('invalid_limit', '--window-ms needs --limit');
+  return { limit, windowMs };
 }
 
 export function registerDecideCommands(program: Command, io: CliIo): void {
@@ -35,9 +50,11 @@ export function registerDecideCommands(program: Command, io: CliIo): void {
     .description('show what a key has used (records nothing)')
     .argument('<rule>', 'rule name')
     .argument('<key>', 'key')
-    .action(async (rule: string, key: string, _flags: object, command: Command) => {
+    .option('--limit <n>', 'under an inline limit (with --window-ms), as allow takes it', integer)
+    .option('--window-ms <ms>', "the inline limit's window in ms (with --limit)", integer)
+    .action(async (rule: string, key: string, flags: InlineFlags, command: Command) => {
       await withClient(command, io, async (client, opts) => {
-        const u = await client.usage(rule, key);
+        const u = await client.usage(rule, key, inlineOf(flags));
         print(
           io,
           opts,

@@ -111,8 +111,10 @@ export class Client {
     }
   }
 
-  usage(rule: string, key: string): Promise<Usage> {
-    return this.call('GET', `/keys/${seg(rule)}/${seg(key)}`);
+  /** What a key has used (records nothing); `inline`: under that inline limit. */
+  usage(rule: string, key: string, inline?: { limit: number; windowMs: number }): Promise<Usage> {
+    const query = inline === undefined ? '' : `?limit=${inline.limit}&windowMs=${inline.windowMs}`;
+    return this.call('GET', `/keys/${seg(rule)}/${seg(key)}${query}`);
   }
 
   async rules(): Promise<Record<string, RuleSpec>> {

@@ -273,9 +273,14 @@ export class Limiter implements LimiterStateMachine {
     );
   }
 
-  usage(rule: string, key: string, ts: number): Usage {
+  /** With `limit` and `windowMs`: the key's usage under that inline limit (as `allow` takes it). */
+  usage(rule: string, key: string, ts: number, limit?: number, windowMs?: number): Usage {
     const at = Math.max(validateTs(ts), this.ts);
-    const state = this.resolve(key, rule, 1, undefined, undefined)!;
+    const state = this.resolve(key, rule, 1, limit, windowMs);
+    // An inline limit under a rule no call has used yet: the key holds nothing.
+    if (state === undefined) {
+      return { used: 0, limit: this.effLimit, remaining: this.effLimit, resetMs: 0 };
+    }
     return state.store.usage(key, at, this.effLimit, this.effWindowMs, state.spec?.burst ?? 0);
   }
 

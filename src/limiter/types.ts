@@ -182,7 +182,8 @@ export interface LimiterStateMachine {
   apply(command: Command): ApplyResult;
   /** The decision `allow` would return now, recording nothing and evicting nothing. */
   evaluate(command: AllowCommand): Decision;
-  usage(rule: string, key: string, ts: number): Usage;
+  /** `limit` and `windowMs` together: under that inline limit, as an allow would take it. */
+  usage(rule: string, key: string, ts: number, limit?: number, windowMs?: number): Usage;
   /** Highest command ts applied so far (ts never decreases; asserted). */
   readonly lastTs: number;
   /** Number of (rule, key) windows held in memory. */

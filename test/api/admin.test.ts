@@ -61,6 +61,34 @@ t.test('rules CRUD, overrides and usage', async (t) => {
   t.equal(delAgain.json().error, 'not_found');
 });
 
+t.test('usage under an inline limit: ?limit=&windowMs= together, digits only', async (t) => {
+  const service = new FakeService();
+  const app = buildApi(service);
+  t.teardown(() => app.close());
+  const inline = { key: 'k', limit: 5, windowMs: 1000 };
+  await app.inject({ method: 'POST', url: '/allow', payload: inline });
+  await app.inject({ method: 'POST', url: '/allow', payload: inline });
+  const get = (query: string) => app.inject({ method: 'GET', url: `/keys/default/k${query}` });
+  const usage = await get('?limit=5&windowMs=1000');
+  t.same(usage.json(), { used: 2, limit: 5, remaining: 3, resetMs: 1000 });
+  const noRule = await get('');
+  t.equal(
+    noRule.json().error,
+    'unknown_rule',
+    'without the inline limit: the rule, and there is none',
+  );
+  for (const query of [
+    '?limit=5',
+    '?windowMs=1000',
+    '?limit=0&windowMs=1000',
+    '?limit=x&windowMs=1',
+  ]) {
+    const bad = await get(query);
+    t.equal(bad.statusCode, 400, query);
+    t.match(bad.json(), { error: String, message: String }, query);
+  }
+});
+
 t.test('a 512-byte key percent-encoded in the path is accepted, 513 bytes is not', async (t) => {
   const service = new FakeService({ rules: { default: { limit: 1, windowMs: 10 } } });
   const app = buildApi(service);

@@ -8,6 +8,7 @@ import {
   type AllowRequest,
   type AllowResponse,
   type ClusterStatus,
+  type InlineLimit,
   type MemberInfo,
   type MutationResult,
   NotLeaderError,
@@ -113,9 +114,9 @@ export class FakeService implements RateLimitService {
     return answer;
   }
 
-  async usage(rule: string, key: string): Promise<Usage> {
+  async usage(rule: string, key: string, inline?: InlineLimit): Promise<Usage> {
     await this.leaderOnly();
-    const { limit, windowMs } = this.spec({ key, rule });
+    const { limit, windowMs } = this.spec({ key, rule, ...inline });
     const list = this.live(`${rule}\u0000${key}`, windowMs);
     const used = list.reduce((sum, g) => sum + g.cost, 0);
     const oldest = list[0];

@@ -42,7 +42,7 @@ export type Step =
   | { op: 'setOverride'; dt: number; rule: string; key: string; limit: number; windowMs: number }
   | { op: 'deleteOverride'; dt: number; rule: string; key: string }
   | { op: 'tick'; dt: number }
-  | { op: 'usage'; dt: number; rule: string; key: string }
+  | { op: 'usage'; dt: number; rule: string; key: string; limit?: number; windowMs?: number }
   | { op: 'evaluate'; dt: number; key: string; rule?: string; cost?: number }
   | { op: 'snapshot'; how: 'records' | 'codec' | 'full' | 'incremental'; shuffle: number };
 
@@ -171,6 +171,17 @@ export function stepArb(algorithms: ModelAlgorithm[]): fc.Arbitrary<Step> {
         dt,
         rule: fc.constantFrom('default', 'r2'),
         key: fc.constantFrom('a', 'b'),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('usage' as const),
+        dt,
+        rule: ruleName,
+        key: fc.constantFrom('a', 'b'),
+        limit,
+        windowMs,
       }),
     },
     {
@@ -347,7 +358,7 @@ function modelStep(
     case 'tick':
       return model.tick(ts);
     case 'usage':
-      return model.usage(step.rule, step.key, ts);
+      return model.usage(step.rule, step.key, ts, step.limit, step.windowMs);
     case 'evaluate':
       return model.allow(
         ts,
@@ -408,7 +419,7 @@ function engineStep(engine: Limiter, step: Exclude<Step, { op: 'snapshot' }>, ts
       engine.apply({ type: 'tick', ts });
       return undefined;
     case 'usage':
-      return engine.usage(step.rule, step.key, ts);
+      return engine.usage(step.rule, step.key, ts, step.limit, step.windowMs);
     case 'evaluate':
       return engine.evaluate({
         type: 'allow',

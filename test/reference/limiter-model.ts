@@ -283,16 +283,19 @@ export class LimiterModel {
     ruleName: string,
     key: string,
     ts: number,
+    inlineLimit?: number,
+    inlineWindowMs?: number,
   ): { used: number; limit: number; remaining: number; resetMs: number } {
     const at = Math.max(ts, this.lastTs);
     const rule = this.rules.get(ruleName);
     checkText(key, 512, 'invalid_key');
-    if (rule === undefined) throw new ModelError('unknown_rule');
-    const o = this.overrides.get(ruleName)?.get(key);
-    const limit = o?.limit ?? rule.limit;
-    const windowMs = o?.windowMs ?? rule.windowMs;
+    const inline = inlineLimit !== undefined && inlineWindowMs !== undefined;
+    if (rule === undefined && !inline) throw new ModelError('unknown_rule');
+    const o = inline ? undefined : this.overrides.get(ruleName)?.get(key);
+    const limit = inline ? inlineLimit : (o?.limit ?? rule!.limit);
+    const windowMs = inline ? inlineWindowMs : (o?.windowMs ?? rule!.windowMs);
     const state = this.windows.get(ruleName)?.get(key);
-    if (rule.algorithm === 'sliding-log') {
+    if (rule === undefined || rule.algorithm === 'sliding-log') {
       const counted = ((state as LogEntry[]) ?? []).filter(
         (e) => e.ts > at - windowMs && e.expiresAt > at,
       );
@@ -308,8 +311,8 @@ export class LimiterModel {
       key,
       ruleName,
       limit + rule.burst + 1,
-      undefined,
-      undefined,
+      inline ? limit : undefined,
+      inline ? windowMs : undefined,
       undefined,
       false,
     )[0];

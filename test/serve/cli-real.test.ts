@@ -104,6 +104,23 @@ t.test('drl commands on a real group', async (t) => {
       drl([...g, 'allow']),
       allow('k', '--limit', '5'),
     ]);
+    const [inlineUsage, halfInlineUsage] = await Promise.all([
+      drl([
+        ...g,
+        '--json',
+        'keys',
+        'get',
+        'default',
+        'user-4',
+        '--limit',
+        '1',
+        '--window-ms',
+        '600000',
+      ]),
+      drl([...g, 'keys', 'get', 'default', 'user-4', '--limit', '1']),
+    ]);
+    t.match(JSON.parse(inlineUsage.out), { used: 1, limit: 1, remaining: 0 }, 'usage, inline');
+    failsWith(t, halfInlineUsage, 1, /^error: invalid_window: --limit needs --window-ms/);
     t.equal(JSON.parse(used3.out).used, 1, 'the retry was not counted again');
     t.match(keys.out, /^used=3 {2}limit=3 {2}remaining=0/);
     t.match(JSON.parse(keysJson.out), { used: 2, limit: 3, remaining: 1 });

@@ -12,6 +12,7 @@ import {
   type AllowRequest,
   type AllowResponse,
   type ClusterStatus,
+  type InlineLimit,
   type MemberInfo,
   type MutationResult,
   NotLeaderError,
@@ -148,11 +149,13 @@ export class ReplicatedService implements RateLimitService {
     return answerOf(outcome.result.decision, decidedAt, outcome.ts, window, false);
   }
 
-  async usage(rule: string, key: string): Promise<Usage> {
+  async usage(rule: string, key: string, inline?: InlineLimit): Promise<Usage> {
     validateRuleName(rule);
     validateKey(key);
+    if (inline !== undefined) validateInlinePair(inline.limit, inline.windowMs);
     await this.linearizableRead();
-    return this.o.engine.usage(rule, key, this.o.clock.next(this.voters()));
+    const ts = this.o.clock.next(this.voters());
+    return this.o.engine.usage(rule, key, ts, inline?.limit, inline?.windowMs);
   }
 
   async listRules(): Promise<Record<string, RuleSpec>> {
