@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { authFrame, parseAuth } from '../../src/raft/transport/handshake.js';
 import { TcpTransport } from '../../src/raft/transport/index.js';
 import type { TransportOptions } from '../../src/raft/transport/transport-types.js';
 import type { Message } from '../../src/raft/types.js';
@@ -182,3 +183,29 @@ t.test('a node with no address for a peer learns it from the peer handshake', as
   await new Promise((r) => setTimeout(r, 100));
   t.equal(member.inbox.length, before);
 });
+
+t.test(
+  'the handshake note of a peer reaches the node it dials; older frames carry none',
+  async (t) => {
+    const heard: Array<[string, string]> = [];
+    const b = await node(t, 'b', {}, { onPeerMeta: (id, meta) => heard.push([id, meta]) });
+    const a = await node(t, 'a', { b: b.address }, { advertiseMeta: '{"http":"127.0.0.1:8001"}' });
+    await waitFor(() => a.transport.send(msg('a', 'b', 1)) && b.inbox.length > 0, 5000, 'link up');
+    t.same(heard, [['a', '{"http":"127.0.0.1:8001"}']]);
+
+    const fields = { clientId: 'a', address: '127.0.0.1:9001', nonce: Buffer.alloc(16, 1) };
+    const mac = Buffer.alloc(32, 2);
+    const frameOf = (buf: Buffer) => ({ kind: buf[5]!, buf });
+    const withMeta = parseAuth(frameOf(authFrame({ ...fields, mac, meta: 'm' })));
+    t.same(withMeta.meta, 'm');
+    const none = authFrame({ ...fields, mac, meta: '' });
+    t.same(
+      parseAuth(frameOf(none)).meta,
+      '',
+      'a frame without the note (older peers) reads as none',
+    );
+    const noted = authFrame({ ...fields, mac, meta: 'm' });
+    t.equal(noted.length - none.length, 2, 'the note follows the MAC (varint length + text)');
+    t.same(noted.subarray(4, none.length), none.subarray(4), 'the fields before it unchanged');
+  },
+);

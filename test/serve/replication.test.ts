@@ -5,6 +5,7 @@ import { Cluster, sleep } from './cluster-harness.js';
 // Generous: 300 concurrent requests on a loaded 2-core machine queue for a while.
 /** Attempts per request in the burst before its last, unretried one. */
 const RETRIES_MAX = 20;
+const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
 const allow = (c: Cluster, id: string, body: Record<string, unknown>) =>
   c.request(id, 'POST', '/allow', body, 30_000);
 
@@ -49,6 +50,29 @@ t.test('a 3-node group linearizes decisions through the log', async (t) => {
     const clash = await allow(c, leader, { ...body, cost: 2 });
     t.equal(clash.status, 409);
     t.equal(clash.body.error, 'request_id_conflict');
+  });
+
+  await t.test('every node lists every member with its HTTP address', async (t) => {
+    const expected = c.specs.map((s) => ({ id: s.id, http: s.http })).sort(byId);
+    const listed = async (id: string) =>
+      (
+        (await c.request(id, 'GET', '/cluster')).body.members as Array<{
+          id: string;
+          http?: string;
+        }>
+      )
+        .map((m) => ({ id: m.id, http: m.http }))
+        .sort(byId);
+    // Followers' addresses come from the handshakes their Raft links make at connect.
+    for (const id of ids) {
+      let last: unknown = null;
+      for (let i = 0; i < 50; i++) {
+        last = await listed(id);
+        if (JSON.stringify(last) === JSON.stringify(expected)) break;
+        await sleep(100);
+      }
+      t.same(last, expected, `${id}: GET /cluster`);
+    }
   });
 
   await t.test('bad input is a 400 with a stable code and applies nothing', async (t) => {

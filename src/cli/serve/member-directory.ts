@@ -1,7 +1,9 @@
 /**
  * Who the members are and where to reach them: Raft addresses from `--peers` and from the
  * replicated membership changes (their context carries `{raft, http}`), HTTP addresses from
- * those contexts and from this node's own flags. Used for GET /cluster and for forwarding.
+ * those contexts, leaders' announcements and this node's own flags; failing those, the HTTP
+ * address a peer gave in its Raft handshake (heard, advisory: not in snapshots, never over a
+ * replicated one). Used for GET /cluster and for forwarding.
  */
 import type { MemberInfo } from '../../api/service.js';
 import type { ConfChange } from '../../raft/types.js';
@@ -12,6 +14,8 @@ export type DirectoryImage = Record<string, { raft?: string; http?: string }>;
 export class MemberDirectory {
   private readonly raft = new Map<string, string>();
   private readonly http = new Map<string, string>();
+  /** HTTP addresses peers gave in their Raft handshakes (metaOf). */
+  private readonly heard = new Map<string, string>();
 
   constructor(peers: Record<string, string>, self: { id: string; http: string; raft: string }) {
     for (const [id, address] of Object.entries(peers)) this.raft.set(id, address);
@@ -51,13 +55,19 @@ export class MemberDirectory {
     this.http.set(id, http);
   }
 
+  /** A peer's handshake note (metaOf): its HTTP address, used where none is replicated. */
+  hear(id: string, meta: string): void {
+    const http = httpOfMeta(meta);
+    if (http !== null) this.heard.set(id, http);
+  }
+
   httpOf(id: string | null): string | null {
-    return id === null ? null : (this.http.get(id) ?? null);
+    return id === null ? null : (this.http.get(id) ?? this.heard.get(id) ?? null);
   }
 
   list(ids: readonly string[]): MemberInfo[] {
     return ids.map((id) => {
-      const http = this.http.get(id);
+      const http = this.http.get(id) ?? this.heard.get(id);
       const info: MemberInfo = { id, raft: this.raft.get(id) ?? '' };
       if (http !== undefined) info.http = http;
       return info;
@@ -81,5 +91,21 @@ function parseContext(bytes: Uint8Array): { raft?: string; http?: string } {
     };
   } catch {
     return {};
+  }
+}
+
+/** What a node says about itself in its Raft handshakes (TransportOptions.advertiseMeta). */
+export function metaOf(self: { http: string }): string {
+  return JSON.stringify({ http: self.http });
+}
+
+/** The HTTP address in a peer's handshake note, or null when it holds no host:port. */
+function httpOfMeta(meta: string): string | null {
+  try {
+    const v = JSON.parse(meta) as { http?: unknown };
+    if (typeof v.http !== 'string' || v.http.length > 300) return null;
+    return /^[^\s/]+:[0-9]{1,5}$/.test(v.http) ? v.http : null;
+  } catch {
+    return null;
   }
 }

@@ -17,7 +17,7 @@ import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { DecisionClock } from './decision-clock.js';
 import { EntryTraceWiring } from './entry-trace-route.js';
 import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
-import { MemberDirectory } from './member-directory.js';
+import { MemberDirectory, metaOf } from './member-directory.js';
 import { loadDirectoryFile, saveDirectoryFile } from './member-directory-file.js';
 import { ReplicatedService } from './replicated-service.js';
 import { createNodeClock } from './test-clock.js';
@@ -138,7 +138,11 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       snapshotTailEntries: o.snapshotTailEntries ?? 1024,
       commitBroadcast: o.commitBroadcast ?? 'eager',
     },
-    ...(tls ? { transport: { socketFactory: tlsSocketFactory(tls) } } : {}),
+    transport: {
+      ...(tls ? { socketFactory: tlsSocketFactory(tls) } : {}),
+      advertiseMeta: metaOf({ http: o.http }),
+      onPeerMeta: (id, meta) => members.hear(id, meta),
+    },
     onSync: (ms, entries) => {
       metrics.fsyncDuration.observe(ms / 1000);
       metrics.batchSize.observe(entries);

@@ -12,7 +12,10 @@ import { beginFrame, endFrame, FRAME_HEADER_BYTES, type Frame, FrameKind } from 
  *   server -> client  AuthOk {HMAC(secret, "s" | nonceC | nonceS | serverId | clientId)}
  * Both nonces are fresh random 16 bytes, so a recorded exchange cannot be replayed.
  * `address` is where the client listens: a server with no address for that peer (a node that
- * joined with no --peers) learns where to dial it back.
+ * joined with no --peers) learns where to dial it back. After the MAC, Auth may carry `meta`:
+ * the application's own note (a node's HTTP address). It is not in the MAC, so nodes of the
+ * version before it (which stop reading at the MAC) still accept the frame; it is advisory only
+ * (an on-path attacker who could change it can, without TLS, change the stream anyway).
  */
 export const NONCE_BYTES = 16;
 
@@ -27,6 +30,8 @@ export interface Auth {
   address: string;
   nonce: Buffer;
   mac: Buffer;
+  /** The application's note ('' if none; absent from older peers' frames). */
+  meta: string;
 }
 
 export function newNonce(): Buffer {
@@ -64,12 +69,15 @@ export function authFrame(auth: Auth): Buffer {
     w.str(auth.address);
     w.bytes(auth.nonce);
     w.bytes(auth.mac);
+    if (auth.meta !== '') w.str(auth.meta);
   });
 }
 
 export function parseAuth(frame: Frame): Auth {
   const r = payload(frame, FrameKind.Auth);
-  return { clientId: r.str(), address: r.str(), nonce: r.bytes(), mac: r.bytes() };
+  const auth = { clientId: r.str(), address: r.str(), nonce: r.bytes(), mac: r.bytes(), meta: '' };
+  if (!r.done()) auth.meta = r.str();
+  return auth;
 }
 
 export function authOkFrame(mac: Buffer): Buffer {

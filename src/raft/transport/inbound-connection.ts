@@ -25,6 +25,7 @@ export interface InboundOptions {
   onMessage: (message: Message) => void;
   /** An authenticated peer announced where it listens. */
   onPeerAddress: (id: NodeId, address: string) => void;
+  onPeerMeta?: (id: NodeId, meta: string) => void;
 }
 
 /**
@@ -56,6 +57,7 @@ export function serveInbound(socket: net.Socket, o: InboundOptions): void {
     clearTimeout(timer);
     peerId = auth.clientId;
     o.onPeerAddress(auth.clientId, auth.address);
+    if (auth.meta !== '') o.onPeerMeta?.(auth.clientId, auth.meta);
     socket.write(authOkFrame(serverMac(o.secret, auth.nonce, nonce, o.selfId, auth.clientId)));
   }
 

@@ -19,6 +19,8 @@ export interface PeerLinkOptions {
   selfId: NodeId;
   /** This node's Raft address as peers should dial it (sent in the handshake). */
   advertise: () => string;
+  /** Sent after the handshake's MAC (handshake.ts); '' for none. */
+  meta: string;
   peerId: NodeId;
   address: string;
   secret: Uint8Array;
@@ -172,7 +174,7 @@ export class PeerLink {
       const address = this.o.advertise();
       const { secret, selfId, peerId } = this.o;
       const mac = clientMac(secret, hello.nonce, nonce, selfId, peerId, address);
-      socket.write(authFrame({ clientId: selfId, address, nonce, mac }));
+      socket.write(authFrame({ clientId: selfId, address, nonce, mac, meta: this.o.meta }));
       return Buffer.from(hello.nonce);
     }
     if (this.state === 'ready') {

@@ -136,6 +136,7 @@ export class TcpTransport {
       frameBytesMax: this.o.frameBytesMax ?? 64 * 1024 * 1024,
       onMessage: this.o.onMessage,
       onPeerAddress: (id, address) => this.learnAddress(id, address),
+      ...(this.o.onPeerMeta ? { onPeerMeta: this.o.onPeerMeta } : {}),
     });
   }
 
@@ -158,6 +159,7 @@ export class TcpTransport {
     return new PeerLink({
       selfId: this.o.id,
       advertise: () => this.advertised,
+      meta: this.o.advertiseMeta ?? '',
       peerId: id,
       address,
       secret: this.secret,

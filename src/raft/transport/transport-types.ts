@@ -46,6 +46,10 @@ export interface TransportOptions {
   listen: { host: string; port: number };
   /** Address peers should dial back (default listen host + bound port); sent in the handshake. */
   advertise?: string;
+  /** Sent in each handshake after the MAC, not covered by it (handshake.ts): advisory data. */
+  advertiseMeta?: string;
+  /** Called with the `advertiseMeta` of a peer that proved it knows the secret (if it sent one). */
+  onPeerMeta?: (id: NodeId, meta: string) => void;
   /** Raft address ("host:port") of every other member this node sends to. */
   peers: Record<NodeId, string>;
   /** Shared cluster secret: peers prove they know it; it is never sent. */
