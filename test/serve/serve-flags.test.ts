@@ -1,6 +1,6 @@
 // `drl serve` refuses incomplete security flags with one stderr line and exit 1, before it
 // opens anything.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,4 +73,65 @@ t.test('an unknown --log-writes mode is refused in one line', async (t) => {
   t.equal(r.code, 2, 'a usage error: exit 2');
   t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
   t.match(r.err.trim(), /'fast' is invalid.*sync, worker, pool/);
+});
+
+t.test('advertised addresses: a wildcard or a bad one is refused in one line', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['--advertise-http', '0.0.0.0:8001'],
+      /^error: invalid_argument: --advertise-http must name a host others can reach, not 0\.0\.0\.0$/,
+    ],
+    [
+      ['--advertise-raft', '[::]:9001'],
+      /^error: invalid_argument: --advertise-raft must name a host/,
+    ],
+    [['--advertise-http', 'nope'], /^error: invalid_argument: --advertise-http must be HOST:PORT/],
+  ];
+  const results = await Promise.all(cases.map(([extra]) => serve(extra)));
+  for (const [i, [extra, pattern]] of cases.entries()) {
+    const r = results[i]!;
+    t.equal(r.code, 1, `${extra.join(' ')}: exit 1`);
+    t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
+    t.match(r.err.trim(), pattern);
+  }
+});
+
+t.test('a node bound to 0.0.0.0 tells others its --advertise-http', async (t) => {
+  const port = await freePort();
+  const raft = `127.0.0.1:${await freePort()}`;
+  const child = spawn(
+    process.execPath,
+    [
+      cliPath,
+      'serve',
+      '--id',
+      'n1',
+      '--data',
+      join(dir, 'advertise'),
+      '--http',
+      `0.0.0.0:${port}`,
+      '--advertise-http',
+      `127.0.0.1:${port}`,
+      '--raft',
+      raft,
+      '--peers',
+      `n1=${raft}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  t.teardown(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  let members: unknown = null;
+  for (let i = 0; i < 100 && members === null; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/cluster`);
+      const body = (await r.json()) as { leader: string | null; members: unknown };
+      if (body.leader === 'n1') members = body.members;
+    } catch {}
+    if (members === null) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.same(members, [{ id: 'n1', raft, http: `127.0.0.1:${port}` }]);
 });

@@ -22,6 +22,20 @@ export function parseHostPort(value: string, flag: string): string {
   return value;
 }
 
+/** An address other machines can dial: HOST:PORT whose host is not a wildcard. */
+function parseAdvertised(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  parseHostPort(value, flag);
+  const host = value.slice(0, value.lastIndexOf(':'));
+  if (host === '0.0.0.0' || host === '[::]') {
+    throw new DrlError(
+      'invalid_argument',
+      `${flag} must name a host others can reach, not ${host}`,
+    );
+  }
+  return value;
+}
+
 export function parsePeers(value: string): Record<string, string> {
   const peers: Record<string, string> = {};
   for (const part of value.split(',').map((p) => p.trim())) {
@@ -44,6 +58,8 @@ interface ServeFlags {
   data?: string;
   http?: string;
   raft?: string;
+  advertiseHttp?: string;
+  advertiseRaft?: string;
   peers?: string;
   join?: boolean;
   token?: string;
@@ -107,6 +123,8 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     data: required(flags.data, '--data'),
     http: parseHostPort(required(flags.http, '--http'), '--http'),
     raft: parseHostPort(required(flags.raft, '--raft'), '--raft'),
+    advertiseHttp: parseAdvertised(flags.advertiseHttp, '--advertise-http'),
+    advertiseRaft: parseAdvertised(flags.advertiseRaft, '--advertise-raft'),
     peers,
     join: flags.join === true,
     token,
@@ -150,6 +168,14 @@ function addServe(program: Command, io: CliIo): void {
     .option('--data <dir>', 'data directory (log, hard state, snapshots)')
     .option('--http <host:port>', 'HTTP API address')
     .option('--raft <host:port>', 'Raft address to listen on')
+    .option(
+      '--advertise-http <host:port>',
+      'HTTP address other nodes and clients use (default --http; set it when --http binds 0.0.0.0)',
+    )
+    .option(
+      '--advertise-raft <host:port>',
+      'Raft address a joining peer is told to dial back (default --raft)',
+    )
     .option('--peers <list>', 'ID=HOST:PORT of every initial member, itself included')
     .option('--join', 'start empty and wait to be added by a membership change')
     .option('--token <token>', 'bearer token required by the HTTP API (or DRL_TOKEN)')

@@ -28,6 +28,9 @@ export interface ServeOptions {
   data: string;
   http: string;
   raft: string;
+  /** Where others reach this node, when not `http` / `raft` (which may bind 0.0.0.0). */
+  advertiseHttp?: string | undefined;
+  advertiseRaft?: string | undefined;
   /** id -> Raft address of every initial member (empty with --join). */
   peers: Record<string, string>;
   join: boolean;
@@ -91,7 +94,12 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   decisionClock.witness(engine.lastTs);
   const metrics = createMetrics();
   const trace = o.traceEntries === true ? new EntryTraceWiring(o.id) : null;
-  const members = new MemberDirectory(o.peers, { id: o.id, http: o.http, raft: o.raft });
+  const selfHttp = o.advertiseHttp ?? o.http;
+  const members = new MemberDirectory(o.peers, {
+    id: o.id,
+    http: selfHttp,
+    raft: o.advertiseRaft ?? o.raft,
+  });
   const savedMembers = loadDirectoryFile(o.data);
   if (savedMembers !== null) members.import(savedMembers);
   const saveMembers = (): void => saveDirectoryFile(o.data, members.export());
@@ -140,7 +148,8 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     },
     transport: {
       ...(tls ? { socketFactory: tlsSocketFactory(tls) } : {}),
-      advertiseMeta: metaOf({ http: o.http }),
+      advertiseMeta: metaOf({ http: selfHttp }),
+      ...(o.advertiseRaft ? { advertise: o.advertiseRaft } : {}),
       onPeerMeta: (id, meta) => members.hear(id, meta),
     },
     onSync: (ms, entries) => {
@@ -195,6 +204,12 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   const gauges = setInterval(metrics.onScrape, 1000);
   gauges.unref();
   logger.info({ http: o.http, raft: o.raft, peers: o.peers, tls: tls !== null }, 'node started');
+  if (o.advertiseHttp === undefined && /^(0\.0\.0\.0|\[::\]):/.test(o.http)) {
+    logger.warn(
+      { http: o.http },
+      'the HTTP API binds every interface and tells other nodes to reach it there: set --advertise-http',
+    );
+  }
   let stopped = false;
   return {
     httpAddress: o.http,
