@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cliPath, freePort } from './cluster-harness.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,17 @@ async function serve(extra: string[]): Promise<{ code: number; err: string }> {
   }
 }
 
+/** Each case exits 1 with one stderr line matching its pattern. */
+async function expectRefusals(t: Test, cases: Array<[string[], RegExp]>): Promise<void> {
+  const results = await Promise.all(cases.map(([extra]) => serve(extra)));
+  for (const [i, [extra, pattern]] of cases.entries()) {
+    const r = results[i]!;
+    t.equal(r.code, 1, `${extra.join(' ')}: exit 1`);
+    t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
+    t.match(r.err.trim(), pattern);
+  }
+}
+
 t.test('incomplete security flags are refused in one line', async (t) => {
   const pem = join(dir, 'x.pem');
   writeFileSync(pem, 'not a certificate');
@@ -59,13 +70,7 @@ t.test('incomplete security flags are refused in one line', async (t) => {
     ],
     [['--cluster-secret-file', short], /^error: invalid_argument: .*needs >= 16 bytes/],
   ];
-  const results = await Promise.all(cases.map(([extra]) => serve(extra)));
-  for (const [i, [extra, pattern]] of cases.entries()) {
-    const r = results[i]!;
-    t.equal(r.code, 1, `${extra.join(' ')}: exit 1`);
-    t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
-    t.match(r.err.trim(), pattern);
-  }
+  await expectRefusals(t, cases);
 });
 
 t.test('an unknown --log-writes mode is refused in one line', async (t) => {
@@ -87,13 +92,7 @@ t.test('advertised addresses: a wildcard or a bad one is refused in one line', a
     ],
     [['--advertise-http', 'nope'], /^error: invalid_argument: --advertise-http must be HOST:PORT/],
   ];
-  const results = await Promise.all(cases.map(([extra]) => serve(extra)));
-  for (const [i, [extra, pattern]] of cases.entries()) {
-    const r = results[i]!;
-    t.equal(r.code, 1, `${extra.join(' ')}: exit 1`);
-    t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
-    t.match(r.err.trim(), pattern);
-  }
+  await expectRefusals(t, cases);
 });
 
 t.test('a node bound to 0.0.0.0 tells others its --advertise-http', async (t) => {
