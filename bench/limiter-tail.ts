@@ -1,9 +1,9 @@
 // Benchmark of the persisted embedded limiter's per-call latency (not a test):
 // `npm run bench:limiter:tail`. Grants over --keys keys round robin (each key granted again
 // every --keys calls, so snapshots write one row per changed key), --calls calls per round,
-// against rate-limiter-flexible's RateLimiterSQLite on better-sqlite3 (WAL, synchronous
-// NORMAL: the same durability as ours by default) in the same process, alternating, --rounds
-// rounds. Prints per-call p50 / p99 / p99.9 / p99.99 / max and calls over 1 ms and 10 ms, the
+// against rate-limiter-flexible's RateLimiterSQLite on better-sqlite3 (WAL, synchronous NORMAL,
+// or FULL with --durability fsync: the same durability as ours) in the same process,
+// alternating, --rounds rounds. Prints per-call p50 / p99 / p99.9 / p99.99 / max and calls over 1 ms and 10 ms, the
 // medians over rounds, and the ratios. The long calls are what this is about: a snapshot or a
 // WAL checkpoint written inside one call holds that call (and the event loop) for all of it.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     keys: { type: 'string', default: '10000' },
     calls: { type: 'string', default: '200000' },
     'snapshot-every': { type: 'string', default: '10000' },
+    durability: { type: 'string', default: 'normal' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -27,6 +28,12 @@ const KEYS = Number(args.keys);
 const CALLS = Number(args.calls);
 const SNAPSHOT_EVERY = Number(args['snapshot-every']);
 const WINDOW_MS = 60 * 60 * 1000;
+const DURABILITY = args.durability as 'normal' | 'fsync';
+if (DURABILITY !== 'normal' && DURABILITY !== 'fsync') {
+  throw new Error(`--durability takes normal or fsync, not ${JSON.stringify(args.durability)}`);
+}
+/** RateLimiterSQLite's connection at the same durability as ours. */
+const SYNCHRONOUS = DURABILITY === 'fsync' ? 'FULL' : 'NORMAL';
 
 interface Tail {
   perS: number;
@@ -65,6 +72,7 @@ function ours(dir: string): Tail {
   const limiter = new RateLimiter({
     path: join(dir, 'ours.db'),
     snapshotEveryCommands: SNAPSHOT_EVERY,
+    durability: DURABILITY,
     rules: { default: { limit: CALLS, windowMs: WINDOW_MS } },
   });
   const latencyMs = new Float64Array(CALLS);
@@ -82,7 +90,7 @@ function ours(dir: string): Tail {
 async function rlf(dir: string): Promise<Tail> {
   const db = new (loadSqlite())(join(dir, 'rlf.db'));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${SYNCHRONOUS}`);
   const options = {
     storeClient: db,
     storeType: 'better-sqlite3',
@@ -126,7 +134,7 @@ function median(ts: Tail[], field: keyof Tail): number {
 
 async function main(): Promise<void> {
   console.log(
-    `bench:limiter:tail  ${CALLS} grants per round over ${KEYS} keys, snapshot every ${SNAPSHOT_EVERY}, ${ROUNDS} rounds, durability normal (WAL, synchronous NORMAL) for both`,
+    `bench:limiter:tail  ${CALLS} grants per round over ${KEYS} keys, snapshot every ${SNAPSHOT_EVERY}, ${ROUNDS} rounds, durability ${DURABILITY} (WAL, synchronous ${SYNCHRONOUS}) for both`,
   );
   console.log(`load average at start: ${load()}`);
   console.log(
