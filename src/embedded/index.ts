@@ -1,2 +1,2 @@
-export type { AllowOptions, RateLimiterOptions } from './options.js';
+export type { AllowOptions, RateLimiterOptions, UsageOptions } from './options.js';
 export { RateLimiter } from './rate-limiter.js';

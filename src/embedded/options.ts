@@ -26,6 +26,9 @@ export interface AllowOptions {
   cost?: number;
 }
 
+/** `usage`: the key's window under a rule (default "default") or an inline limit. */
+export type UsageOptions = Omit<AllowOptions, 'cost'>;
+
 export interface ResolvedOptions {
   path: string | undefined;
   rules: Array<[string, RuleSpec]>;

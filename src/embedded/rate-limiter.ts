@@ -1,6 +1,6 @@
 import { DrlError } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter/index.js';
-import type { Command, Decision, OverrideSpec, RuleSpec } from '../limiter/types.js';
+import type { Command, Decision, OverrideSpec, RuleSpec, Usage } from '../limiter/types.js';
 import { DurableState } from './durable-state.js';
 import { MonotonicClock } from './monotonic-clock.js';
 import {
@@ -10,6 +10,7 @@ import {
   isObject,
   type RateLimiterOptions,
   resolveOptions,
+  type UsageOptions,
 } from './options.js';
 
 /**
@@ -57,6 +58,19 @@ export class RateLimiter {
   check(key: string, opts?: AllowOptions): Decision {
     // The engine hands out a fresh Decision per call and never keeps it.
     return this.decide(key, opts);
+  }
+
+  /**
+   * What the key has used in its window now (as GET /keys/:rule/:key): records nothing,
+   * writes nothing. `opts.limit` with `opts.windowMs`: under that inline limit.
+   */
+  usage(key: string, opts?: UsageOptions): Usage {
+    this.assertOpen();
+    if (opts !== undefined && !isObject(opts as unknown)) {
+      throw new DrlError('invalid_argument', 'options must be an object');
+    }
+    const { rule = 'default', limit, windowMs } = opts ?? {};
+    return this.engine.usage(rule, key, this.clock.now(), limit, windowMs);
   }
 
   setRule(name: string, spec: RuleSpec): void {

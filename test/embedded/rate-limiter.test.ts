@@ -29,6 +29,26 @@ t.test('check decides and records exactly like allow', async (t) => {
   limiter.close();
 });
 
+t.test('usage reads a window without recording or writing', async (t) => {
+  const limiter = new RateLimiter({ rules: { ...rules, api: { limit: 1, windowMs: 1000 } } });
+  t.same(limiter.usage('k'), { used: 0, limit: 3, remaining: 3, resetMs: 0 });
+  limiter.allow('k');
+  limiter.allow('k', { cost: 2 });
+  const u = limiter.usage('k');
+  t.match(u, { used: 3, limit: 3, remaining: 0 });
+  t.ok(u.resetMs > 0 && u.resetMs <= 60_000, `resetMs ${u.resetMs}`);
+  t.match(limiter.usage('k'), { used: 3 }, 'reading twice counts nothing');
+  t.match(limiter.usage('k', { rule: 'api' }), { used: 0, limit: 1 }, 'per rule');
+  limiter.allow('in', { limit: 5, windowMs: 1000 });
+  t.match(limiter.usage('in', { limit: 5, windowMs: 1000 }), { used: 1, limit: 5, remaining: 4 });
+  t.throws(() => limiter.usage('k', { rule: 'nope' }), { code: 'unknown_rule' });
+  t.throws(() => limiter.usage('k', { limit: 5 }), { code: 'invalid_window' });
+  t.throws(() => limiter.usage('', {}), { code: 'invalid_key' });
+  t.throws(() => limiter.usage('k', 5 as never), { code: 'invalid_argument' });
+  limiter.close();
+  t.throws(() => limiter.usage('k'), { code: 'closed' });
+});
+
 t.test('options: rule, inline limit, cost', async (t) => {
   const limiter = new RateLimiter({ rules: { ...rules, api: { limit: 1, windowMs: 1000 } } });
   t.equal(limiter.allow('a', { rule: 'api' }), true);
