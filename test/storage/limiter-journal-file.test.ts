@@ -57,6 +57,29 @@ t.test('entries come back in order, across files and a reopen', async (t) => {
   );
 });
 
+t.test(
+  'a file of several read chunks (1 MiB) comes back whole, lines split across them',
+  async (t) => {
+    const path = join(t.testdir(), 'state.db');
+    const journal = new LimiterJournalFile(path, 'normal');
+    journal.start(1);
+    const count = 30_000; // ~80 bytes a line: ~2.4 MB
+    for (let seq = 1; seq <= count; seq++) {
+      journal.appendAllow(seq, seq, `key-${seq}-${'é'.repeat(seq % 17)}`, 'api', 1, 5, 1000);
+    }
+    journal.close();
+    const entries = read(path);
+    t.equal(entries.length, count);
+    let wrong = 0;
+    for (const [i, e] of entries.entries()) {
+      const seq = i + 1;
+      const key = `key-${seq}-${'é'.repeat(seq % 17)}`;
+      if (e.seq !== seq || e.command.type !== 'allow' || e.command.key !== key) wrong++;
+    }
+    t.equal(wrong, 0, 'every entry in order, keys intact');
+  },
+);
+
 t.test('a committed snapshot deletes exactly the files it covers', async (t) => {
   const dir = t.testdir();
   const path = join(dir, 'state.db');
