@@ -37,7 +37,7 @@ export class DurableState {
   private readonly engine: Limiter;
   private readonly snapshotEveryCommands: number;
   /** Sequence number of the last journaled command. */
-  private seq: number;
+  private seq = 0;
   private commandsSinceSnapshot = 0;
   /** The snapshot being written a slice per recorded command, or null. */
   private writing: SlicedSnapshotWrite | null = null;
@@ -57,7 +57,7 @@ export class DurableState {
     try {
       journal = new LimiterJournalFile(path, durability);
       this.journal = journal;
-      this.seq = this.recover(path);
+      this.recover(path);
     } catch (err) {
       journal?.close();
       this.store.close();
@@ -157,9 +157,9 @@ export class DurableState {
    * Restores the snapshot and replays the journal after it: first the rows of the journal
    * table (where files written before LimiterJournalFile kept it), then the journal files.
    * What was replayed is only in the journal, so it is snapshotted at once; then every file
-   * found here is covered and deleted, and so are the table's rows. Returns the last sequence.
+   * found here is covered and deleted, and so are the table's rows. Sets `seq` to the last one.
    */
-  private recover(path: string): number {
+  private recover(path: string): void {
     const snapshotIndex = this.store.appliedIndex;
     this.engine.restore(this.store.records());
     let seq = snapshotIndex;
@@ -186,7 +186,6 @@ export class DurableState {
     } finally {
       tableDb.close();
     }
-    return seq;
   }
 }
 

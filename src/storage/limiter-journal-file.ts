@@ -16,7 +16,6 @@
 import {
   closeSync,
   fdatasyncSync,
-  fsyncSync,
   ftruncateSync,
   openSync,
   readdirSync,
@@ -30,6 +29,7 @@ import { DrlError } from '../errors.js';
 import type { AllowCommand, Command } from '../limiter/types.js';
 import type { JournalEntry } from './limiter-journal.js';
 import type { Durability } from './sqlite-open.js';
+import { syncDirectory } from './sync-directory.js';
 
 interface Segment {
   first: number;
@@ -80,7 +80,20 @@ export class LimiterJournalFile {
     }
     const segment = { first: firstSeq, path: `${this.path}.journal-${firstSeq}` };
     const fd = openFile(segment.path, 'w');
-    if (this.durability === 'fsync') syncDirectory(dirname(this.path));
+    if (this.durability === 'fsync') {
+      try {
+        syncDirectory(dirname(this.path));
+      } catch (err) {
+        closeSync(fd);
+        throw new DrlError(
+          'storage_failed',
+          `cannot sync ${dirname(this.path)}: ${errorText(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    }
     if (this.current !== null) {
       closeSync(this.fd);
       this.older.push(this.current);
@@ -173,15 +186,6 @@ function openFile(path: string, flags: string): number {
     return openSync(path, flags);
   } catch (err) {
     throw new DrlError('storage_failed', `cannot open ${path}: ${errorText(err)}`, { cause: err });
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openFile(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

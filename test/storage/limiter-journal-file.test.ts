@@ -30,14 +30,20 @@ function read(path: string, after = 0): Array<{ seq: number; command: Command }>
 
 const files = (dir: string) => readdirSync(dir).sort();
 
+/** Starts a file at each of `firsts`, with commands[seq - 1] for its seqs, through `last`. */
+function writeFiles(journal: LimiterJournalFile, firsts: number[], last: number): void {
+  for (const [i, first] of firsts.entries()) {
+    journal.start(first);
+    const end = firsts[i + 1] ?? last + 1;
+    appendAll(journal, first, commands.slice(first - 1, end - 1));
+  }
+}
+
 t.test('entries come back in order, across files and a reopen', async (t) => {
   const dir = t.testdir();
   const path = join(dir, 'state.db');
   const journal = new LimiterJournalFile(path, 'normal');
-  journal.start(1);
-  appendAll(journal, 1, commands.slice(0, 4));
-  journal.start(5);
-  appendAll(journal, 5, commands.slice(4));
+  writeFiles(journal, [1, 5], 7);
   journal.close();
   t.same(files(dir), ['state.db.journal-1', 'state.db.journal-5']);
   const all = read(path);
@@ -84,11 +90,7 @@ t.test('a committed snapshot deletes exactly the files it covers', async (t) => 
   const dir = t.testdir();
   const path = join(dir, 'state.db');
   const journal = new LimiterJournalFile(path, 'fsync');
-  journal.start(1);
-  appendAll(journal, 1, commands.slice(0, 2));
-  journal.start(3);
-  appendAll(journal, 3, commands.slice(2, 4));
-  journal.start(5);
+  writeFiles(journal, [1, 3, 5], 4);
   journal.dropThrough(1);
   t.same(files(dir).length, 3, 'file 1 holds 2, which a snapshot through 1 does not cover');
   journal.dropThrough(3);
@@ -114,10 +116,7 @@ t.test('files are started in increasing order only', async (t) => {
 function twoFiles(dir: string): { path: string; first: string; last: string } {
   const path = join(dir, 'state.db');
   const journal = new LimiterJournalFile(path, 'normal');
-  journal.start(1);
-  appendAll(journal, 1, commands.slice(0, 3));
-  journal.start(4);
-  appendAll(journal, 4, commands.slice(3));
+  writeFiles(journal, [1, 4], 7);
   journal.close();
   return { path, first: `${path}.journal-1`, last: `${path}.journal-4` };
 }

@@ -21,6 +21,7 @@ import {
 import { join } from 'node:path';
 import { crc32 } from '../../crc32.js';
 import { DrlError } from '../../errors.js';
+import { syncDirectory } from '../../storage/sync-directory.js';
 import type { SnapshotMeta } from '../types.js';
 
 const fileName = 'snapshot-staged.bin';
@@ -83,7 +84,7 @@ export function stageReceivedSnapshot(dir: string): void {
     closeSync(fd);
   }
   renameSync(join(dir, receivedName), join(dir, fileName));
-  syncDir(dir);
+  syncDirectory(dir);
 }
 
 /** Leftovers of a stream the last run did not finish. */
@@ -113,7 +114,7 @@ export function writeStagedSnapshot(dir: string, meta: SnapshotMeta, data: Uint8
     closeSync(fd);
   }
   renameSync(tmp, join(dir, fileName));
-  syncDir(dir);
+  syncDirectory(dir);
 }
 
 /** The staged snapshot, or null when there is none; a damaged file is storage_corrupt. */
@@ -144,14 +145,5 @@ function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   while (at < bytes.length) {
     const pos = position === undefined ? null : position + at;
     at += writeSync(fd, bytes, at, bytes.length - at, pos);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
