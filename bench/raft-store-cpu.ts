@@ -23,8 +23,14 @@ const WARMUP_MS = Number(process.env.WARMUP_MS ?? 3000);
 const COMPACT_EVERY = Number(process.env.COMPACT_EVERY ?? 0);
 const COMPACT_TAIL = 1024;
 
+type Store = Pick<RaftLogStore, 'persist' | 'compact' | 'lastIndex' | 'firstIndex' | 'close'> & {
+  checkpointStats?: RaftLogStore['checkpointStats'];
+};
+type StoreClass = { open(path: string, options?: { checkpointIntervalMs?: number }): Store };
+/** The SQLite store's module, the file store's (RaftFileLogStore, a directory) or a sketch. */
 interface StoreModule {
-  RaftLogStore: { open(path: string, options?: { checkpointIntervalMs?: number }): RaftLogStore };
+  RaftLogStore?: StoreClass;
+  RaftFileLogStore?: StoreClass;
 }
 
 const specs = (process.env.STORES ?? 'this=src/storage/raft-log-store.ts').split(',').map((s) => {
@@ -59,7 +65,9 @@ function payload(i: number): Uint8Array {
 }
 
 async function run(mod: StoreModule, intervalMs: number | undefined, batch: number, tag: string) {
-  const store = mod.RaftLogStore.open(join(dir, `${tag}.db`), { checkpointIntervalMs: intervalMs });
+  const Store = mod.RaftLogStore ?? mod.RaftFileLogStore;
+  if (!Store) throw new Error('the module exports neither RaftLogStore nor RaftFileLogStore');
+  const store = Store.open(join(dir, `${tag}.db`), { checkpointIntervalMs: intervalMs });
   const datas = Array.from({ length: 64 }, (_, i) => payload(i));
   // Batch 1 cannot reach the paced rate (one fsync per entry): fewer entries, same wall time.
   const commits = Math.ceil(Math.min(ENTRIES_PER_RUN, batch * 1500) / batch);
@@ -94,9 +102,9 @@ async function run(mod: StoreModule, intervalMs: number | undefined, batch: numb
   const cpu = process.cpuUsage(cpu0);
   const main = mainThreadCpuS() - main0;
   const wallS = (performance.now() - t0) / 1000;
-  const stats = store.checkpointStats();
+  const stats = store.checkpointStats?.() ?? { checkpoints: 0 };
   store.close();
-  rmSync(join(dir, `${tag}.db`), { force: true });
+  rmSync(join(dir, `${tag}.db`), { force: true, recursive: true });
   const n = commits * batch;
   const totalUs = (cpu.user + cpu.system) / n;
   return {
@@ -109,7 +117,7 @@ async function run(mod: StoreModule, intervalMs: number | undefined, batch: numb
   };
 }
 
-function persist(store: RaftLogStore, batch: number, datas: Uint8Array[]): void {
+function persist(store: Store, batch: number, datas: Uint8Array[]): void {
   const first = store.lastIndex() + 1;
   const entries: Entry[] = [];
   for (let i = 0; i < batch; i++) {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type RunResult, runTest } from './run-test.js';
@@ -11,19 +11,42 @@ import type { NemesisKind } from './schedule.js';
  */
 export const cliPath = resolve('dist/src/cli/main.js');
 
-export async function runShortE2E(
-  overrides: {
-    testBugs?: string[];
-    nemeses?: NemesisKind[];
-    seed?: number;
-    timeMs?: number;
-    gapMs?: number;
-    faultMs?: number;
-  } = {},
+export interface ShortRunOverrides {
+  testBugs?: string[];
+  nemeses?: NemesisKind[];
+  seed?: number;
+  timeMs?: number;
+  gapMs?: number;
+  faultMs?: number;
+}
+
+export async function runShortE2E(overrides: ShortRunOverrides = {}): Promise<RunResult> {
+  const outDir = mkdtempSync(join(tmpdir(), 'jepsen-short-'));
+  // The nodes' log lines, kept in the run's directory (left in place when the test fails).
+  const lines: string[] = [];
+  const logPath = join(outDir, 'nodes.log');
+  try {
+    return await runShort(overrides, outDir, (line) => {
+      if (lines.length < LOG_LINES_MAX) lines.push(line);
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (node logs: ${logPath})`, { cause: err });
+  } finally {
+    writeFileSync(logPath, `${lines.join('\n')}\n`);
+  }
+}
+
+const LOG_LINES_MAX = 200_000;
+
+function runShort(
+  overrides: ShortRunOverrides,
+  outDir: string,
+  log: (line: string) => void,
 ): Promise<RunResult> {
   return runTest({
     cliPath,
-    outDir: mkdtempSync(join(tmpdir(), 'jepsen-short-')),
+    outDir,
+    log,
     seed: overrides.seed ?? 1,
     timeMs: overrides.timeMs ?? 15_000,
     settleMs: 2000,

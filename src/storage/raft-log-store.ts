@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import { DrlError } from '../errors.js';
-import type { ConfState, Entry, HardState, LogView, SnapshotMeta } from '../raft/types.js';
+import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { entryChecksum } from './raft-crc32.js';
+import { checkPersistBatch, isCommitOnly } from './raft-log-batch-check.js';
+import { termAt, WriteFailure } from './raft-log-guard.js';
 import { rowToEntry, scanLog, stateChecksum, verifyStateRow } from './raft-log-recovery.js';
 import {
   applySchema,
@@ -16,6 +18,7 @@ import {
   RAFT_LOG_WRITE_SQL,
   stateParams,
 } from './raft-log-sql.js';
+import type { PersistBatch, PersistDone, RaftLogStorage } from './raft-log-storage.js';
 import { RaftLogWriter, ROW_FIELDS, type WriteDone, type WriteOp } from './raft-log-writer.js';
 import { loadSqlite } from './sqlite-open.js';
 import {
@@ -26,15 +29,10 @@ import {
 import { WalFdatasync } from './wal-fdatasync.js';
 
 /** How writes become durable (RaftLogStoreOptions.writes), the one list of them. */
+export type { PersistBatch, PersistDone } from './raft-log-storage.js';
+
 export const LOG_WRITE_MODES = ['sync', 'worker', 'pool'] as const;
 export type LogWriteMode = (typeof LOG_WRITE_MODES)[number];
-
-/** What one group commit writes: the durable part of a Ready. */
-export interface PersistBatch {
-  snapshot: SnapshotMeta | null;
-  entries: Entry[];
-  hardState: HardState | null;
-}
 
 export interface RaftLogStoreOptions {
   /** Called with the duration of every committed transaction (one fsync each). */
@@ -64,15 +62,12 @@ export interface RaftLogStoreOptions {
 /** A planned SQL operation; entry rows still as entries (packed when posted to the writer). */
 type PlannedOp = Exclude<WriteOp, { k: 'rows' }> | { k: 'rows'; entries: Entry[]; batch: number };
 
-/** Called once a persistAsync() batch is durable (error null) or failed. */
-export type PersistDone = (error: Error | null) => void;
-
 /**
  * The Raft log, hard state and snapshot metadata in one SQLite file (WAL, synchronous=FULL).
  * persist() is one transaction = one fsync per Ready (group commit). It is a LogView, so the core
  * restarts from what is on disk alone.
  */
-export class RaftLogStore implements LogView {
+export class RaftLogStore implements RaftLogStorage {
   hardState: HardState;
   snapshot: SnapshotMeta | null;
   /** JSON of snapshot.conf, computed once per snapshot (the state row carries it every commit). */
@@ -85,7 +80,7 @@ export class RaftLogStore implements LogView {
   private terms: number[];
   /** Recent entries, contiguous, ending at lastIndex. */
   private batch: number;
-  private failure: Error | null = null;
+  private readonly failure: WriteFailure;
   private synchronousFull = true;
   /** The in-memory commit index is ahead of the state row on disk (commit-only batches). */
   private commitUnwritten = false;
@@ -116,6 +111,7 @@ export class RaftLogStore implements LogView {
 
   private constructor(path: string, options: RaftLogStoreOptions) {
     this.path = path;
+    this.failure = new WriteFailure(path);
     this.onSync = options.onSync;
     this.warn = options.warn;
     this.db = new (loadSqlite())(path);
@@ -196,16 +192,7 @@ export class RaftLogStore implements LogView {
   }
 
   term(index: number): number {
-    const snapIndex = this.snapIndex();
-    if (index === snapIndex) return this.snapshot?.term ?? 0;
-    const term = this.terms[index - snapIndex - 1];
-    if (term === undefined) {
-      throw new DrlError(
-        'internal',
-        `raft log: term(${index}) outside [${snapIndex}, ${this.lastIndex()}]`,
-      );
-    }
-    return term;
+    return termAt(this.terms, this.snapshot, index);
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
@@ -260,7 +247,7 @@ export class RaftLogStore implements LogView {
     if (!this.prepareBatch(batch)) return;
     if (!this.walSync) this.setSynchronous(true);
     const started = performance.now();
-    this.guarded(() => {
+    this.failure.guard(() => {
       this.runTx(this.takePlan());
       this.walSync?.syncHere();
     });
@@ -299,11 +286,11 @@ export class RaftLogStore implements LogView {
   private persistPooled(walSync: WalFdatasync, batch: PersistBatch, done: PersistDone): boolean {
     if (!this.prepareBatch(batch)) return false;
     const entries = batch.entries.length;
-    this.guarded(() => this.runTx(this.takePlan()));
+    this.failure.guard(() => this.runTx(this.takePlan()));
     this.afterCommit();
     walSync.sync((err, ms) => {
       if (err) {
-        this.failure ??= err;
+        this.failure.error ??= err;
       } else {
         this.onSync?.(ms, entries);
       }
@@ -320,14 +307,14 @@ export class RaftLogStore implements LogView {
   /** Validates, updates the in-memory view and plans the SQL; false if nothing to write. */
   private prepareBatch(batch: PersistBatch): boolean {
     if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return false;
-    this.checkUsable();
+    this.failure.check();
     this.validate(batch);
     if (this.commitOnly(batch)) {
       this.hardState = { ...this.hardState, commit: batch.hardState!.commit };
       this.commitUnwritten = true;
       return false;
     }
-    this.guarded(() => this.writeBatch(batch));
+    this.failure.guard(() => this.writeBatch(batch));
     this.commitUnwritten = false;
     return true;
   }
@@ -373,7 +360,7 @@ export class RaftLogStore implements LogView {
         r++;
       }
     }
-    this.guarded(() => writer.post({ ops, full, rows, blob }, done));
+    this.failure.guard(() => writer.post({ ops, full, rows, blob }, done));
   }
 
   private runOps(ops: PlannedOp[]): void {
@@ -439,8 +426,7 @@ export class RaftLogStore implements LogView {
   }
 
   private commitOnly(b: PersistBatch): boolean {
-    if (b.snapshot || b.entries.length > 0 || !b.hardState) return false;
-    return b.hardState.term === this.hardState.term && b.hardState.vote === this.hardState.vote;
+    return isCommitOnly(b, this.hardState);
   }
 
   private setSynchronous(full: boolean): void {
@@ -461,8 +447,8 @@ export class RaftLogStore implements LogView {
     if (meta.index > this.lastIndex() || this.term(meta.index) !== meta.term) {
       throw new DrlError('internal', `raft log: cannot compact to ${meta.index}/${meta.term}`);
     }
-    this.checkUsable();
-    this.guarded(() => this.writeCompaction(meta));
+    this.failure.check();
+    this.failure.guard(() => this.writeCompaction(meta));
     this.commitUnwritten = false;
     if (this.writer) {
       this.post(this.writer, false, (d) => {
@@ -471,13 +457,13 @@ export class RaftLogStore implements LogView {
       return;
     }
     this.setSynchronous(false);
-    this.guarded(() => this.runTx(this.takePlan()));
+    this.failure.guard(() => this.runTx(this.takePlan()));
     this.afterCommit();
   }
 
   close(): void {
     // A commit index held in memory goes to disk (no fsync: a lost one is relearned).
-    if (this.commitUnwritten && this.db.open && !this.failure && !this.db.inTransaction) {
+    if (this.commitUnwritten && this.db.open && !this.failure.error && !this.db.inTransaction) {
       try {
         this.writeState();
         if (this.writer) {
@@ -652,70 +638,12 @@ export class RaftLogStore implements LogView {
     return row;
   }
 
-  /**
-   * Rejects a batch that would break an invariant, before anything changes (so the caller's
-   * error leaves the store as it was).
-   */
   private validate(b: PersistBatch): void {
-    let snapIndex = this.snapIndex();
-    let last = this.lastIndex();
-    let commit = this.hardState.commit;
-    if (b.snapshot) {
-      if (b.snapshot.index < snapIndex) {
-        throw new DrlError(
-          'internal',
-          `raft log: snapshot ${b.snapshot.index} older than ${snapIndex}`,
-        );
-      }
-      snapIndex = b.snapshot.index;
-      last = snapIndex;
-      commit = Math.max(commit, snapIndex);
-    }
-    const first = b.entries[0]?.index;
-    if (first !== undefined) {
-      if (first <= snapIndex || first > last + 1) {
-        throw new DrlError(
-          'internal',
-          `raft log: append at ${first} with log (${snapIndex}, ${last}]`,
-        );
-      }
-      if (first <= commit)
-        throw new DrlError('internal', `raft log: truncating committed entry ${first}`);
-      last = first + b.entries.length - 1;
-    }
-    const hs = b.hardState;
-    if (hs) {
-      if (hs.term < this.hardState.term) {
-        throw new DrlError('internal', `raft log: term ${this.hardState.term} -> ${hs.term}`);
-      }
-      if (hs.commit < commit)
-        throw new DrlError('internal', `raft log: commit ${commit} -> ${hs.commit}`);
-      if (hs.commit > last)
-        throw new DrlError('internal', `raft log: commit ${hs.commit} beyond last ${last}`);
-    }
-  }
-
-  /**
-   * A transaction that failed after validation (I/O error, full disk) leaves memory and disk
-   * possibly out of step: the store refuses all further use and the node must restart from disk.
-   */
-  private guarded(run: () => void): void {
-    try {
-      run();
-    } catch (err) {
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      throw new DrlError('internal', `${this.path}: raft log write failed; restart the node`, {
-        cause: err,
-      });
-    }
-  }
-
-  private checkUsable(): void {
-    if (this.failure) {
-      throw new DrlError('internal', `${this.path}: raft log unusable after a failed write`, {
-        cause: this.failure,
-      });
-    }
+    checkPersistBatch(b, {
+      snapIndex: this.snapIndex(),
+      last: this.lastIndex(),
+      hardState: this.hardState,
+    });
   }
 }
 

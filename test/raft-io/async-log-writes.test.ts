@@ -84,6 +84,7 @@ function group(logWrites: LogWrites): void {
       transport: { reconnectMinMs: 10, reconnectMaxMs: 100 },
       raft: { snapshotTailEntries: 10 },
       logWrites,
+      logStore: 'sqlite',
     });
     const bound = await node.start();
     ports.set(id, bound.port);

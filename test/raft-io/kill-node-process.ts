@@ -6,12 +6,13 @@ import pino from 'pino';
 import { RaftNode } from '../../src/raft/driver/index.js';
 import { EntryType } from '../../src/raft/types.js';
 
-const { id, dataDir, port, peers, logWrites } = JSON.parse(process.argv[2]!) as {
+const { id, dataDir, port, peers, logWrites, logStore } = JSON.parse(process.argv[2]!) as {
   id: string;
   dataDir: string;
   port: number;
   peers: Record<string, string>;
   logWrites: 'sync' | 'worker' | 'pool';
+  logStore: 'sqlite' | 'file';
 };
 const applied: string[] = [];
 const node = new RaftNode<number>({
@@ -33,6 +34,7 @@ const node = new RaftNode<number>({
   requestTimeoutMs: 3000,
   transport: { reconnectMinMs: 10, reconnectMaxMs: 100 },
   logWrites,
+  logStore,
 });
 
 type Req =

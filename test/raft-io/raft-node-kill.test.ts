@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { LogWrites } from '../../src/raft/driver/index.js';
 import type { RaftStatus } from '../../src/raft/types.js';
+import type { LogStoreKind } from '../../src/storage/raft-log-storage.js';
 import { freePort } from '../free-port.js';
 import { waitFor } from './helpers.js';
 
@@ -24,6 +25,7 @@ class Proc {
     private readonly peers: Record<string, string>,
     private readonly dataRoot: string,
     private readonly logWrites: LogWrites,
+    private readonly logStore: LogStoreKind,
   ) {}
 
   async start(): Promise<void> {
@@ -33,6 +35,7 @@ class Proc {
       port: this.port,
       peers: this.peers,
       logWrites: this.logWrites,
+      logStore: this.logStore,
     });
     this.child = fork(CHILD, [arg], {
       execArgv: ['--import', 'tsx'],
@@ -91,21 +94,28 @@ function isSubsequence(needle: string[], hay: string[]): boolean {
   return i === needle.length;
 }
 
-// Every way of writing the log: on the event loop, a worker thread, an fdatasync on the pool.
-for (const logWrites of ['sync', 'worker', 'pool'] as const) {
+// Every way of writing the log: segment files, and SQLite on the event loop, from a worker
+// thread, or with its fdatasync on the pool.
+const STORES = [
+  ['file', 'sync'],
+  ['sqlite', 'sync'],
+  ['sqlite', 'worker'],
+  ['sqlite', 'pool'],
+] as const;
+for (const [logStore, logWrites] of STORES) {
   t.test(
-    `${logWrites} log writes: SIGKILL of the leader, then of every node, loses no acknowledged entry`,
-    (t) => killScenario(t, logWrites),
+    `${logStore} log, ${logWrites} writes: SIGKILL of the leader, then of every node, loses no acknowledged entry`,
+    (t) => killScenario(t, logStore, logWrites),
   );
 }
 
-async function killScenario(t: Test, logWrites: LogWrites): Promise<void> {
+async function killScenario(t: Test, logStore: LogStoreKind, logWrites: LogWrites): Promise<void> {
   // One at a time, below the ephemeral range, never the same port twice (the harness's rules).
   const ports: number[] = [];
   for (const _ of IDS) ports.push(await freePort());
   const peers = Object.fromEntries(IDS.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
-  const dataRoot = join(root, logWrites);
-  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, logWrites));
+  const dataRoot = join(root, `${logStore}-${logWrites}`);
+  const procs = IDS.map((id, i) => new Proc(id, ports[i]!, peers, dataRoot, logWrites, logStore));
   t.teardown(() => Promise.all(procs.map((p) => p.kill9())));
   await Promise.all(procs.map((p) => p.start()));
 

@@ -1,15 +1,20 @@
-// `drl serve --log-writes`: a group whose nodes make the Raft log durable three different ways
-// (sync, fdatasync on the thread pool, a writer thread) decides as one, and after SIGKILL of
-// every node restarts from disk with every acknowledged decision counted.
+// `drl serve --log-writes` and `--log-store`: a group whose nodes make the Raft log durable three
+// different ways (segment files, SQLite with its fdatasync on the thread pool, SQLite from a
+// writer thread) decides as one, and after SIGKILL of every node restarts from disk with every
+// acknowledged decision counted.
 import t from 'tap';
 import { Cluster } from './cluster-harness.js';
 
-const MODES: Record<string, string> = { n1: 'pool', n2: 'worker', n3: 'sync' };
+const FLAGS: Record<string, string[]> = {
+  n1: ['--log-store', 'sqlite', '--log-writes', 'pool'],
+  n2: ['--log-store', 'sqlite', '--log-writes', 'worker'],
+  n3: ['--log-store', 'file', '--log-writes', 'sync'],
+};
 
 t.test(
   'mixed log-write modes decide as one group and recover every acknowledged decision',
   async (t) => {
-    const c = await Cluster.create({ extraArgs: (id) => ['--log-writes', MODES[id]!] });
+    const c = await Cluster.create({ extraArgs: (id) => FLAGS[id]! });
     t.teardown(() => c.stopAll());
     const allow = async (id: string) => {
       const r = await c.request(id, 'POST', '/allow', { key: 'k', limit: 6, windowMs: 600_000 });

@@ -80,6 +80,22 @@ t.test('an unknown --log-writes mode is refused in one line', async (t) => {
   t.match(r.err.trim(), /'fast' is invalid.*sync, worker, pool/);
 });
 
+t.test('a --log-store that cannot work is refused in one line', async (t) => {
+  const unknown = await serve(['--log-store', 'lmdb']);
+  t.equal(unknown.code, 2, 'a usage error: exit 2');
+  t.match(unknown.err.trim(), /'lmdb' is invalid.*file, sqlite/);
+  await expectRefusals(t, [
+    [
+      ['--log-writes', 'pool'],
+      /^error: invalid_argument: --log-writes pool needs --log-store sqlite/,
+    ],
+    [
+      ['--log-store', 'file', '--log-writes', 'worker'],
+      /^error: invalid_argument: --log-writes worker needs --log-store sqlite/,
+    ],
+  ]);
+});
+
 t.test('advertised addresses: a wildcard or a bad one is refused in one line', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [

@@ -5,32 +5,18 @@ import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { crc32 } from '../../src/crc32.js';
 import { DrlError } from '../../src/errors.js';
-import { type Entry, EntryType } from '../../src/raft/types.js';
 import {
   entryChecksum,
   entryChecksumPortable,
   textChecksum,
 } from '../../src/storage/raft-crc32.js';
 import { RaftLogStore } from '../../src/storage/raft-log-store.js';
+import { entry, range, text } from './raft-log-fixtures.js';
 
 function tempDb(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'drl-raftlog-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return join(dir, 'raft.db');
-}
-
-function entry(index: number, term: number, text = `e${index}`): Entry {
-  return { index, term, type: EntryType.Normal, data: Buffer.from(text) };
-}
-
-function range(lo: number, hi: number, term: number): Entry[] {
-  const out: Entry[] = [];
-  for (let i = lo; i <= hi; i++) out.push(entry(i, term));
-  return out;
-}
-
-function text(e: Entry | undefined): string {
-  return e ? Buffer.from(e.data).toString() : '<none>';
 }
 
 t.test('crc32 matches the IEEE check value', async (t) => {

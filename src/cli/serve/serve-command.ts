@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { DrlError } from '../../errors.js';
+import { LOG_STORE_KINDS, type LogStoreKind } from '../../storage/raft-log-storage.js';
 import { LOG_WRITE_MODES, type LogWriteMode } from '../../storage/raft-log-store.js';
 import type { CliIo } from '../io.js';
 import { integer } from '../options.js';
@@ -79,6 +80,7 @@ interface ServeFlags {
   snapshotTail: number;
   commitBroadcast: 'eager' | 'piggyback';
   logWrites: LogWriteMode;
+  logStore: LogStoreKind;
   logLevel: string;
 }
 
@@ -142,6 +144,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     snapshotTailEntries: flags.snapshotTail,
     commitBroadcast: flags.commitBroadcast,
     logWrites: flags.logWrites,
+    logStore: flags.logStore,
     logLevel: flags.logLevel,
   });
   await new Promise<void>((resolve) => {
@@ -225,6 +228,14 @@ function addServe(program: Command, io: CliIo): void {
       )
         .choices(LOG_WRITE_MODES)
         .default('sync'),
+    )
+    .addOption(
+      new Option(
+        '--log-store <kind>',
+        'file: the Raft log in append-only segment files, one write and one fdatasync per batch (a SQLite log is migrated); sqlite: in one SQLite file (needed by --log-writes worker or pool)',
+      )
+        .choices(LOG_STORE_KINDS)
+        .default('file'),
     )
     .addOption(new Option('--log-level <level>', 'pino level').default('info'))
     // `--token` and `--tls-ca` are also the program's global options, which take them

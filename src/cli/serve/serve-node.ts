@@ -14,6 +14,7 @@ import { tlsSocketFactory } from '../../raft/transport/tls-socket-factory.js';
 import { parseAddress } from '../../raft/transport/transport-types.js';
 import type { ConfChange, SnapshotMeta } from '../../raft/types.js';
 import { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
+import type { LogStoreKind } from '../../storage/raft-log-storage.js';
 import { DecisionClock } from './decision-clock.js';
 import { EntryTraceWiring } from './entry-trace-route.js';
 import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.js';
@@ -55,6 +56,8 @@ export interface ServeOptions {
   commitBroadcast?: 'eager' | 'piggyback';
   /** How the Raft log is made durable (RaftNodeOptions.logWrites; default sync). */
   logWrites?: LogWrites;
+  /** Where the Raft log is kept (RaftNodeOptions.logStore; default file). */
+  logStore?: LogStoreKind;
   logLevel: string;
 }
 
@@ -139,6 +142,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     electionTicks: o.electionTicks,
     requestTimeoutMs: o.requestTimeoutMs,
     logWrites: o.logWrites ?? 'sync',
+    logStore: o.logStore ?? 'file',
     nowMs: clock.monoMs,
     peerClock: { readMs: clock.wallMs, onPeer: (from, ms) => decisionClock.observe(from, ms) },
     raft: {

@@ -1,11 +1,11 @@
 /**
  * Log compaction driven by the state machine's durable snapshots. Each time the state machine
- * makes a new index durable, the core records a snapshot there (snapshotTaken); the SQLite log
+ * makes a new index durable, the core records a snapshot there (snapshotTaken); the log store
  * is compacted to the newest such snapshot that still leaves `tailEntries` entries behind the
  * durable index, so a follower a little behind gets entries, not a whole snapshot. The store
  * is never compacted past what the state machine holds durably (a restart replays from there).
  */
-import type { RaftLogStore } from '../../storage/raft-log-store.js';
+import type { RaftLogStorage } from '../../storage/raft-log-storage.js';
 import type { RaftCore, SnapshotMeta } from '../types.js';
 
 /** Bound on remembered snapshot points (older ones are dropped; compaction just lags more). */
@@ -17,7 +17,7 @@ export class LogCompactor {
 
   constructor(
     private readonly core: RaftCore,
-    private readonly store: RaftLogStore,
+    private readonly store: RaftLogStorage,
     private readonly tailEntries: number,
   ) {}
 

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DrlError } from '../../errors.js';
+import type { LogStoreKind } from '../../storage/raft-log-storage.js';
 import type { LogWriteMode } from '../../storage/raft-log-store.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import type { NodeId, RaftConfig } from '../types.js';
@@ -12,7 +13,10 @@ export type LogWrites = LogWriteMode;
 
 export interface RaftNodeOptions<R> {
   id: NodeId;
-  /** Directory of this node's durable state; the Raft log is `raft-log.db` in it. */
+  /**
+   * Directory of this node's durable state; the Raft log is `raft-log.db` (logStore 'sqlite')
+   * or the segment directory `raft-log/` (logStore 'file') in it.
+   */
   dataDir: string;
   /** Where this node listens for its peers (port 0 = any free port). */
   listen: { host: string; port: number };
@@ -72,6 +76,13 @@ export interface RaftNodeOptions<R> {
    * fdatasync runs on libuv's thread pool (src/storage/wal-fdatasync.ts).
    */
   logWrites?: LogWrites;
+  /**
+   * Where the Raft log is kept. 'file' (default): append-only segment files, one write and one
+   * fdatasync per Ready (src/storage/raft-file-log-store.ts); logWrites 'sync' only. A SQLite
+   * log found in the data directory is migrated to it on open (src/storage/open-raft-log.ts).
+   * 'sqlite': one SQLite file (src/storage/raft-log-store.ts), for the async logWrites modes.
+   */
+  logStore?: LogStoreKind;
   /**
    * Clock exchange: every message sent carries readMs() (this node's clock, ms since epoch);
    * every message received reports the sender's reading to onPeer (the decision clock).

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { DrlError, isDrlError } from '../../errors.js';
-import { LOG_WRITE_MODES, RaftLogStore } from '../../storage/raft-log-store.js';
+import { openRaftLog } from '../../storage/open-raft-log.js';
+import { LOG_STORE_KINDS, type RaftLogStorage } from '../../storage/raft-log-storage.js';
+import { LOG_WRITE_MODES } from '../../storage/raft-log-store.js';
 import { createRaftCore, decodeConfChange, newMessage } from '../core/index.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { TransportStats } from '../transport/transport-types.js';
@@ -72,7 +73,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   readonly id: NodeId;
   private readonly o: RaftNodeOptions<R>;
   private readonly env: ResolvedEnv;
-  private readonly store: RaftLogStore;
+  private readonly store: RaftLogStorage;
   private readonly core: RaftCore;
   private readonly transport: TcpTransport;
   private readonly pending = new PendingRequests<R>();
@@ -130,10 +131,15 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (!(this.ackWaitMs >= 0)) throw new DrlError('invalid_argument', 'raft: leaderAckWaitMs < 0');
     this.tracer = options.entryTracer ?? null;
     mkdirSync(options.dataDir, { recursive: true });
-    this.store = RaftLogStore.open(join(options.dataDir, 'raft-log.db'), {
+    const logStore = options.logStore ?? 'file';
+    if (!LOG_STORE_KINDS.includes(logStore)) {
+      throw new DrlError('invalid_argument', `raft: logStore ${String(logStore)}`);
+    }
+    this.store = openRaftLog(options.dataDir, {
+      kind: logStore,
+      writes: logWrites,
       onSync: options.onSync,
       warn: (m) => options.logger.warn(m),
-      writes: logWrites,
     });
     try {
       this.recoverStagedSnapshot();
