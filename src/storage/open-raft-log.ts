@@ -35,12 +35,7 @@ export function openRaftLog(dataDir: string, o: OpenRaftLogOptions): RaftLogStor
     }
     return RaftLogStore.open(sqlitePath, { onSync: o.onSync, warn: o.warn, writes: o.writes });
   }
-  if (o.writes !== 'sync') {
-    throw new DrlError(
-      'invalid_argument',
-      `--log-writes ${o.writes} needs --log-store sqlite (the file Raft log writes synchronously)`,
-    );
-  }
+  checkLogWrites(o.kind, o.writes);
   if (existsSync(sqlitePath)) {
     if (!existsSync(fileDir)) migrateSqliteLog(sqlitePath, fileDir, dataDir);
     // Migrated (possibly by a run that crashed before this rename): the directory wins.
@@ -49,6 +44,16 @@ export function openRaftLog(dataDir: string, o: OpenRaftLogOptions): RaftLogStor
     o.warn(`${sqlitePath}: migrated to ${fileDir}/ and renamed to ${SQLITE_LOG_NAME}.migrated`);
   }
   return RaftFileLogStore.open(fileDir, { onSync: o.onSync, warn: o.warn });
+}
+
+/** The file log writes synchronously: the async write modes need the SQLite store. */
+export function checkLogWrites(kind: LogStoreKind, writes: LogWriteMode): void {
+  if (kind === 'file' && writes !== 'sync') {
+    throw new DrlError(
+      'invalid_argument',
+      `--log-writes ${writes} needs --log-store sqlite (the file Raft log writes synchronously)`,
+    );
+  }
 }
 
 /** Copies the SQLite log into a file log built in `${fileDir}.tmp`, renamed into place whole. */

@@ -7,10 +7,13 @@
  * first record is torn was being created (nothing in it was acknowledged): the one before it
  * holds the log.
  *
+ * Segments are extended with zeros ahead of their records (raft-file-log-store.ts), so a
+ * record header of zeros followed by nothing but zeros is the clean end of the log.
+ *
  * The torn-tail rule: a record is written whole by one write and acknowledged only after the
  * fdatasync that follows, so a crash can tear the last record and only that one. A bad record
- * is dropped (with everything after it) only when it runs past the end of the file, is the
- * file's last record, or is followed by nothing but zeros (a file extended before its data
+ * is dropped (with everything after it) only when it runs past the end of the file or is
+ * followed by nothing but zeros (the preallocated rest, or a file extended before its data
  * reached the disk). Anything else, or a record that breaks a log invariant, is
  * storage_corrupt naming the file and offset.
  */
@@ -48,9 +51,11 @@ export interface ReplayedLog {
   /** terms[i] and offsets[i]: entry snapIndex + 1 + i. */
   terms: number[];
   offsets: number[];
-  /** Bytes of whole records; a torn tail starts here. */
+  /** Bytes of whole records; the zeros or a torn tail start here. */
   goodBytes: number;
   fileBytes: number;
+  /** A torn record was found at goodBytes (the store cuts it off). */
+  torn: boolean;
   records: number;
 }
 
@@ -73,13 +78,17 @@ export function replaySegment(path: string): ReplayedLog | null {
     offsets: [],
     goodBytes: 0,
     fileBytes: buf.length,
+    torn: false,
     records: 0,
   };
   let at = 0;
   while (at < buf.length) {
     const got = decodeRecord(buf, at, buf.length, 0, path);
     if ('fault' in got) {
-      checkTorn(buf, at, got.fault, path);
+      if (got.fault !== 'zeros' || !zerosFrom(buf, at)) {
+        checkTorn(buf, at, got.fault, path);
+        log.torn = true;
+      }
       break;
     }
     applyRecord(log, got.record, `${path}: record at ${at}`);
@@ -92,14 +101,18 @@ export function replaySegment(path: string): ReplayedLog | null {
 
 function checkTorn(buf: Buffer, at: number, fault: RecordFault, path: string): void {
   if (fault === 'truncated') return;
-  if (fault === 'checksum' && at + 8 + buf.readUInt32LE(at) === buf.length) return;
-  let zeros = true;
-  for (let i = at; i < buf.length && zeros; i++) zeros = buf[i] === 0;
-  if (zeros) return;
+  if (fault === 'zeros' && zerosFrom(buf, at)) return;
+  // A bad payload: torn if nothing but zeros follows where it claims to end.
+  if (fault === 'checksum' && zerosFrom(buf, at + 8 + buf.readUInt32LE(at))) return;
   throw new DrlError(
     'storage_corrupt',
     `${path}: record at ${at} fails its checksum and is not the last one`,
   );
+}
+
+function zerosFrom(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 /** Applies one record to the replayed log, checking every invariant a write checks. */

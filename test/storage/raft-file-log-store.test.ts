@@ -23,8 +23,19 @@ import {
   type HardState,
   type SnapshotMeta,
 } from '../../src/raft/types.js';
-import { RaftFileLogStore } from '../../src/storage/raft-file-log-store.js';
+import {
+  RaftFileLogStore,
+  type RaftFileLogStoreOptions,
+} from '../../src/storage/raft-file-log-store.js';
 import { entry, range, text } from './raft-log-fixtures.js';
+
+/**
+ * Byte-exact file sizes: no zeros written ahead of the records (extendBytes 0), unless a test
+ * asks for them (the preallocation tests at the end).
+ */
+function openStore(dir: string, options: RaftFileLogStoreOptions = {}): RaftFileLogStore {
+  return RaftFileLogStore.open(dir, { extendBytes: 0, ...options });
+}
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'drl-raftfilelog-'));
@@ -95,7 +106,7 @@ function caught(run: () => unknown): unknown {
 
 t.test('a new directory gets one segment holding an empty log', async (t) => {
   const dir = join(tempDir(t), 'log');
-  const s = RaftFileLogStore.open(dir);
+  const s = openStore(dir);
   t.same(segments(dir), [segName(1)]);
   t.equal(s.firstIndex(), 1);
   t.equal(s.lastIndex(), 0);
@@ -106,7 +117,7 @@ t.test('a new directory gets one segment holding an empty log', async (t) => {
   t.throws(() => s.entries(1, 2, 100), { code: 'internal' });
   t.throws(() => s.term(1), { code: 'internal' });
   s.close();
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.equal(r.lastIndex(), 0);
   t.same(r.hardState, { term: 0, vote: null, commit: 0 });
   t.same(segments(dir), [segName(1)], 'the reopen kept the segment');
@@ -123,7 +134,7 @@ t.test('round trip: entries, hard state and snapshot meta survive close and reop
     type: EntryType.ConfChange,
     data: Buffer.from('conf-change'),
   };
-  const a = RaftFileLogStore.open(dir);
+  const a = openStore(dir);
   a.persist({
     snapshot: null,
     entries: [entry(1, 1), entry(2, 1, ''), { index: 3, term: 1, type: 0, data: big }, conf],
@@ -131,7 +142,7 @@ t.test('round trip: entries, hard state and snapshot meta survive close and reop
   });
   a.close();
 
-  const b = RaftFileLogStore.open(dir);
+  const b = openStore(dir);
   t.same(b.hardState, { term: 1, vote: null, commit: 0 }, 'a null vote round trips');
   t.equal(b.lastIndex(), 4);
   const got = b.entries(1, 5, Number.POSITIVE_INFINITY);
@@ -155,7 +166,7 @@ t.test('round trip: entries, hard state and snapshot meta survive close and reop
   });
   b.close();
 
-  const c = RaftFileLogStore.open(dir);
+  const c = openStore(dir);
   t.same(c.hardState, { term: 2, vote: 'n2-ü', commit: 12 }, 'a (non-ASCII) vote round trips');
   t.equal(c.firstIndex(), 1);
   t.equal(c.lastIndex(), 20);
@@ -175,7 +186,7 @@ t.test('round trip: entries, hard state and snapshot meta survive close and reop
   c.compact({ index: 6, term: 2, conf: CONF });
   c.close();
 
-  const d = RaftFileLogStore.open(dir);
+  const d = openStore(dir);
   t.same(d.snapshot, { index: 6, term: 2, conf: CONF }, 'snapshot meta round trips');
   t.equal(d.firstIndex(), 7);
   t.equal(d.term(6), 2);
@@ -183,7 +194,7 @@ t.test('round trip: entries, hard state and snapshot meta survive close and reop
   t.same(d.hardState, { term: 2, vote: 'n2-ü', commit: 12 });
   d.persist({ snapshot: null, entries: [], hardState: { term: 3, vote: null, commit: 12 } });
   d.close();
-  const e = RaftFileLogStore.open(dir);
+  const e = openStore(dir);
   t.same(e.hardState, { term: 3, vote: null, commit: 12 }, 'a vote set back to null');
   e.close();
 });
@@ -197,7 +208,7 @@ t.test('entries spanning more than the 1 MiB read window read back whole', async
     return b;
   };
   const sizes = new Map<number, number>();
-  const s = RaftFileLogStore.open(dir);
+  const s = openStore(dir);
   const first: Entry[] = [];
   for (let i = 1; i <= 300; i++) {
     // Entry 150 is larger than the read window: it gets a read of its own.
@@ -211,7 +222,7 @@ t.test('entries spanning more than the 1 MiB read window read back whole', async
   s.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: null, commit: 300 } });
   s.close();
 
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.equal(r.lastIndex(), 300);
   const check = (got: Entry[], lo: number): boolean =>
     got.every(
@@ -238,7 +249,7 @@ t.test('entries spanning more than the 1 MiB read window read back whole', async
 
 t.test('an append at or below lastIndex truncates the conflicting suffix', async (t) => {
   const dir = tempDir(t);
-  const s = RaftFileLogStore.open(dir);
+  const s = openStore(dir);
   s.persist({
     snapshot: null,
     entries: range(1, 10, 1),
@@ -260,7 +271,7 @@ t.test('an append at or below lastIndex truncates the conflicting suffix', async
   t.equal(s.lastIndex(), 5);
   s.close();
 
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.equal(r.lastIndex(), 5, 'the truncation survives a reopen');
   t.same(r.entries(1, 6, 1 << 20).map(text), ['e1', 'e2', 'e3', 'z4', 'z5']);
   t.same(
@@ -269,14 +280,14 @@ t.test('an append at or below lastIndex truncates the conflicting suffix', async
   );
   r.persist({ snapshot: null, entries: range(6, 7, 3), hardState: null });
   r.close();
-  const again = RaftFileLogStore.open(dir);
+  const again = openStore(dir);
   t.same(again.entries(1, 8, 1 << 20).map(text), ['e1', 'e2', 'e3', 'z4', 'z5', 'e6', 'e7']);
   again.close();
 });
 
 t.test('a batch that breaks an invariant throws and leaves the store unchanged', async (t) => {
   const dir = tempDir(t);
-  const s = RaftFileLogStore.open(dir);
+  const s = openStore(dir);
   s.persist({
     snapshot: null,
     entries: range(1, 10, 2),
@@ -388,7 +399,7 @@ t.test('a batch that breaks an invariant throws and leaves the store unchanged',
   s.persist({ snapshot: null, entries: [entry(11, 3)], hardState: null });
   t.equal(s.lastIndex(), 11, 'the store is still usable');
   s.close();
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.same(view(r), {
     ...before,
     last: 11,
@@ -401,7 +412,7 @@ t.test('a batch that breaks an invariant throws and leaves the store unchanged',
 t.test('a commit-only batch is kept in memory; the next write and close() write it', async (t) => {
   const dir = tempDir(t);
   const synced: number[] = [];
-  const s = RaftFileLogStore.open(dir, { onSync: (_ms, n) => synced.push(n) });
+  const s = openStore(dir, { onSync: (_ms, n) => synced.push(n) });
   s.persist({
     snapshot: null,
     entries: range(1, 6, 1),
@@ -411,7 +422,7 @@ t.test('a commit-only batch is kept in memory; the next write and close() write 
   const bytes = statSync(segment).size;
   const onDisk = (): HardState => {
     // A second store on the same directory reads what the file holds.
-    const peek = RaftFileLogStore.open(dir);
+    const peek = openStore(dir);
     try {
       return { ...peek.hardState };
     } finally {
@@ -454,7 +465,7 @@ t.test('a commit-only batch is kept in memory; the next write and close() write 
   s.close();
   t.ok(statSync(segment).size > held, 'close() wrote a record');
   t.same(synced, [6, 1, 0, 0], 'close() does not fdatasync (nor count as a sync)');
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.same(r.hardState, { term: 2, vote: 'b', commit: 7 }, 'the reopen sees the commit index');
   t.notOk(r.hasUnwrittenCommit());
   const closed = statSync(segment).size;
@@ -465,7 +476,7 @@ t.test('a commit-only batch is kept in memory; the next write and close() write 
 t.test('compact() drops entries up to meta.index and survives a reopen', async (t) => {
   const dir = tempDir(t);
   const synced: number[] = [];
-  const s = RaftFileLogStore.open(dir, { onSync: (_ms, n) => synced.push(n) });
+  const s = openStore(dir, { onSync: (_ms, n) => synced.push(n) });
   s.persist({
     snapshot: null,
     entries: [...range(1, 10, 1), ...range(11, 20, 2)],
@@ -492,7 +503,7 @@ t.test('compact() drops entries up to meta.index and survives a reopen', async (
   t.equal(s.firstIndex(), 13);
   s.close();
 
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.equal(r.firstIndex(), 13);
   t.equal(r.lastIndex(), 20);
   t.equal(r.term(12), 2);
@@ -506,7 +517,7 @@ t.test('compact() drops entries up to meta.index and survives a reopen', async (
   t.equal(r.term(20), 2);
   r.persist({ snapshot: null, entries: [entry(21, 3)], hardState: null });
   r.close();
-  const again = RaftFileLogStore.open(dir);
+  const again = openStore(dir);
   t.equal(again.firstIndex(), 21);
   t.equal(again.term(20), 2);
   t.same(again.entries(21, 22, 100).map(text), ['e21']);
@@ -517,8 +528,7 @@ t.test('compact() drops entries up to meta.index and survives a reopen', async (
 t.test('a compaction past segmentBytesMax rolls to a new segment', async (t) => {
   const dir = tempDir(t);
   const synced: number[] = [];
-  const open = () =>
-    RaftFileLogStore.open(dir, { segmentBytesMax: 1000, onSync: (_ms, n) => synced.push(n) });
+  const open = () => openStore(dir, { segmentBytesMax: 1000, onSync: (_ms, n) => synced.push(n) });
   const s = open();
   const data = (i: number) => `entry-${i}-${'x'.repeat(40)}`;
   for (let i = 1; i <= 30; i += 5) {
@@ -590,7 +600,7 @@ t.test('a compaction past segmentBytesMax rolls to a new segment', async (t) => 
 t.test('installing a snapshot replaces the log and starts a new segment', async (t) => {
   const dir = tempDir(t);
   const synced: number[] = [];
-  const s = RaftFileLogStore.open(dir, { onSync: (_ms, n) => synced.push(n) });
+  const s = openStore(dir, { onSync: (_ms, n) => synced.push(n) });
   s.persist({
     snapshot: null,
     entries: range(1, 5, 1),
@@ -608,7 +618,7 @@ t.test('installing a snapshot replaces the log and starts a new segment', async 
   t.same(s.entries(51, 53, 100).map(text), ['e51', 'e52']);
   s.close();
 
-  const r = RaftFileLogStore.open(dir);
+  const r = openStore(dir);
   t.equal(r.firstIndex(), 51);
   t.equal(r.lastIndex(), 52);
   t.equal(r.term(50), 3);
@@ -632,7 +642,7 @@ t.test('installing a snapshot replaces the log and starts a new segment', async 
   });
   t.same(segments(dir), [segName(4)]);
   r.close();
-  const again = RaftFileLogStore.open(dir);
+  const again = openStore(dir);
   t.same(again.snapshot, { index: 51, term: 3, conf: CONF });
   t.same(again.hardState, { term: 4, vote: null, commit: 52 });
   t.equal(again.lastIndex(), 52);
@@ -645,7 +655,7 @@ t.test('installing a snapshot replaces the log and starts a new segment', async 
  * (term 2, commit 12).
  */
 function threeRecords(dir: string): string {
-  const s = RaftFileLogStore.open(dir);
+  const s = openStore(dir);
   s.persist({
     snapshot: null,
     entries: range(1, 10, 1),
@@ -661,72 +671,77 @@ function threeRecords(dir: string): string {
   return join(dir, segments(dir)[0]!);
 }
 
-t.test('a torn last record is cut on open, with a warning', async (t) => {
-  const tears: [string, (path: string) => void][] = [
-    ['cut short by 5 bytes', (p) => truncateSync(p, statSync(p).size - 5)],
-    ['cut inside its header', (p) => truncateSync(p, recordStarts(readFileSync(p)).at(-1)! + 3)],
-    [
-      'followed by 4,096 zero bytes',
-      (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.alloc(4096)])),
-    ],
-    [
-      'its payload flipped',
-      (p) => {
-        const b = readFileSync(p);
-        b[b.length - 3]! ^= 0x40;
-        writeFileSync(p, b);
-      },
-    ],
-    [
-      'its tail zeroed (the length landed, the data did not)',
-      (p) => {
-        const b = readFileSync(p);
-        b.fill(0, recordStarts(b).at(-1)! + 12);
-        writeFileSync(p, b);
-      },
-    ],
-  ];
-  for (const [name, tear] of tears) {
-    await t.test(name, async (t) => {
-      const dir = tempDir(t);
-      const path = threeRecords(dir);
-      const whole = readFileSync(path);
-      const lastStart = recordStarts(whole).at(-1)!;
-      const zeros = name.includes('zero bytes');
-      tear(path);
-      const warnings: string[] = [];
-      const r = RaftFileLogStore.open(dir, { warn: (m) => warnings.push(m) });
-      t.equal(warnings.length, 1, 'one warning');
-      t.match(warnings[0], path);
-      t.match(warnings[0], 'torn tail');
-      if (zeros) {
-        t.equal(r.lastIndex(), 14, 'every record whole: only the zeros were cut');
-        t.same(r.hardState, { term: 2, vote: null, commit: 12 });
-        t.equal(statSync(path).size, whole.length);
-      } else {
-        t.equal(r.lastIndex(), 12, 'the last record is gone');
-        t.same(r.hardState, { term: 1, vote: 'a', commit: 2 }, 'the hard state before it');
-        t.equal(statSync(path).size, lastStart, 'the file was cut at the last whole record');
-        t.ok(readFileSync(path).equals(whole.subarray(0, lastStart)), 'earlier bytes untouched');
-      }
-      t.same(r.entries(1, 13, 1 << 20).map(text), range(1, 12, 1).map(text), 'earlier records');
-      r.persist({
-        snapshot: null,
-        entries: [entry(13, 3, 'n13')],
-        hardState: { term: 3, vote: 'c', commit: 13 },
+t.test(
+  'a torn last record is cut on open, with a warning; zeros after the last are not',
+  async (t) => {
+    const tears: [string, (path: string) => void][] = [
+      ['cut short by 5 bytes', (p) => truncateSync(p, statSync(p).size - 5)],
+      ['cut inside its header', (p) => truncateSync(p, recordStarts(readFileSync(p)).at(-1)! + 3)],
+      [
+        'followed by 4,096 zero bytes',
+        (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.alloc(4096)])),
+      ],
+      [
+        'its payload flipped',
+        (p) => {
+          const b = readFileSync(p);
+          b[b.length - 3]! ^= 0x40;
+          writeFileSync(p, b);
+        },
+      ],
+      [
+        'its tail zeroed (the length landed, the data did not)',
+        (p) => {
+          const b = readFileSync(p);
+          b.fill(0, recordStarts(b).at(-1)! + 12);
+          writeFileSync(p, b);
+        },
+      ],
+    ];
+    for (const [name, tear] of tears) {
+      await t.test(name, async (t) => {
+        const dir = tempDir(t);
+        const path = threeRecords(dir);
+        const whole = readFileSync(path);
+        const lastStart = recordStarts(whole).at(-1)!;
+        const zeros = name.includes('zero bytes');
+        tear(path);
+        const warnings: string[] = [];
+        const r = openStore(dir, { warn: (m) => warnings.push(m) });
+        if (zeros) {
+          // What the store's own zeros written ahead of its records look like: the clean end.
+          t.same(warnings, [], 'no warning');
+          t.equal(r.lastIndex(), 14, 'every record whole');
+          t.same(r.hardState, { term: 2, vote: null, commit: 12 });
+          t.equal(statSync(path).size, whole.length + 4096, 'the zeros stay');
+        } else {
+          t.equal(warnings.length, 1, 'one warning');
+          t.match(warnings[0], path);
+          t.match(warnings[0], 'torn record');
+          t.equal(r.lastIndex(), 12, 'the last record is gone');
+          t.same(r.hardState, { term: 1, vote: 'a', commit: 2 }, 'the hard state before it');
+          t.equal(statSync(path).size, lastStart, 'the file was cut at the last whole record');
+          t.ok(readFileSync(path).equals(whole.subarray(0, lastStart)), 'earlier bytes untouched');
+        }
+        t.same(r.entries(1, 13, 1 << 20).map(text), range(1, 12, 1).map(text), 'earlier records');
+        r.persist({
+          snapshot: null,
+          entries: [entry(13, 3, 'n13')],
+          hardState: { term: 3, vote: 'c', commit: 13 },
+        });
+        r.close();
+        const warned: string[] = [];
+        const again = openStore(dir, { warn: (m) => warned.push(m) });
+        t.same(warned, [], 'no torn tail the second time');
+        t.equal(again.lastIndex(), 13);
+        t.equal(again.term(13), 3);
+        t.same(again.hardState, { term: 3, vote: 'c', commit: 13 });
+        t.same(again.entries(12, 14, 100).map(text), ['e12', 'n13']);
+        again.close();
       });
-      r.close();
-      const warned: string[] = [];
-      const again = RaftFileLogStore.open(dir, { warn: (m) => warned.push(m) });
-      t.same(warned, [], 'no torn tail the second time');
-      t.equal(again.lastIndex(), 13);
-      t.equal(again.term(13), 3);
-      t.same(again.hardState, { term: 3, vote: 'c', commit: 13 });
-      t.same(again.entries(12, 14, 100).map(text), ['e12', 'n13']);
-      again.close();
-    });
-  }
-});
+    }
+  },
+);
 
 t.test('a flipped byte in a record that is not the last is storage_corrupt', async (t) => {
   for (const record of [1, 2]) {
@@ -739,7 +754,7 @@ t.test('a flipped byte in a record that is not the last is storage_corrupt', asy
       b[starts[record]! + 20]! ^= 0x01;
       writeFileSync(path, b);
       const warnings: string[] = [];
-      const err = caught(() => RaftFileLogStore.open(dir, { warn: (m) => warnings.push(m) }));
+      const err = caught(() => openStore(dir, { warn: (m) => warnings.push(m) }));
       t.ok(err instanceof DrlError, 'open throws a DrlError');
       t.equal((err as DrlError).code, 'storage_corrupt');
       t.match((err as DrlError).message, path);
@@ -757,7 +772,7 @@ t.test('a flipped byte in a record that is not the last is storage_corrupt', asy
     const b = readFileSync(path);
     b[12]! ^= 0x01;
     writeFileSync(path, b);
-    t.throws(() => RaftFileLogStore.open(dir), { code: 'storage_corrupt' });
+    t.throws(() => openStore(dir), { code: 'storage_corrupt' });
     t.ok(readFileSync(path).equals(b), 'the segment is kept');
   });
 });
@@ -783,7 +798,7 @@ t.test('a newer segment with a torn first record (a roll that crashed) is delete
       const path = threeRecords(dir);
       t.equal(path, join(dir, segName(1)));
       writeFileSync(join(dir, segName(2)), make(readFileSync(path)));
-      const r = RaftFileLogStore.open(dir);
+      const r = openStore(dir);
       t.same(segments(dir), [segName(1)], 'the torn segment is deleted');
       t.equal(r.lastIndex(), 14, 'the older segment holds the log');
       t.same(r.hardState, { term: 2, vote: null, commit: 12 });
@@ -791,7 +806,7 @@ t.test('a newer segment with a torn first record (a roll that crashed) is delete
       r.persist({ snapshot: { index: 20, term: 3, conf: CONF }, entries: [], hardState: null });
       t.same(segments(dir), [segName(2)], 'the next roll reuses the number');
       r.close();
-      const again = RaftFileLogStore.open(dir);
+      const again = openStore(dir);
       t.same(again.snapshot, { index: 20, term: 3, conf: CONF });
       t.equal(again.hardState.commit, 20);
       again.close();
@@ -801,7 +816,7 @@ t.test('a newer segment with a torn first record (a roll that crashed) is delete
 
 t.test('two whole segments (a roll that crashed before the delete): the newer wins', async (t) => {
   const dir = tempDir(t);
-  const s = RaftFileLogStore.open(dir, { segmentBytesMax: 500 });
+  const s = openStore(dir, { segmentBytesMax: 500 });
   s.persist({
     snapshot: null,
     entries: range(1, 40, 1),
@@ -814,7 +829,7 @@ t.test('two whole segments (a roll that crashed before the delete): the newer wi
   s.close();
   copyFileSync(aside, join(dir, segName(1)));
 
-  const r = RaftFileLogStore.open(dir, { segmentBytesMax: 500 });
+  const r = openStore(dir, { segmentBytesMax: 500 });
   t.same(segments(dir), [segName(2)], 'the older segment is deleted on open');
   t.equal(r.firstIndex(), 26, 'the newer segment holds the log');
   t.equal(r.lastIndex(), 40);
@@ -823,7 +838,7 @@ t.test('two whole segments (a roll that crashed before the delete): the newer wi
   t.same(r.entries(26, 41, 1 << 20).map(text), range(26, 40, 1).map(text));
   r.persist({ snapshot: null, entries: [entry(41, 2)], hardState: null });
   r.close();
-  const again = RaftFileLogStore.open(dir);
+  const again = openStore(dir);
   t.equal(again.lastIndex(), 41);
   again.close();
 });
@@ -831,7 +846,7 @@ t.test('two whole segments (a roll that crashed before the delete): the newer wi
 t.test('older segments below the newest whole one are deleted unread', async (t) => {
   await t.test('a torn or garbage segment below the newest whole one', async (t) => {
     const dir = tempDir(t);
-    const s = RaftFileLogStore.open(dir);
+    const s = openStore(dir);
     s.persist({
       snapshot: { index: 5, term: 2, conf: CONF },
       entries: range(6, 8, 2),
@@ -846,7 +861,7 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
     t.same(segments(dir), [segName(3)]);
     writeFileSync(join(dir, segName(1)), Buffer.alloc(0));
     writeFileSync(join(dir, segName(2)), Buffer.from('not a segment at all, and long enough'));
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.same(segments(dir), [segName(3)]);
     t.equal(r.firstIndex(), 10);
     t.equal(r.lastIndex(), 12);
@@ -858,7 +873,7 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
     const path = threeRecords(dir);
     writeFileSync(join(dir, segName(2)), readFileSync(path).subarray(0, 6));
     writeFileSync(join(dir, segName(3)), Buffer.alloc(0));
-    t.throws(() => RaftFileLogStore.open(dir), {
+    t.throws(() => openStore(dir), {
       code: 'storage_corrupt',
       message: /0000000000000002\.seg: no whole first record/,
     });
@@ -869,13 +884,13 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
     async (t) => {
       const dir = tempDir(t);
       writeFileSync(join(dir, segName(1)), Buffer.from([40, 0, 0]));
-      const r = RaftFileLogStore.open(dir);
+      const r = openStore(dir);
       t.same(segments(dir), [segName(2)]);
       t.equal(r.lastIndex(), 0);
       t.same(r.hardState, { term: 0, vote: null, commit: 0 });
       r.persist({ snapshot: null, entries: [entry(1, 1)], hardState: null });
       r.close();
-      const again = RaftFileLogStore.open(dir);
+      const again = openStore(dir);
       t.equal(again.lastIndex(), 1);
       again.close();
     },
@@ -885,7 +900,7 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
     threeRecords(dir);
     writeFileSync(join(dir, 'notes.txt'), 'x');
     writeFileSync(join(dir, '12.seg'), 'x');
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.equal(r.lastIndex(), 14);
     r.close();
     t.ok(existsSync(join(dir, 'notes.txt')));
@@ -897,7 +912,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
   await t.test('closed while held: the held batches are lost', async (t) => {
     const dir = tempDir(t);
     const synced: number[] = [];
-    const s = RaftFileLogStore.open(dir, { onSync: (_ms, n) => synced.push(n) });
+    const s = openStore(dir, { onSync: (_ms, n) => synced.push(n) });
     s.persist({
       snapshot: null,
       entries: range(1, 3, 1),
@@ -922,7 +937,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
     t.same(synced, [3], 'no fdatasync reported while held');
     s.close();
     t.equal(statSync(segment).size, bytes, 'close() does not write held records');
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.equal(r.firstIndex(), 1);
     t.equal(r.lastIndex(), 3, 'the held entries are lost');
     t.same(r.hardState, { term: 1, vote: null, commit: 1 });
@@ -931,7 +946,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
   });
   await t.test('released: the held batches are written and survive a reopen', async (t) => {
     const dir = tempDir(t);
-    const s = RaftFileLogStore.open(dir, { segmentBytesMax: 1 });
+    const s = openStore(dir, { segmentBytesMax: 1 });
     s.persist({
       snapshot: null,
       entries: range(1, 3, 1),
@@ -946,7 +961,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
     s.compact({ index: 2, term: 1, conf: CONF });
     t.same(segments(dir), [segName(1)], 'no roll while held, whatever segmentBytesMax');
     s.persist({ snapshot: null, entries: [entry(6, 2, 'x6'), entry(7, 2)], hardState: null });
-    const peek = RaftFileLogStore.open(dir);
+    const peek = openStore(dir);
     t.equal(peek.lastIndex(), 3, 'not on disk yet');
     peek.close();
     s.releaseHeldWrites();
@@ -955,7 +970,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
     s.persist({ snapshot: null, entries: [entry(8, 2)], hardState: null });
     s.persist({ snapshot: null, entries: [], hardState: { term: 2, vote: 'b', commit: 8 } });
     s.close();
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.equal(r.firstIndex(), 3);
     t.equal(r.lastIndex(), 8);
     t.same(r.hardState, { term: 2, vote: 'b', commit: 8 });
@@ -964,7 +979,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
   });
   await t.test('a snapshot installed while held goes in the current segment', async (t) => {
     const dir = tempDir(t);
-    const s = RaftFileLogStore.open(dir);
+    const s = openStore(dir);
     s.persist({
       snapshot: null,
       entries: range(1, 3, 1),
@@ -981,7 +996,7 @@ t.test("holdWrites() (bug 'ack-before-fsync'): held writes are lost until releas
     t.same(s.entries(31, 33, 100).map(text), ['e31', 'e32']);
     s.persist({ snapshot: null, entries: [entry(33, 2)], hardState: null });
     s.close();
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.same(r.snapshot, { index: 30, term: 2, conf: CONF });
     t.equal(r.firstIndex(), 31);
     t.same(r.entries(31, 34, 100).map(text), ['e31', 'e32', 'e33']);
@@ -1003,7 +1018,7 @@ t.test('a store whose write failed refuses further use', async (t) => {
 
   await t.test('a compaction roll', async (t) => {
     const dir = tempDir(t);
-    const s = RaftFileLogStore.open(dir, { segmentBytesMax: 100 });
+    const s = openStore(dir, { segmentBytesMax: 100 });
     s.persist({
       snapshot: null,
       entries: range(1, 40, 1),
@@ -1031,7 +1046,7 @@ t.test('a store whose write failed refuses further use', async (t) => {
     s.close();
     t.equal(statSync(join(dir, segName(1))).size, bytes, 'close() writes nothing after a failure');
     rmSync(join(dir, segName(2)), { recursive: true });
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.same(segments(dir), [segName(1)]);
     t.equal(r.snapshot, null, 'the failed compaction is not on disk');
     t.equal(r.firstIndex(), 1);
@@ -1042,7 +1057,7 @@ t.test('a store whose write failed refuses further use', async (t) => {
 
   await t.test('a snapshot install', async (t) => {
     const dir = tempDir(t);
-    const s = RaftFileLogStore.open(dir);
+    const s = openStore(dir);
     s.persist({
       snapshot: null,
       entries: range(1, 5, 1),
@@ -1062,7 +1077,7 @@ t.test('a store whose write failed refuses further use', async (t) => {
     );
     s.close();
     rmSync(join(dir, segName(2)), { recursive: true });
-    const r = RaftFileLogStore.open(dir);
+    const r = openStore(dir);
     t.equal(r.snapshot, null, 'the failed snapshot install is not on disk');
     t.equal(r.lastIndex(), 5);
     t.same(r.hardState, { term: 1, vote: 'a', commit: 2 });
@@ -1188,7 +1203,7 @@ t.test('randomized operations agree with an in-memory model', async (t) => {
   fc.assert(
     fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), (ops) => {
       const dir = join(root, `run-${run++}`);
-      const open = () => RaftFileLogStore.open(dir, { segmentBytesMax: 600 });
+      const open = () => openStore(dir, { segmentBytesMax: 600 });
       let s = open();
       const m: Model = {
         snapshot: null,
@@ -1367,4 +1382,147 @@ t.test('randomized operations agree with an in-memory model', async (t) => {
     { numRuns: 50 },
   );
   t.pass('50 runs agree with the model');
+});
+
+// Zeros written ahead of the records (extendBytes): the file's size changes once per extension,
+// not with every fdatasync. These tests open the store with them; the others do not.
+
+/** Bytes of whole records at the start of a segment (up to the first zero header). */
+function recordBytes(buf: Buffer): number {
+  let at = 0;
+  while (at + 8 <= buf.length && buf.readUInt32LE(at) !== 0) at += 8 + buf.readUInt32LE(at);
+  return at;
+}
+
+t.test('zeros ahead of the records: the file grows in steps and reopens clean', async (t) => {
+  const dir = tempDir(t);
+  const step = 4096;
+  const s = RaftFileLogStore.open(dir, { extendBytes: step });
+  const path = join(dir, segments(dir)[0]!);
+  t.equal(statSync(path).size, step, 'a new segment: one step');
+  const sizes = new Set<number>();
+  for (let i = 1; i <= 200; i++) {
+    s.persist({
+      snapshot: null,
+      entries: [entry(i, 1, `entry-${i}-`.padEnd(60, 'x'))],
+      hardState: { term: 1, vote: 'a', commit: i - 1 },
+    });
+    sizes.add(statSync(path).size);
+  }
+  const used = recordBytes(readFileSync(path));
+  const size = statSync(path).size;
+  t.equal(size % step, 0, 'the size is a whole number of steps');
+  t.ok(size >= used && size - used < step, `records ${used} B within ${size} B`);
+  t.ok(sizes.size < 10, `the size changed ${sizes.size} times in 200 writes`);
+  const before = view(s);
+  s.close();
+  const warnings: string[] = [];
+  const r = RaftFileLogStore.open(dir, { extendBytes: step, warn: (m) => warnings.push(m) });
+  t.same(warnings, [], 'the zeros are the clean end, not a torn tail');
+  t.same(view(r), before);
+  r.persist({
+    snapshot: null,
+    entries: [entry(201, 2)],
+    hardState: { term: 2, vote: 'b', commit: 200 },
+  });
+  t.equal(statSync(path).size, size, 'written into the zeros');
+  r.close();
+  const again = RaftFileLogStore.open(dir, { extendBytes: step });
+  t.equal(again.lastIndex(), 201);
+  t.same(again.hardState, { term: 2, vote: 'b', commit: 200 });
+  again.close();
+});
+
+t.test('zeros ahead of the records: a torn record among them is cut', async (t) => {
+  const dir = tempDir(t);
+  const s = RaftFileLogStore.open(dir, { extendBytes: 4096 });
+  s.persist({
+    snapshot: null,
+    entries: range(1, 5, 1),
+    hardState: { term: 1, vote: 'a', commit: 1 },
+  });
+  s.persist({
+    snapshot: null,
+    entries: range(6, 9, 1),
+    hardState: { term: 1, vote: 'a', commit: 5 },
+  });
+  s.close();
+  const path = join(dir, segments(dir)[0]!);
+  const b = readFileSync(path);
+  const starts = recordStarts(b.subarray(0, recordBytes(b)));
+  const last = starts.at(-1)!;
+  b.fill(0, last + 20, recordBytes(b)); // its length landed, the end of its data did not
+  writeFileSync(path, b);
+  const warnings: string[] = [];
+  const r = RaftFileLogStore.open(dir, { extendBytes: 4096, warn: (m) => warnings.push(m) });
+  t.equal(warnings.length, 1);
+  t.match(warnings[0], 'torn record');
+  t.equal(r.lastIndex(), 5, 'the torn record is gone');
+  t.same(r.hardState, { term: 1, vote: 'a', commit: 1 });
+  t.equal(statSync(path).size, last, 'the file cut where it started');
+  r.persist({
+    snapshot: null,
+    entries: range(6, 7, 2),
+    hardState: { term: 2, vote: 'b', commit: 5 },
+  });
+  r.close();
+  const again = RaftFileLogStore.open(dir, { extendBytes: 4096, warn: (m) => warnings.push(m) });
+  t.equal(warnings.length, 1, 'no second warning');
+  t.equal(again.lastIndex(), 7);
+  t.same(
+    again.entries(5, 8, 1 << 20).map((e) => e.term),
+    [1, 2, 2],
+  );
+  again.close();
+});
+
+t.test('zeros ahead of the records: a zeroed record before whole ones is corrupt', async (t) => {
+  const dir = tempDir(t);
+  const s = RaftFileLogStore.open(dir, { extendBytes: 4096 });
+  for (let i = 1; i <= 3; i++) {
+    s.persist({
+      snapshot: null,
+      entries: [entry(i, 1)],
+      hardState: { term: 1, vote: 'a', commit: i - 1 },
+    });
+  }
+  s.close();
+  const path = join(dir, segments(dir)[0]!);
+  const b = readFileSync(path);
+  const starts = recordStarts(b.subarray(0, recordBytes(b)));
+  b.fill(0, starts[1]!, starts[2]!); // the second record gone, the third still there
+  writeFileSync(path, b);
+  const err = caught(() => RaftFileLogStore.open(dir, { extendBytes: 4096 }));
+  t.ok(err instanceof DrlError);
+  t.equal((err as DrlError).code, 'storage_corrupt');
+  t.ok(readFileSync(path).equals(b), 'the file left as it was');
+});
+
+t.test('zeros ahead of the records: a roll and held writes', async (t) => {
+  const dir = tempDir(t);
+  const s = RaftFileLogStore.open(dir, { extendBytes: 4096, segmentBytesMax: 500 });
+  s.persist({
+    snapshot: null,
+    entries: range(1, 40, 1),
+    hardState: { term: 1, vote: 'a', commit: 30 },
+  });
+  s.compact({ index: 20, term: 1, conf: CONF });
+  t.same(segments(dir), [segName(2)], 'rolled');
+  t.equal(statSync(join(dir, segName(2))).size, 4096, 'the new segment has its zeros');
+  s.holdWrites();
+  s.persist({
+    snapshot: null,
+    entries: range(41, 45, 2),
+    hardState: { term: 2, vote: 'b', commit: 40 },
+  });
+  s.releaseHeldWrites();
+  const before = view(s);
+  s.close();
+  const warnings: string[] = [];
+  const r = RaftFileLogStore.open(dir, { extendBytes: 4096, warn: (m) => warnings.push(m) });
+  t.same(warnings, []);
+  t.same(view(r), before);
+  t.equal(r.firstIndex(), 21);
+  t.equal(r.lastIndex(), 45);
+  r.close();
 });

@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { DrlError } from '../../errors.js';
+import { checkLogWrites } from '../../storage/open-raft-log.js';
 import { LOG_STORE_KINDS, type LogStoreKind } from '../../storage/raft-log-storage.js';
 import { LOG_WRITE_MODES, type LogWriteMode } from '../../storage/raft-log-store.js';
 import type { CliIo } from '../io.js';
@@ -120,6 +121,8 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
   if (flags.protectOps === true && token === undefined) {
     throw new DrlError('invalid_argument', '--protect-ops needs --token (or DRL_TOKEN)');
   }
+  // Checked here too (the node checks it when it opens the log): before any file is opened.
+  checkLogWrites(flags.logStore, flags.logWrites);
   const node = await startNode({
     id,
     data: required(flags.data, '--data'),
