@@ -46,12 +46,12 @@ export function openRaftLog(dataDir: string, o: OpenRaftLogOptions): RaftLogStor
   return RaftFileLogStore.open(fileDir, { onSync: o.onSync, warn: o.warn });
 }
 
-/** The file log writes synchronously: the async write modes need the SQLite store. */
+/** The file log writes on the calling thread: a writer thread ('worker') needs SQLite. */
 export function checkLogWrites(kind: LogStoreKind, writes: LogWriteMode): void {
-  if (kind === 'file' && writes !== 'sync') {
+  if (kind === 'file' && writes === 'worker') {
     throw new DrlError(
       'invalid_argument',
-      `--log-writes ${writes} needs --log-store sqlite (the file Raft log writes synchronously)`,
+      '--log-writes worker needs --log-store sqlite (the file Raft log has no writer thread)',
     );
   }
 }

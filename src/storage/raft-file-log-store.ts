@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   ftruncateSync,
   mkdirSync,
@@ -59,7 +60,8 @@ const ZEROS = Buffer.alloc(EXTEND_BYTES);
  * live in the newest segment only: a compaction past segmentBytesMax, and every snapshot
  * install, start a new segment whose first record holds the whole log, after which older
  * segments are deleted. Recovery (raft-file-log-replay.ts) replays that one segment.
- * Writes are synchronous on the calling thread (logWrites 'sync').
+ * logWrites 'sync': persist() writes and fdatasyncs on the calling thread; 'pool':
+ * persistAsync() writes there and runs the fdatasync on libuv's thread pool.
  */
 export class RaftFileLogStore implements RaftLogStorage {
   hardState: HardState = { term: 0, vote: null, commit: 0 };
@@ -81,6 +83,10 @@ export class RaftFileLogStore implements RaftLogStorage {
   private buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES_MIN);
   private readonly failure: WriteFailure;
   private commitUnwritten = false;
+  /** persistAsync's fdatasync is running on the thread pool. */
+  private syncing = false;
+  /** close() came while it ran: the descriptor closes once it is done. */
+  private closeAfterSync = false;
   /** Test bug 'ack-before-fsync': records encoded and not written yet (null: not holding). */
   private held: Buffer[] | null = null;
   private heldFrom = 0;
@@ -185,7 +191,44 @@ export class RaftFileLogStore implements RaftLogStorage {
   }
 
   persist(batch: PersistBatch): void {
-    if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return;
+    const started = performance.now();
+    if (!this.write(batch, true)) return;
+    if (!this.held) this.onSync?.(performance.now() - started, batch.entries.length);
+  }
+
+  /**
+   * persist() whose fdatasync runs on libuv's thread pool (logWrites 'pool'): the record is
+   * written at once (so reads and the next batch see it), `done` runs once it is durable.
+   * Returns false when nothing had to be written (`done` is not called). One write in flight
+   * at a time (the driver waits for `done`); a failed fdatasync poisons the store.
+   */
+  persistAsync(batch: PersistBatch, done: PersistDone): boolean {
+    if (this.syncing) throw new DrlError('internal', 'raft log: a write is already in flight');
+    if (!this.write(batch, false)) return false;
+    const started = performance.now();
+    const entries = batch.entries.length;
+    if (this.held) {
+      process.nextTick(done, null);
+      return true;
+    }
+    this.syncing = true;
+    const fd = this.fd;
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      if (err) this.failure.error ??= err;
+      else this.onSync?.(performance.now() - started, entries);
+      if (this.closeAfterSync) this.closeFd();
+      done(err);
+    });
+    return true;
+  }
+
+  /**
+   * Validates, updates the view and writes the batch's record (fdatasynced when `sync`);
+   * false when nothing had to be written.
+   */
+  private write(batch: PersistBatch, sync: boolean): boolean {
+    if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return false;
     this.failure.check();
     checkPersistBatch(batch, {
       snapIndex: this.snapIndex(),
@@ -195,7 +238,7 @@ export class RaftFileLogStore implements RaftLogStorage {
     if (isCommitOnly(batch, this.hardState)) {
       this.hardState = { ...this.hardState, commit: batch.hardState!.commit };
       this.commitUnwritten = true;
-      return;
+      return false;
     }
     if (batch.snapshot) this.installSnapshot(batch.snapshot);
     const entries = batch.entries;
@@ -209,19 +252,15 @@ export class RaftFileLogStore implements RaftLogStorage {
       hardState: this.hardState,
       entries,
     };
-    const started = performance.now();
-    // A snapshot replaces the log: its record starts a segment of its own.
+    // A snapshot replaces the log: its record starts a segment of its own (made durable at
+    // once, a rare event; the caller's own fdatasync then finds nothing left to write).
     if (batch.snapshot && !this.held) this.failure.guard(() => this.roll(record));
-    else this.failure.guard(() => this.append(record, true));
-    if (!this.held) this.onSync?.(performance.now() - started, entries.length);
-  }
-
-  persistAsync(_batch: PersistBatch, _done: PersistDone): boolean {
-    throw new DrlError('invalid_argument', `${this.path}: the file log writes synchronously`);
+    else this.failure.guard(() => this.append(record, sync));
+    return true;
   }
 
   writesInFlight(): number {
-    return 0;
+    return this.syncing ? 1 : 0;
   }
 
   /**
@@ -236,7 +275,7 @@ export class RaftFileLogStore implements RaftLogStorage {
     }
     this.failure.check();
     const drop = meta.index - this.snapIndex();
-    if (this.size >= this.segmentBytesMax && !this.held) {
+    if (this.size >= this.segmentBytesMax && !this.held && !this.syncing) {
       const kept =
         this.lastIndex() > meta.index
           ? this.entries(meta.index + 1, this.lastIndex() + 1, Infinity)
@@ -285,7 +324,7 @@ export class RaftFileLogStore implements RaftLogStorage {
   }
 
   close(): void {
-    if (this.fd < 0) return;
+    if (this.fd < 0 || this.closeAfterSync) return;
     // A commit index held in memory goes to disk (no fdatasync: a lost one is relearned).
     if (this.commitUnwritten && !this.failure.error && !this.held) {
       try {
@@ -298,6 +337,11 @@ export class RaftFileLogStore implements RaftLogStorage {
         this.failure.error = err as Error;
       }
     }
+    if (this.syncing) this.closeAfterSync = true;
+    else this.closeFd();
+  }
+
+  private closeFd(): void {
     closeSync(this.fd);
     this.fd = -1;
   }

@@ -1,5 +1,6 @@
-// Async log writes on real RaftNodes, both modes (the SQLite log written by a worker thread; or
-// committed on the loop and fdatasynced on libuv's pool), real fsync: a group
+// Async log writes on real RaftNodes, every store and mode (the SQLite log written by a worker
+// thread; or committed on the loop and fdatasynced on libuv's pool; the segment files written
+// on the loop and fdatasynced on the pool), real fsync: a group
 // under offered load, a follower stopped while the log compacts behind it, then caught up by a
 // snapshot stream and its install (a Ready whose write carries the snapshot), then a restart of
 // every node from disk alone.
@@ -10,6 +11,7 @@ import pino from 'pino';
 import t from 'tap';
 import { type LogWrites, RaftNode, type StateMachine } from '../../src/raft/driver/index.js';
 import { type Entry, EntryType, type SnapshotMeta } from '../../src/raft/types.js';
+import type { LogStoreKind } from '../../src/storage/raft-log-storage.js';
 import { waitFor } from './helpers.js';
 
 const IDS = ['a', 'b', 'c'];
@@ -59,10 +61,15 @@ interface Member {
   port: number;
 }
 
-for (const logWrites of ['worker', 'pool'] as const) group(logWrites);
+const MODES = [
+  ['worker', 'sqlite'],
+  ['pool', 'sqlite'],
+  ['pool', 'file'],
+] as const;
+for (const [logWrites, logStore] of MODES) group(logWrites, logStore);
 
 /** One group's scenario (its own nodes, ports and data directory). */
-function group(logWrites: LogWrites): void {
+function group(logWrites: LogWrites, logStore: LogStoreKind): void {
   const durable = new Map<string, { applied: number; log: string[] }>();
   const members = new Map<string, Member>();
   const ports = new Map<string, number>();
@@ -72,7 +79,7 @@ function group(logWrites: LogWrites): void {
     const peers = Object.fromEntries(IDS.map((x) => [x, `127.0.0.1:${ports.get(x) ?? 1}`]));
     const node = new RaftNode<number>({
       id,
-      dataDir: join(root, logWrites, id),
+      dataDir: join(root, `${logStore}-${logWrites}`, id),
       listen: { host: '127.0.0.1', port: ports.get(id) ?? 0 },
       peers,
       secret: 'async-wal-secret',
@@ -84,7 +91,7 @@ function group(logWrites: LogWrites): void {
       transport: { reconnectMinMs: 10, reconnectMaxMs: 100 },
       raft: { snapshotTailEntries: 10 },
       logWrites,
-      logStore: 'sqlite',
+      logStore,
     });
     const bound = await node.start();
     ports.set(id, bound.port);
@@ -124,52 +131,55 @@ function group(logWrites: LogWrites): void {
     for (const m of members.values()) await m.node.stop();
   });
 
-  t.test(`replication, snapshot catch-up and restart with ${logWrites} log writes`, async (t) => {
-    for (const id of IDS) await start(id);
-    const first = await leader();
-    const idx = await load(first, 'a', 300);
-    t.same(
-      idx,
-      [...idx].sort((x, y) => x - y),
-      'answers in proposal order',
-    );
-    await waitFor(
-      () => [...members.values()].every((m) => m.sm.log.length === 300),
-      10_000,
-      'all apply',
-    );
+  t.test(
+    `replication, snapshot catch-up and restart: ${logStore} log, ${logWrites} writes`,
+    async (t) => {
+      for (const id of IDS) await start(id);
+      const first = await leader();
+      const idx = await load(first, 'a', 300);
+      t.same(
+        idx,
+        [...idx].sort((x, y) => x - y),
+        'answers in proposal order',
+      );
+      await waitFor(
+        () => [...members.values()].every((m) => m.sm.log.length === 300),
+        10_000,
+        'all apply',
+      );
 
-    // A follower stops; the others go on far past the compaction point.
-    const lagging = [...members.values()].find((m) => m !== first)!;
-    const lagId = lagging.node.id;
-    await lagging.node.stop();
-    members.delete(lagId);
-    await load(await leader(), 'b', 400);
-    const expected = [...first.sm.log];
-    t.equal(expected.length, 700);
+      // A follower stops; the others go on far past the compaction point.
+      const lagging = [...members.values()].find((m) => m !== first)!;
+      const lagId = lagging.node.id;
+      await lagging.node.stop();
+      members.delete(lagId);
+      await load(await leader(), 'b', 400);
+      const expected = [...first.sm.log];
+      t.equal(expected.length, 700);
 
-    // Back from its own disk, it is behind the leader's log: a snapshot stream catches it up.
-    const back = await start(lagId);
-    let installed = 0;
-    back.node.on('snapshot-installed', () => installed++);
-    await waitFor(() => back.sm.log.length === 700, 20_000, 'the lagging follower catches up');
-    t.same(back.sm.log, expected, 'same log after the snapshot install');
-    t.ok(installed >= 1, 'caught up through a snapshot (the log was compacted past it)');
+      // Back from its own disk, it is behind the leader's log: a snapshot stream catches it up.
+      const back = await start(lagId);
+      let installed = 0;
+      back.node.on('snapshot-installed', () => installed++);
+      await waitFor(() => back.sm.log.length === 700, 20_000, 'the lagging follower catches up');
+      t.same(back.sm.log, expected, 'same log after the snapshot install');
+      t.ok(installed >= 1, 'caught up through a snapshot (the log was compacted past it)');
 
-    // Every node restarts from disk alone (and the durable state machine image).
-    for (const m of [...members.values()]) {
-      await m.node.stop();
-      members.delete(m.node.id);
-    }
-    for (const id of IDS) await start(id);
-    const again = await leader();
-    await load(again, 'c', 10);
-    await waitFor(
-      () => [...members.values()].every((m) => m.sm.log.length === 710),
-      10_000,
-      'all apply after the restart',
-    );
-    for (const m of members.values())
-      t.same(m.sm.log.slice(0, 700), expected, `${m.node.id} kept the log`);
-  });
+      // Every node restarts from disk alone (and the durable state machine image).
+      for (const m of [...members.values()]) {
+        await m.node.stop();
+        members.delete(m.node.id);
+      }
+      for (const id of IDS) await start(id);
+      const again = await leader();
+      await load(again, 'c', 10);
+      await waitFor(
+        () => [...members.values()].every((m) => m.sm.log.length === 710),
+        10_000,
+        'all apply after the restart',
+      );
+      for (const m of members.values())
+        t.same(m.sm.log.slice(0, 700), expected, `${m.node.id} kept the log`);
+    },
+  );
 }

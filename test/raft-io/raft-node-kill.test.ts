@@ -98,6 +98,7 @@ function isSubsequence(needle: string[], hay: string[]): boolean {
 // thread, or with its fdatasync on the pool.
 const STORES = [
   ['file', 'sync'],
+  ['file', 'pool'],
   ['sqlite', 'sync'],
   ['sqlite', 'worker'],
   ['sqlite', 'pool'],

@@ -1,12 +1,12 @@
 // `drl serve --log-writes` and `--log-store`: a group whose nodes make the Raft log durable three
-// different ways (segment files, SQLite with its fdatasync on the thread pool, SQLite from a
-// writer thread) decides as one, and after SIGKILL of every node restarts from disk with every
+// different ways (segment files with their fdatasync on the thread pool, SQLite from a writer
+// thread, segment files synced on the event loop) decides as one, and after SIGKILL of every node restarts from disk with every
 // acknowledged decision counted.
 import t from 'tap';
 import { Cluster } from './cluster-harness.js';
 
 const FLAGS: Record<string, string[]> = {
-  n1: ['--log-store', 'sqlite', '--log-writes', 'pool'],
+  n1: ['--log-store', 'file', '--log-writes', 'pool'],
   n2: ['--log-store', 'sqlite', '--log-writes', 'worker'],
   n3: ['--log-store', 'file', '--log-writes', 'sync'],
 };

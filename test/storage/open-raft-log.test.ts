@@ -103,21 +103,21 @@ t.test('a half-built migration directory is rebuilt', async (t) => {
   t.same(readdirSync(join(dir, FILE_LOG_NAME)).length, 1, 'one segment');
 });
 
-t.test('a file log is not opened as SQLite, and async writes need SQLite', async (t) => {
+t.test('a file log is not opened as SQLite, and a writer thread needs SQLite', async (t) => {
   const dir = dataDir(t);
   open(dir, 'file').close();
   t.throws(() => open(dir, 'sqlite'), { code: 'invalid_argument', message: /--log-store file/ });
   t.notOk(existsSync(join(dir, SQLITE_LOG_NAME)), 'nothing created');
   const err = (() => {
     try {
-      openRaftLog(dir, { kind: 'file', writes: 'pool', warn: () => {} });
+      openRaftLog(dir, { kind: 'file', writes: 'worker', warn: () => {} });
     } catch (e) {
       return e;
     }
     return null;
   })();
   t.ok(err instanceof DrlError);
-  t.match((err as DrlError).message, /--log-writes pool needs --log-store sqlite/);
+  t.match((err as DrlError).message, /--log-writes worker needs --log-store sqlite/);
 });
 
 t.test('a fresh data directory gets the kind asked for', async (t) => {

@@ -1526,3 +1526,75 @@ t.test('zeros ahead of the records: a roll and held writes', async (t) => {
   t.equal(r.lastIndex(), 45);
   r.close();
 });
+
+/** persistAsync as a promise: resolves with whether a write was posted, once it is durable. */
+function persistAsync(
+  s: RaftFileLogStore,
+  b: Parameters<RaftFileLogStore['persistAsync']>[0],
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const posted = s.persistAsync(b, (err) => {
+      answered = true;
+      if (err) reject(err);
+      else resolve(true);
+    });
+    if (answered) reject(new Error('done ran inside persistAsync'));
+    if (!posted) resolve(false);
+  });
+}
+
+t.test('persistAsync: written at once, durable when done runs, one at a time', async (t) => {
+  const dir = tempDir(t);
+  const synced: number[] = [];
+  const s = openStore(dir, { onSync: (_ms, n) => synced.push(n) });
+  const first = persistAsync(s, {
+    snapshot: null,
+    entries: range(1, 5, 1),
+    hardState: { term: 1, vote: 'a', commit: 0 },
+  });
+  t.equal(s.writesInFlight(), 1, 'in flight until its fdatasync is done');
+  t.equal(s.lastIndex(), 5, 'the view moved at once');
+  t.same(s.entries(1, 6, 1 << 20).map(text), range(1, 5, 1).map(text), 'readable at once');
+  t.throws(
+    () => s.persistAsync({ snapshot: null, entries: [entry(6, 1)], hardState: null }, () => {}),
+    { code: 'internal', message: /already in flight/ },
+  );
+  t.equal(await first, true);
+  t.equal(s.writesInFlight(), 0);
+  t.same(synced, [5]);
+  const commitOnly = { snapshot: null, entries: [], hardState: { term: 1, vote: 'a', commit: 3 } };
+  t.equal(await persistAsync(s, commitOnly), false, 'a commit-only batch posts nothing');
+  // A compaction while a write is in flight appends a record instead of rolling (the roll
+  // would close the descriptor under the running fdatasync); the next compaction rolls.
+  const small = openStore(join(dir, 'small'), { segmentBytesMax: 1 });
+  small.persist({
+    snapshot: null,
+    entries: range(1, 8, 1),
+    hardState: { term: 1, vote: null, commit: 6 },
+  });
+  const flying = persistAsync(small, { snapshot: null, entries: [entry(9, 1)], hardState: null });
+  small.compact({ index: 3, term: 1, conf: CONF });
+  t.same(segments(join(dir, 'small')), [segName(1)], 'no roll while in flight');
+  await flying;
+  small.compact({ index: 5, term: 1, conf: CONF });
+  t.same(segments(join(dir, 'small')), [segName(2)], 'the next one rolls');
+  small.close();
+  // close() while a write is in flight: the descriptor closes after it, the write is whole.
+  const last = persistAsync(s, {
+    snapshot: null,
+    entries: [entry(6, 2)],
+    hardState: { term: 2, vote: 'b', commit: 5 },
+  });
+  s.close();
+  t.equal(await last, true, 'the write in flight still completes');
+  const again = openStore(dir);
+  t.equal(again.lastIndex(), 6);
+  t.equal(again.term(6), 2);
+  t.same(again.hardState, { term: 2, vote: 'b', commit: 5 });
+  again.close();
+  const reSmall = openStore(join(dir, 'small'));
+  t.equal(reSmall.firstIndex(), 6);
+  t.equal(reSmall.lastIndex(), 9);
+  reSmall.close();
+});

@@ -235,7 +235,7 @@ function addServe(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--log-store <kind>',
-        'file: the Raft log in append-only segment files, one write and one fdatasync per batch (a SQLite log is migrated); sqlite: in one SQLite file (needed by --log-writes worker or pool)',
+        'file: the Raft log in append-only segment files, one write and one fdatasync per batch (a SQLite log is migrated); sqlite: in one SQLite file (needed by --log-writes worker)',
       )
         .choices(LOG_STORE_KINDS)
         .default('file'),

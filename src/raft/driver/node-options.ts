@@ -78,7 +78,7 @@ export interface RaftNodeOptions<R> {
   logWrites?: LogWrites;
   /**
    * Where the Raft log is kept. 'file' (default): append-only segment files, one write and one
-   * fdatasync per Ready (src/storage/raft-file-log-store.ts); logWrites 'sync' only. A SQLite
+   * fdatasync per Ready (src/storage/raft-file-log-store.ts); logWrites 'sync' or 'pool'. A SQLite
    * log found in the data directory is migrated to it on open (src/storage/open-raft-log.ts).
    * 'sqlite': one SQLite file (src/storage/raft-log-store.ts), for the async logWrites modes.
    */
