@@ -1,5 +1,14 @@
+import net from 'node:net';
 import t, { type Test } from 'tap';
-import { authFrame, parseAuth } from '../../src/raft/transport/handshake.js';
+import { FrameDecoder } from '../../src/raft/transport/frame.js';
+import {
+  authFrame,
+  clientMac,
+  newNonce,
+  noteMac,
+  parseAuth,
+  parseHello,
+} from '../../src/raft/transport/handshake.js';
 import { TcpTransport } from '../../src/raft/transport/index.js';
 import type { TransportOptions } from '../../src/raft/transport/transport-types.js';
 import type { Message } from '../../src/raft/types.js';
@@ -195,17 +204,79 @@ t.test(
 
     const fields = { clientId: 'a', address: '127.0.0.1:9001', nonce: Buffer.alloc(16, 1) };
     const mac = Buffer.alloc(32, 2);
+    const metaMac = Buffer.alloc(32, 3);
     const frameOf = (buf: Buffer) => ({ kind: buf[5]!, buf });
-    const withMeta = parseAuth(frameOf(authFrame({ ...fields, mac, meta: 'm' })));
+    const withMeta = parseAuth(frameOf(authFrame({ ...fields, mac, meta: 'm', metaMac })));
     t.same(withMeta.meta, 'm');
-    const none = authFrame({ ...fields, mac, meta: '' });
-    t.same(
-      parseAuth(frameOf(none)).meta,
-      '',
-      'a frame without the note (older peers) reads as none',
-    );
-    const noted = authFrame({ ...fields, mac, meta: 'm' });
-    t.equal(noted.length - none.length, 2, 'the note follows the MAC (varint length + text)');
+    t.same(withMeta.metaMac, metaMac);
+    const none = authFrame({ ...fields, mac, meta: '', metaMac: null });
+    const parsedNone = parseAuth(frameOf(none));
+    t.same([parsedNone.meta, parsedNone.metaMac], ['', null], 'no note (older peers): none');
+    const unsigned = parseAuth(frameOf(authFrame({ ...fields, mac, meta: 'm', metaMac: null })));
+    t.same([unsigned.meta, unsigned.metaMac], ['m', null], 'a note without its MAC');
+    const noted = authFrame({ ...fields, mac, meta: 'm', metaMac });
+    t.equal(noted.length - none.length, 2 + 1 + 32, 'note then its MAC (varint lengths)');
     t.same(noted.subarray(4, none.length), none.subarray(4), 'the fields before it unchanged');
   },
 );
+
+/**
+ * Dials `address` as `clientId` with the real secret and sends an Auth frame carrying `meta`
+ * with the MAC `signNote` gives it (null: none); resolves once the server answered AuthOk.
+ */
+async function dialWithNote(
+  address: string,
+  clientId: string,
+  serverId: string,
+  meta: string,
+  signNote: (nonceS: Buffer, nonceC: Buffer) => Buffer | null,
+): Promise<net.Socket> {
+  const [host, port] = address.split(':') as [string, string];
+  const socket = net.connect(Number(port), host);
+  const decoder = new FrameDecoder(1 << 20);
+  const nonce = newNonce();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    let step = 0;
+    socket.on('data', (chunk) =>
+      decoder.push(chunk, (frame) => {
+        if (step++ > 0) {
+          resolve(); // AuthOk: the server accepted the handshake
+          return;
+        }
+        const hello = parseHello(frame);
+        const mac = clientMac(SECRET_BYTES, hello.nonce, nonce, clientId, serverId, address);
+        const metaMac = signNote(hello.nonce, nonce);
+        socket.write(authFrame({ clientId, address, nonce, mac, meta, metaMac }));
+      }),
+    );
+  });
+  return socket;
+}
+
+const SECRET_BYTES = Buffer.from(SECRET);
+
+t.test('a handshake note without a valid MAC of its own is ignored', async (t) => {
+  const heard: Array<[string, string]> = [];
+  const b = await node(t, 'b', {}, { onPeerMeta: (id, meta) => heard.push([id, meta]) });
+  const meta = '{"http":"10.6.6.6:80"}';
+  const cases: Array<[string, (nonceS: Buffer, nonceC: Buffer) => Buffer | null]> = [
+    ['unsigned (the one version that sent notes so)', () => null],
+    [
+      'a MAC of another note',
+      (s, c) => noteMac(SECRET_BYTES, s, c, 'x', 'b', '{"http":"1.1.1.1:1"}'),
+    ],
+    ['a MAC with another secret', (s, c) => noteMac(Buffer.from('other'), s, c, 'x', 'b', meta)],
+  ];
+  for (const [name, sign] of cases) {
+    const socket = await dialWithNote(b.address, 'x', 'b', meta, sign);
+    socket.destroy();
+    t.same(heard, [], `${name}: accepted as a peer, the note ignored`);
+  }
+  t.equal(b.lines.filter((l) => l.includes('ignored a handshake note')).length, cases.length);
+  const good = await dialWithNote(b.address, 'x', 'b', meta, (s, c) =>
+    noteMac(SECRET_BYTES, s, c, 'x', 'b', meta),
+  );
+  good.destroy();
+  t.same(heard, [['x', meta]], 'the note signed with the secret is heard');
+});

@@ -13,9 +13,11 @@ import { beginFrame, endFrame, FRAME_HEADER_BYTES, type Frame, FrameKind } from 
  * Both nonces are fresh random 16 bytes, so a recorded exchange cannot be replayed.
  * `address` is where the client listens: a server with no address for that peer (a node that
  * joined with no --peers) learns where to dial it back. After the MAC, Auth may carry `meta`:
- * the application's own note (a node's HTTP address). It is not in the MAC, so nodes of the
- * version before it (which stop reading at the MAC) still accept the frame; it is advisory only
- * (an on-path attacker who could change it can, without TLS, change the stream anyway).
+ * the application's own note (a node's HTTP address), followed by its own MAC,
+ * HMAC(secret, "m" | nonceS | nonceC | clientId | serverId | meta). Kept out of the first MAC
+ * so that nodes of a version before the note (which stop reading at that MAC) still accept the
+ * frame; a note without a valid MAC of its own (forged, altered, or from the one version that
+ * sent notes unsigned) is ignored, so only a holder of the secret can plant an address.
  */
 export const NONCE_BYTES = 16;
 
@@ -32,6 +34,8 @@ export interface Auth {
   mac: Buffer;
   /** The application's note ('' if none; absent from older peers' frames). */
   meta: string;
+  /** noteMac of `meta` (null when the frame carries none). */
+  metaMac: Buffer | null;
 }
 
 export function newNonce(): Buffer {
@@ -69,14 +73,24 @@ export function authFrame(auth: Auth): Buffer {
     w.str(auth.address);
     w.bytes(auth.nonce);
     w.bytes(auth.mac);
-    if (auth.meta !== '') w.str(auth.meta);
+    if (auth.meta === '') return;
+    w.str(auth.meta);
+    if (auth.metaMac) w.bytes(auth.metaMac);
   });
 }
 
 export function parseAuth(frame: Frame): Auth {
   const r = payload(frame, FrameKind.Auth);
-  const auth = { clientId: r.str(), address: r.str(), nonce: r.bytes(), mac: r.bytes(), meta: '' };
+  const auth: Auth = {
+    clientId: r.str(),
+    address: r.str(),
+    nonce: r.bytes(),
+    mac: r.bytes(),
+    meta: '',
+    metaMac: null,
+  };
   if (!r.done()) auth.meta = r.str();
+  if (!r.done()) auth.metaMac = r.bytes();
   return auth;
 }
 
@@ -97,6 +111,18 @@ export function clientMac(
   address: string,
 ): Buffer {
   return mac(secret, 'c', nonceS, nonceC, clientId, serverId, address);
+}
+
+/** The MAC of the Auth frame's note (see the protocol above). */
+export function noteMac(
+  secret: Uint8Array,
+  nonceS: Buffer,
+  nonceC: Buffer,
+  clientId: NodeId,
+  serverId: NodeId,
+  meta: string,
+): Buffer {
+  return mac(secret, 'm', nonceS, nonceC, clientId, serverId, meta);
 }
 
 export function serverMac(

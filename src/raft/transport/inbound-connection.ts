@@ -4,11 +4,13 @@ import type { Message, NodeId } from '../types.js';
 import { ByteReader } from './byte-reader.js';
 import { FRAME_HEADER_BYTES, type Frame, FrameDecoder, FrameKind } from './frame.js';
 import {
+  type Auth,
   authOkFrame,
   clientMac,
   helloFrame,
   macEqual,
   newNonce,
+  noteMac,
   parseAuth,
   serverMac,
 } from './handshake.js';
@@ -57,8 +59,21 @@ export function serveInbound(socket: net.Socket, o: InboundOptions): void {
     clearTimeout(timer);
     peerId = auth.clientId;
     o.onPeerAddress(auth.clientId, auth.address);
-    if (auth.meta !== '') o.onPeerMeta?.(auth.clientId, auth.meta);
+    if (auth.meta !== '') onNote(auth);
     socket.write(authOkFrame(serverMac(o.secret, auth.nonce, nonce, o.selfId, auth.clientId)));
+  }
+
+  /** The dialer's note reaches the application only with a valid MAC of its own. */
+  function onNote(auth: Auth): void {
+    const expected = noteMac(o.secret, nonce, auth.nonce, auth.clientId, o.selfId, auth.meta);
+    if (auth.metaMac && macEqual(expected, auth.metaMac)) {
+      o.onPeerMeta?.(auth.clientId, auth.meta);
+      return;
+    }
+    o.logger.warn(
+      { remote, peer: auth.clientId },
+      'raft transport: ignored a handshake note without a valid MAC',
+    );
   }
 
   function onFrame(frame: Frame): void {

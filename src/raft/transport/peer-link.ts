@@ -8,6 +8,7 @@ import {
   clientMac,
   macEqual,
   newNonce,
+  noteMac,
   parseAuthOk,
   parseHello,
   serverMac,
@@ -174,7 +175,10 @@ export class PeerLink {
       const address = this.o.advertise();
       const { secret, selfId, peerId } = this.o;
       const mac = clientMac(secret, hello.nonce, nonce, selfId, peerId, address);
-      socket.write(authFrame({ clientId: selfId, address, nonce, mac, meta: this.o.meta }));
+      const meta = this.o.meta;
+      const metaMac =
+        meta === '' ? null : noteMac(secret, hello.nonce, nonce, selfId, peerId, meta);
+      socket.write(authFrame({ clientId: selfId, address, nonce, mac, meta, metaMac }));
       return Buffer.from(hello.nonce);
     }
     if (this.state === 'ready') {

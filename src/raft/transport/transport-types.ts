@@ -48,7 +48,10 @@ export interface TransportOptions {
   advertise?: string;
   /** Sent in each handshake after the MAC, not covered by it (handshake.ts): advisory data. */
   advertiseMeta?: string;
-  /** Called with the `advertiseMeta` of a peer that proved it knows the secret (if it sent one). */
+  /**
+   * Called with the `advertiseMeta` of a peer that proved it knows the secret (if it sent one
+   * with a valid MAC of its own; an unsigned or altered note is ignored with a warning).
+   */
   onPeerMeta?: (id: NodeId, meta: string) => void;
   /** Raft address ("host:port") of every other member this node sends to. */
   peers: Record<NodeId, string>;
