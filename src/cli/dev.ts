@@ -21,6 +21,7 @@ export interface DevOptions {
 
 const leaderWaitMsMax = 30_000;
 const stopWaitMsMax = 6_000;
+const parentCheckMs = 500;
 
 export function devLayout(o: Pick<DevOptions, 'basePort' | 'nodes'>) {
   return Array.from({ length: o.nodes }, (_, i) => ({
@@ -53,10 +54,28 @@ export async function runDev(o: DevOptions): Promise<number> {
   };
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
+  watchParent(stopAll);
   for (const c of children) c.on('exit', () => stopAll());
   void announceLeader(layout.map((n) => n.http));
   await Promise.all(children.map((c) => new Promise((r) => c.once('close', r))));
   return children.every((c) => c.exitCode === 0 || c.signalCode === 'SIGTERM') ? 0 : 1;
+}
+
+/**
+ * Stops the group when the process that started this one is gone. `npm start` runs us under
+ * `sh -c`: a SIGTERM to npm's pid ends npm and the shell, never reaching us, and the three
+ * nodes would run on as orphans (seen with npm 11 on every Node version).
+ */
+function watchParent(stopAll: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      process.stderr.write('drl dev: the parent process exited; stopping the nodes\n');
+      clearInterval(timer);
+      stopAll();
+    }
+  }, parentCheckMs);
+  timer.unref();
 }
 
 function prefixLines(child: ChildProcess, id: string): void {

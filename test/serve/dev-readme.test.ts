@@ -75,3 +75,48 @@ t.test('drl dev refuses a passed-through flag it sets per node', async (t) => {
   t.equal(err?.code, 1, 'exits 1');
   t.match(err?.stderr.trim(), /^error: invalid_argument: --peers is set by drl dev for each node$/);
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('drl dev stops its nodes when the process that started it dies', async (t) => {
+  // As under `npm start`: npm -> sh -> drl dev. A signal to npm ends npm and sh only.
+  const base = await freePortBlock([1, 2, 3, 1001, 1002, 1003]);
+  const data = mkdtempSync(join(tmpdir(), 'drl-dev-parent-'));
+  const starter = `
+    const { spawn } = require('node:child_process');
+    const dev = spawn(process.execPath, ${JSON.stringify([cliPath, 'dev', '--base-port', String(base), '--data', data])}, { stdio: 'inherit' });
+    console.log('dev pid ' + dev.pid);
+    setInterval(() => {}, 1000);`;
+  const parent = spawn(process.execPath, ['-e', starter], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  parent.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  parent.stderr.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  let devPid = 0;
+  t.teardown(async () => {
+    if (parent.exitCode === null) parent.kill('SIGKILL');
+    // Should the test fail, SIGTERM still stops dev's nodes (a SIGKILL would orphan them).
+    if (devPid > 0 && alive(devPid)) process.kill(devPid, 'SIGTERM');
+    for (let i = 0; i < 100 && devPid > 0 && alive(devPid); i++) await sleep(100);
+    rmSync(data, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 300 && !out.includes('group up'); i++) await sleep(100);
+  t.match(out, /\[dev\] group up/, 'the group came up');
+  devPid = Number(/dev pid (\d+)/.exec(out)?.[1]);
+  t.ok(devPid > 0 && alive(devPid));
+  parent.kill('SIGKILL');
+  for (let i = 0; i < 150 && alive(devPid); i++) await sleep(100);
+  t.notOk(alive(devPid), 'drl dev exited');
+  t.match(out, /the parent process exited; stopping the nodes/);
+  t.equal((out.match(/"msg":"node stopped"/g) ?? []).length, 3, 'each node stopped cleanly');
+});
