@@ -2,6 +2,7 @@
 // opens anything.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,6 +91,20 @@ t.test('a --log-store that cannot work is refused in one line', async (t) => {
       /^error: invalid_argument: --log-writes worker needs --log-store sqlite/,
     ],
   ]);
+});
+
+t.test('an HTTP port already taken: one line, exit 1, the Raft node stopped too', async (t) => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as net.AddressInfo).port;
+  const started = Date.now();
+  // The last --http wins over the helper's own.
+  const r = await serve(['--http', `127.0.0.1:${port}`]);
+  t.equal(r.code, 1, 'exits 1 (before: the Raft node kept the process alive without its API)');
+  t.ok(Date.now() - started < 15_000, 'promptly');
+  t.match(r.err.trim(), /^error: .*EADDRINUSE/);
+  t.equal(r.err.trim().split('\n').length, 1, 'one stderr line');
 });
 
 t.test('advertised addresses: a wildcard or a bad one is refused in one line', async (t) => {

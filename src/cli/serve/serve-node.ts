@@ -200,10 +200,22 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     trace.register(app);
     logger.warn('test mode: recording per-entry stage times (GET /test/entry-trace)');
   }
-  await node.start();
-  dialSavedMembers(node, members, o);
-  const http = parseAddress(o.http);
-  await app.listen({ host: http.host, port: http.port });
+  try {
+    await node.start();
+    dialSavedMembers(node, members, o);
+    const http = parseAddress(o.http);
+    await app.listen({ host: http.host, port: http.port });
+  } catch (err) {
+    // E.g. the HTTP port is taken: a Raft node left running would keep the process alive,
+    // a member (even the leader) with no API.
+    service.close();
+    await app.close().catch(() => {});
+    await node.stop().catch(() => {});
+    store.close();
+    clock.close();
+    trace?.close();
+    throw err;
+  }
   metrics.onScrape = raftGauges(node, metrics);
   const gauges = setInterval(metrics.onScrape, 1000);
   gauges.unref();
