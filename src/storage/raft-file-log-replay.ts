@@ -5,7 +5,8 @@
  * hard state), so the newest segment whose first record is whole holds everything; older
  * segments are leftovers of a roll that crashed before deleting them. A newest segment whose
  * first record is torn was being created (nothing in it was acknowledged): the one before it
- * holds the log.
+ * holds the log. With no segment before it, only a file of zeros (or none) passes as a crashed
+ * creation; other bytes are storage_corrupt (starting empty would forget the term and vote).
  *
  * Segments are extended with zeros ahead of their records (raft-file-log-store.ts), so a
  * record header of zeros followed by nothing but zeros is the clean end of the log.

@@ -5,10 +5,15 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  readFileSync,
   readSync,
+  renameSync,
+  rmSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { join } from 'node:path';
 import { DrlError } from '../errors.js';
 import type { Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import {
@@ -48,6 +53,8 @@ const SEGMENT_BYTES_MAX_DEFAULT = 16 << 20;
 /** Reads at load come in windows of this many bytes (an entry larger gets its own read). */
 const READ_WINDOW_BYTES = 1 << 20;
 const WRITE_BUFFER_BYTES_MIN = 64 << 10;
+/** A segment being created (renamed to its name once its first record is durable). */
+const TMP_SUFFIX = '.tmp';
 /** Segments grow by this many zero bytes ahead of their records (see extendTo). */
 const EXTEND_BYTES = 1 << 20;
 const ZEROS = Buffer.alloc(EXTEND_BYTES);
@@ -142,7 +149,22 @@ export class RaftFileLogStore implements RaftLogStorage {
         );
       }
     }
+    if (!found && seqs.length > 0) {
+      // No older segment to fall back to: only a store that crashed while creating its first
+      // segment, before any record byte landed, may start empty. Anything else may be a log
+      // whose first record was damaged: starting empty would forget the term and vote.
+      const newest = segmentPath(this.path, seqs.at(-1)!);
+      if (!onlyZeros(readFileSync(newest))) {
+        throw new DrlError(
+          'storage_corrupt',
+          `${newest}: the only segment has no whole first record (not a torn creation: not zeros)`,
+        );
+      }
+    }
     if (!found) this.seq = seqs.at(-1) ?? 0;
+    for (const name of readdirSync(this.path)) {
+      if (name.endsWith(`.seg${TMP_SUFFIX}`)) unlinkSync(join(this.path, name));
+    }
     const stale = seqs.filter((s) => s !== this.seq || !found);
     for (const s of stale) unlinkSync(segmentPath(this.path, s));
     if (stale.length > 0) syncDirectory(this.path);
@@ -396,18 +418,26 @@ export class RaftFileLogStore implements RaftLogStorage {
     this.startSegment(this.seq + 1, record);
   }
 
+  /**
+   * Writes segment `seq` under a temporary name and renames it into place once its first record
+   * is durable: a segment file never shows a torn first record (recovery still tolerates one).
+   */
   private startSegment(seq: number, record: LogRecord): void {
     const path = segmentPath(this.path, seq);
-    const fd = openSync(path, 'wx+');
+    const tmp = `${path}${TMP_SUFFIX}`;
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx+');
     try {
       const n = this.encode(record, 0);
       this.allocated = extendTo(fd, 0, n, this.zeros);
       writeAll(fd, this.buf.subarray(0, n), 0);
       fdatasyncSync(fd);
+      renameSync(tmp, path);
       syncDirectory(this.path);
       this.size = n;
     } catch (err) {
       closeSync(fd);
+      rmSync(tmp, { force: true });
       throw err;
     }
     const old = this.seq;
@@ -447,6 +477,11 @@ function extendTo(fd: number, allocated: number, end: number, zeros: Buffer): nu
     at += zeros.length;
   }
   return at;
+}
+
+function onlyZeros(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function writeAll(fd: number, bytes: Buffer, position: number): void {

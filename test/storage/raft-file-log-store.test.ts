@@ -880,19 +880,53 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
     t.same(segments(dir), [segName(1), segName(2), segName(3)], 'nothing deleted');
   });
   await t.test(
-    'a lone torn segment (the first one, never whole) starts an empty log',
+    'a lone segment of zeros or nothing (its creation crashed) starts an empty log',
     async (t) => {
-      const dir = tempDir(t);
-      writeFileSync(join(dir, segName(1)), Buffer.from([40, 0, 0]));
-      const r = openStore(dir);
-      t.same(segments(dir), [segName(2)]);
-      t.equal(r.lastIndex(), 0);
-      t.same(r.hardState, { term: 0, vote: null, commit: 0 });
-      r.persist({ snapshot: null, entries: [entry(1, 1)], hardState: null });
-      r.close();
-      const again = openStore(dir);
-      t.equal(again.lastIndex(), 1);
-      again.close();
+      for (const bytes of [Buffer.alloc(0), Buffer.alloc(4096)]) {
+        const dir = tempDir(t);
+        writeFileSync(join(dir, segName(1)), bytes);
+        const r = openStore(dir);
+        t.same(segments(dir), [segName(2)]);
+        t.equal(r.lastIndex(), 0);
+        t.same(r.hardState, { term: 0, vote: null, commit: 0 });
+        r.persist({ snapshot: null, entries: [entry(1, 1)], hardState: null });
+        r.close();
+        const again = openStore(dir);
+        t.equal(again.lastIndex(), 1);
+        again.close();
+      }
+    },
+  );
+  await t.test(
+    'a lone segment whose first record is not whole but not zeros is corrupt, not empty',
+    async (t) => {
+      // Starting empty would forget the term and vote: a node could vote twice in a term.
+      const cases: Array<[string, (whole: Buffer) => Buffer]> = [
+        ['a few bytes of a header', () => Buffer.from([40, 0, 0])],
+        [
+          'random bytes',
+          () => Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 97 + 13) & 0xff)),
+        ],
+        [
+          'a length field flipped past the end',
+          (whole) => {
+            const b = Buffer.from(whole);
+            b.writeUInt32LE(0x7fff_0000, 0);
+            return b;
+          },
+        ],
+      ];
+      for (const [name, damage] of cases) {
+        const dir = tempDir(t);
+        const path = threeRecords(dir);
+        const damaged = damage(readFileSync(path));
+        writeFileSync(path, damaged);
+        const err = caught(() => openStore(dir));
+        t.ok(err instanceof DrlError, name);
+        t.equal((err as DrlError).code, 'storage_corrupt', name);
+        t.match((err as DrlError).message, /only segment has no whole first record/);
+        t.ok(readFileSync(path).equals(damaged), `${name}: the file left as it was`);
+      }
     },
   );
   await t.test('files that are not segments are left alone', async (t) => {
@@ -1597,4 +1631,22 @@ t.test('persistAsync: written at once, durable when done runs, one at a time', a
   t.equal(reSmall.firstIndex(), 6);
   t.equal(reSmall.lastIndex(), 9);
   reSmall.close();
+});
+
+t.test('a segment is created under a temporary name; a leftover one is deleted', async (t) => {
+  const dir = tempDir(t);
+  const path = threeRecords(dir);
+  // A roll that crashed before its rename: the temporary file, whatever it holds, is not a segment.
+  writeFileSync(join(dir, `${segName(2)}.tmp`), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+  const r = openStore(dir, { segmentBytesMax: 1 });
+  t.equal(r.lastIndex(), 14, 'the whole segment holds the log');
+  t.same(readdirSync(dir).sort(), [segName(1)], 'the leftover is gone');
+  r.compact({ index: 10, term: 1, conf: CONF });
+  t.same(readdirSync(dir).sort(), [segName(2)], 'a roll leaves no temporary file');
+  r.close();
+  t.notOk(existsSync(path));
+  const again = openStore(dir);
+  t.equal(again.firstIndex(), 11);
+  t.equal(again.lastIndex(), 14);
+  again.close();
 });
