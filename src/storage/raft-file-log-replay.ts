@@ -20,6 +20,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from '../crc32.js';
 import { DrlError } from '../errors.js';
 import type { HardState, SnapshotMeta } from '../raft/types.js';
 import {
@@ -101,14 +102,31 @@ export function replaySegment(path: string): ReplayedLog | null {
 }
 
 function checkTorn(buf: Buffer, at: number, fault: RecordFault, path: string): void {
-  if (fault === 'truncated') return;
-  if (fault === 'zeros' && zerosFrom(buf, at)) return;
+  const corrupt = (why: string) =>
+    new DrlError('storage_corrupt', `${path}: record at ${at} ${why}`);
   // A bad payload: torn if nothing but zeros follows where it claims to end.
-  if (fault === 'checksum' && zerosFrom(buf, at + 8 + buf.readUInt32LE(at))) return;
-  throw new DrlError(
-    'storage_corrupt',
-    `${path}: record at ${at} fails its checksum and is not the last one`,
-  );
+  const shaped =
+    fault === 'truncated' ||
+    (fault === 'zeros' && zerosFrom(buf, at)) ||
+    (fault === 'checksum' && zerosFrom(buf, at + 8 + buf.readUInt32LE(at)));
+  if (!shaped) throw corrupt('fails its checksum and is not the last one');
+  // Only the last record can be torn: a whole record after it means this one was damaged
+  // (e.g. a flipped length field that sends it past the end of the file), not torn.
+  const later = wholeRecordAfter(buf, at + 1);
+  if (later >= 0) throw corrupt(`is damaged, and a whole record follows at ${later}`);
+}
+
+/**
+ * The offset of the first place after `from` where a whole record (length and CRC-32 agree)
+ * starts, or -1. Runs only when recovery met a bad record; zeros are skipped at once.
+ */
+function wholeRecordAfter(buf: Buffer, from: number): number {
+  for (let p = from; p + 8 <= buf.length; p++) {
+    const bytes = buf.readUInt32LE(p);
+    if (bytes === 0 || bytes > buf.length - p - 8) continue;
+    if (crc32(buf, p + 8, p + 8 + bytes) === buf.readUInt32LE(p + 4)) return p;
+  }
+  return -1;
 }
 
 function zerosFrom(buf: Buffer, from: number): boolean {

@@ -924,7 +924,10 @@ t.test('older segments below the newest whole one are deleted unread', async (t)
         const err = caught(() => openStore(dir));
         t.ok(err instanceof DrlError, name);
         t.equal((err as DrlError).code, 'storage_corrupt', name);
-        t.match((err as DrlError).message, /only segment has no whole first record/);
+        t.match(
+          (err as DrlError).message,
+          /only segment has no whole first record|a whole record follows/,
+        );
         t.ok(readFileSync(path).equals(damaged), `${name}: the file left as it was`);
       }
     },
@@ -1428,6 +1431,22 @@ function recordBytes(buf: Buffer): number {
   return at;
 }
 
+/** A segment of `count` one-entry records; its bytes and where each record starts. */
+function oneEntryRecords(dir: string, count: number, extendBytes: number) {
+  const s = RaftFileLogStore.open(dir, { extendBytes });
+  for (let i = 1; i <= count; i++) {
+    s.persist({
+      snapshot: null,
+      entries: [entry(i, 1)],
+      hardState: { term: 1, vote: 'a', commit: i - 1 },
+    });
+  }
+  s.close();
+  const path = join(dir, segments(dir)[0]!);
+  const buf = readFileSync(path);
+  return { path, buf, starts: recordStarts(buf.subarray(0, recordBytes(buf))) };
+}
+
 t.test('zeros ahead of the records: the file grows in steps and reopens clean', async (t) => {
   const dir = tempDir(t);
   const step = 4096;
@@ -1512,18 +1531,7 @@ t.test('zeros ahead of the records: a torn record among them is cut', async (t) 
 
 t.test('zeros ahead of the records: a zeroed record before whole ones is corrupt', async (t) => {
   const dir = tempDir(t);
-  const s = RaftFileLogStore.open(dir, { extendBytes: 4096 });
-  for (let i = 1; i <= 3; i++) {
-    s.persist({
-      snapshot: null,
-      entries: [entry(i, 1)],
-      hardState: { term: 1, vote: 'a', commit: i - 1 },
-    });
-  }
-  s.close();
-  const path = join(dir, segments(dir)[0]!);
-  const b = readFileSync(path);
-  const starts = recordStarts(b.subarray(0, recordBytes(b)));
+  const { path, buf: b, starts } = oneEntryRecords(dir, 3, 4096);
   b.fill(0, starts[1]!, starts[2]!); // the second record gone, the third still there
   writeFileSync(path, b);
   const err = caught(() => RaftFileLogStore.open(dir, { extendBytes: 4096 }));
@@ -1650,3 +1658,25 @@ t.test('a segment is created under a temporary name; a leftover one is deleted',
   t.equal(again.lastIndex(), 14);
   again.close();
 });
+
+t.test(
+  'a damaged length field is corruption, not a torn tail, when whole records follow',
+  async (t) => {
+    for (const [name, extendBytes] of [
+      ['growing file', 0],
+      ['zeros ahead', 4096],
+    ] as const) {
+      const dir = tempDir(t);
+      const { path, buf: b, starts } = oneEntryRecords(dir, 4, extendBytes);
+      // The second record claims to run past the end of the file (before: read as torn, and the
+      // acknowledged records after it were cut without a word).
+      b.writeUInt32LE(b.length, starts[1]!);
+      writeFileSync(path, b);
+      const err = caught(() => RaftFileLogStore.open(dir, { extendBytes }));
+      t.ok(err instanceof DrlError, name);
+      t.equal((err as DrlError).code, 'storage_corrupt', name);
+      t.match((err as DrlError).message, `a whole record follows at ${starts[2]}`, name);
+      t.ok(readFileSync(path).equals(b), `${name}: the file left as it was`);
+    }
+  },
+);
