@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { httpJson } from './http.js';
 import { ProxyMesh } from './proxy-mesh.js';
 
@@ -41,17 +41,6 @@ export interface ClusterStatus {
   leader: string | null;
   commitIndex: number;
   appliedIndex: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function writeClockFile(path: string, offsetMs: number, rate: number): void {
