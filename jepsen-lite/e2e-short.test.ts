@@ -4,21 +4,13 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import t, { type Test } from 'tap';
 import { runShortE2E } from './runner/e2e-short.js';
+import { pidAlive as alive } from './runner/pid-alive.js';
 
 /** Keeps a run's history, node data and report only when the test failed (to look at). */
 function cleanUpIfPassed(t: Test, historyPath: string): void {
   t.teardown(() => {
     if (t.passing()) rmSync(dirname(historyPath), { recursive: true, force: true });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 t.test('a short mixed-fault run against a real 3-node group checks ok', async (t) => {

@@ -31,7 +31,7 @@ import {
   segmentPath,
 } from './raft-file-log-replay.js';
 import { checkPersistBatch, isCommitOnly } from './raft-log-batch-check.js';
-import { termAt, WriteFailure } from './raft-log-guard.js';
+import { checkEntriesRange, termAt, WriteFailure } from './raft-log-guard.js';
 import type { PersistBatch, PersistDone, RaftLogStorage } from './raft-log-storage.js';
 import { syncDirectory } from './sync-directory.js';
 
@@ -194,9 +194,7 @@ export class RaftFileLogStore implements RaftLogStorage {
 
   /** Read back from the segment (the core reads the store only when it loads). */
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo < this.firstIndex() || hi > this.lastIndex() + 1 || lo >= hi) {
-      throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) outside the log`);
-    }
+    checkEntriesRange(this.terms, this.snapshot, lo, hi);
     if (this.held && this.held.length > 0) {
       throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) read while writes are held`);
     }

@@ -33,6 +33,19 @@ export class WriteFailure {
   }
 }
 
+/** Throws unless [lo, hi) is a non-empty range of the log of `terms` after `snapshot`. */
+export function checkEntriesRange(
+  terms: number[],
+  snapshot: SnapshotMeta | null,
+  lo: number,
+  hi: number,
+): void {
+  const first = (snapshot?.index ?? 0) + 1;
+  if (lo < first || hi > first + terms.length || lo >= hi) {
+    throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) outside the log`);
+  }
+}
+
 /** Term of `index` in a log of `terms` after `snapshot` (index snapshot.index + 1 + i). */
 export function termAt(terms: number[], snapshot: SnapshotMeta | null, index: number): number {
   const snapIndex = snapshot?.index ?? 0;

@@ -3,7 +3,7 @@ import { DrlError } from '../errors.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { entryChecksum } from './raft-crc32.js';
 import { checkPersistBatch, isCommitOnly } from './raft-log-batch-check.js';
-import { termAt, WriteFailure } from './raft-log-guard.js';
+import { checkEntriesRange, termAt, WriteFailure } from './raft-log-guard.js';
 import { rowToEntry, scanLog, stateChecksum, verifyStateRow } from './raft-log-recovery.js';
 import {
   applySchema,
@@ -196,9 +196,7 @@ export class RaftLogStore implements RaftLogStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo < this.firstIndex() || hi > this.lastIndex() + 1 || lo >= hi) {
-      throw new DrlError('internal', `raft log: entries(${lo}, ${hi}) outside the log`);
-    }
+    checkEntriesRange(this.terms, this.snapshot, lo, hi);
     // No entry cache: the core keeps its own log in memory and reads the store only when it
     // loads. (A cache here held every entry a second time in an array the leader kept growing
     // and slicing, which promoted entries to the old generation.)
@@ -308,8 +306,12 @@ export class RaftLogStore implements RaftLogStorage {
   private prepareBatch(batch: PersistBatch): boolean {
     if (!batch.snapshot && batch.entries.length === 0 && !batch.hardState) return false;
     this.failure.check();
-    this.validate(batch);
-    if (this.commitOnly(batch)) {
+    checkPersistBatch(batch, {
+      snapIndex: this.snapIndex(),
+      last: this.lastIndex(),
+      hardState: this.hardState,
+    });
+    if (isCommitOnly(batch, this.hardState)) {
       this.hardState = { ...this.hardState, commit: batch.hardState!.commit };
       this.commitUnwritten = true;
       return false;
@@ -423,10 +425,6 @@ export class RaftLogStore implements RaftLogStorage {
 
   private afterCommit(): void {
     if (!this.checkpointsInline) this.checkpointer.afterCommit();
-  }
-
-  private commitOnly(b: PersistBatch): boolean {
-    return isCommitOnly(b, this.hardState);
   }
 
   private setSynchronous(full: boolean): void {
@@ -636,14 +634,6 @@ export class RaftLogStore implements RaftLogStorage {
       throw new DrlError('storage_corrupt', `${this.path}: raft log schema version ${row.version}`);
     }
     return row;
-  }
-
-  private validate(b: PersistBatch): void {
-    checkPersistBatch(b, {
-      snapIndex: this.snapIndex(),
-      last: this.lastIndex(),
-      hardState: this.hardState,
-    });
   }
 }
 

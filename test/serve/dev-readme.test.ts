@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { pidAlive as alive } from '../../jepsen-lite/runner/pid-alive.js';
 import { cliPath, freePortBlock, sleep } from './cluster-harness.js';
 
 const run = promisify(execFile);
@@ -75,15 +76,6 @@ t.test('drl dev refuses a passed-through flag it sets per node', async (t) => {
   t.equal(err?.code, 1, 'exits 1');
   t.match(err?.stderr.trim(), /^error: invalid_argument: --peers is set by drl dev for each node$/);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 t.test('drl dev stops its nodes when the process that started it dies', async (t) => {
   // As under `npm start`: npm -> sh -> drl dev. A signal to npm ends npm and sh only.
