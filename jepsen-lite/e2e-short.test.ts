@@ -37,6 +37,11 @@ t.test('ack-before-fsync under kill -9 of all nodes is caught', async (t) => {
       timeMs: 20_000,
       gapMs: 7000,
       faultMs: 1500,
+      // Only the first snapshot (at 2,000 entries, seconds before the kill). A limiter snapshot
+      // taken within the bug's last second of held writes is ahead of every node's log after
+      // the kill, and the nodes then refuse to start (snapshot past applied) instead of
+      // answering with the writes lost: seen with a snapshot every 2,000 entries.
+      snapshotEvery: 1_000_000,
     });
     if (report.result === 'fail') {
       cleanUpIfPassed(t, historyPath);

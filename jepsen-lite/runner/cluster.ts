@@ -31,6 +31,12 @@ export interface ClusterOptions {
   testBugs?: string[];
   /** Extra node flags before the script (e.g. ['--import', 'tsx'] for a TypeScript stand-in). */
   nodeArgs?: string[];
+  /**
+   * `drl serve --snapshot-every` (default 2,000). drl's own default (at most 100,000 entries,
+   * sooner for many keys) would take one or two snapshots in a run on a few keys: 2,000 keeps
+   * snapshots, log compaction and catch-up by snapshot under the faults.
+   */
+  snapshotEvery?: number;
   onLog?: (node: string, line: string) => void;
 }
 
@@ -117,6 +123,8 @@ export class Cluster {
       '--test-mode',
       '--test-clock',
       n.clockFile,
+      '--snapshot-every',
+      String(this.options.snapshotEvery ?? 2000),
     ];
     if (this.options.testBugs && this.options.testBugs.length > 0)
       args.push('--test-bugs', this.options.testBugs.join(','));

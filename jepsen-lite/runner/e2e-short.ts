@@ -18,6 +18,7 @@ export interface ShortRunOverrides {
   timeMs?: number;
   gapMs?: number;
   faultMs?: number;
+  snapshotEvery?: number;
 }
 
 export async function runShortE2E(overrides: ShortRunOverrides = {}): Promise<RunResult> {
@@ -55,6 +56,7 @@ function runShort(
     nemeses: overrides.nemeses ?? ['kill', 'pause', 'partition', 'transfer'],
     nodes: 3,
     ...(overrides.testBugs ? { testBugs: overrides.testBugs } : {}),
+    ...(overrides.snapshotEvery ? { snapshotEvery: overrides.snapshotEvery } : {}),
     workload: { workers: 4, keys: 4, limit: 3, windowMs: 500, requestTimeoutMs: 1500 },
   });
 }

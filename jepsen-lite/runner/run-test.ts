@@ -25,6 +25,8 @@ export interface RunOptions {
   testBugs?: string[];
   /** Extra node flags (see ClusterOptions.nodeArgs). */
   nodeArgs?: string[];
+  /** See ClusterOptions.snapshotEvery. */
+  snapshotEvery?: number;
   workload?: Partial<WorkloadOptions>;
   /** Mean healthy gap and fault length of the schedule (defaults 5 s and 8 s). */
   scheduleGapMs?: number;
@@ -121,6 +123,7 @@ export async function runTest(options: RunOptions): Promise<RunResult> {
     cliPath: options.cliPath,
     ...(options.testBugs ? { testBugs: options.testBugs } : {}),
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
     onLog: (node, line) => log(`[${node}] ${line}`),
   });
   const schedule = generateSchedule({

@@ -107,6 +107,23 @@ export class Limiter implements LimiterStateMachine {
     return count;
   }
 
+  /**
+   * Window records the next incremental snapshot writes at most (keys changed or evicted since
+   * the last one, dropped rules' keys, overrides): what a snapshot policy weighs. 0 until
+   * snapshots are tracked.
+   */
+  get changedWindowCount(): number {
+    let count = this.droppedWindows.length;
+    for (const rule of this.rules.values()) count += rule.store.changedCount;
+    for (const keys of this.dirtyOverrides.values()) count += keys.size;
+    return count;
+  }
+
+  /** requestId records the next incremental snapshot writes or deletes at most. */
+  get changedRequestCount(): number {
+    return this.requests.changedCount;
+  }
+
   /** Number of requestIds remembered. */
   get requestCount(): number {
     return this.requests.size;

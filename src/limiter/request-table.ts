@@ -85,6 +85,11 @@ export class RequestTable {
     this.tracking = true;
   }
 
+  /** Entries put or removed since the last take (an upper bound on its rows). */
+  get changedCount(): number {
+    return this.changed.size + this.removed.size;
+  }
+
   takeDirty(ts: number): { changed: Array<[string, RequestEntry]>; removed: string[] } {
     const changed: Array<[string, RequestEntry]> = [];
     for (const id of this.changed) {

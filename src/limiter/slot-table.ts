@@ -89,6 +89,11 @@ export abstract class SlotTable {
     this.tracking = true;
   }
 
+  /** Keys changed or evicted since the last take: an upper bound on the next snapshot's rows. */
+  get changedCount(): number {
+    return this.changedSlots.length + this.evictedKeys.length;
+  }
+
   /**
    * Keys granted to since the last take, each with its slot (-1: evicted since, its slot maybe
    * reused: skip it, `evicted` has it), and the evicted keys; resets all. The slots save the

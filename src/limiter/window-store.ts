@@ -39,6 +39,8 @@ export interface WindowStore extends FrozenWindows {
    * evicted since then; resets both.
    */
   takeDirty(): { changed: string[]; slots: number[]; evicted: string[] };
+  /** Keys changed or evicted since the last take (an upper bound on takeDirty's rows). */
+  readonly changedCount: number;
   /**
    * A deferred snapshot as of `ts`: takes the dirty keys like takeDirty, but their states are
    * read later by position (frozenRecord), copied first if the key changes meanwhile, until

@@ -30,6 +30,7 @@ function setup(t: Test, snapshotEveryEntries: number) {
   const snapshots: Array<{ index: number; stats: SnapshotStats }> = [];
   const sm = new LimiterStateMachine(createLimiter(), store, {
     snapshotEveryEntries,
+    firstSnapshotEntries: snapshotEveryEntries,
     onSnapshot: (index, _ms, stats) => snapshots.push({ index, stats }),
   });
   t.teardown(() => {

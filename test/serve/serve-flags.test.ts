@@ -93,6 +93,13 @@ t.test('a --log-store that cannot work is refused in one line', async (t) => {
   ]);
 });
 
+t.test('a snapshot bound below 1 is refused in one line', async (t) => {
+  await expectRefusals(t, [
+    [['--snapshot-every', '0'], /^error: invalid_argument: --snapshot-every must be at least 1/],
+    [['--snapshot-pages', '-5'], /^error: invalid_argument: --snapshot-pages must be at least 1/],
+  ]);
+});
+
 t.test('an HTTP port already taken: one line, exit 1, the Raft node stopped too', async (t) => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

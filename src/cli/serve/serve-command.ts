@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { DrlError } from '../../errors.js';
+import { SNAPSHOT_PAGES_DEFAULT } from '../../storage/limiter-snapshot-pages.js';
 import { checkLogWrites } from '../../storage/open-raft-log.js';
 import { LOG_STORE_KINDS, type LogStoreKind } from '../../storage/raft-log-storage.js';
 import { LOG_WRITE_MODES, type LogWriteMode } from '../../storage/raft-log-store.js';
@@ -78,11 +79,18 @@ interface ServeFlags {
   electionTicks: number;
   requestTimeoutMs: number;
   snapshotEvery: number;
+  snapshotPages: number;
   snapshotTail: number;
   commitBroadcast: 'eager' | 'piggyback';
   logWrites: LogWriteMode;
   logStore: LogStoreKind;
   logLevel: string;
+}
+
+function atLeastOne(value: number, flag: string): number {
+  if (!(value >= 1))
+    throw new DrlError('invalid_argument', `${flag} must be at least 1 (got ${value})`);
+  return value;
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -143,7 +151,8 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
     tickMs: flags.tickMs,
     electionTicks: flags.electionTicks,
     requestTimeoutMs: flags.requestTimeoutMs,
-    snapshotEveryEntries: flags.snapshotEvery,
+    snapshotEveryEntries: atLeastOne(flags.snapshotEvery, '--snapshot-every'),
+    snapshotPagesMax: atLeastOne(flags.snapshotPages, '--snapshot-pages'),
     snapshotTailEntries: flags.snapshotTail,
     commitBroadcast: flags.commitBroadcast,
     logWrites: flags.logWrites,
@@ -205,11 +214,21 @@ function addServe(program: Command, io: CliIo): void {
         .default(3000),
     )
     .addOption(
-      // Each snapshot writes the keys changed since the last one on the apply path: 2,000
-      // keeps that stall well under the election timeout (10,000 stalled 185-470 ms under load).
-      new Option('--snapshot-every <entries>', 'entries between snapshots')
+      // The most entries between two snapshots: bounds the Raft log and a restart's replay
+      // (100,000 entries: ~10 MB of log). Snapshots come sooner when many distinct keys change
+      // (--snapshot-pages); a few thousand busy keys wait for this bound, each snapshot
+      // writing every key once however often it changed.
+      new Option('--snapshot-every <entries>', 'most entries between snapshots')
         .argParser(integer)
-        .default(2000),
+        .default(100_000),
+    )
+    .addOption(
+      new Option(
+        '--snapshot-pages <pages>',
+        'snapshot sooner once it would rewrite about this many SQLite pages (4 KiB each)',
+      )
+        .argParser(integer)
+        .default(SNAPSHOT_PAGES_DEFAULT),
     )
     .addOption(
       new Option('--snapshot-tail <entries>', 'log entries kept behind a snapshot for slow peers')

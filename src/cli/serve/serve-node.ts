@@ -50,6 +50,8 @@ export interface ServeOptions {
   electionTicks: number;
   requestTimeoutMs: number;
   snapshotEveryEntries: number;
+  /** Snapshot sooner once it would rewrite about this many SQLite pages (default 2,000). */
+  snapshotPagesMax?: number;
   /** Log entries kept behind a snapshot (a peer further behind gets a snapshot). */
   snapshotTailEntries?: number;
   /** How followers learn commits (RaftConfig.commitBroadcast; default eager). */
@@ -111,6 +113,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     directory: members,
     ...snapshotTestHooks(o),
     snapshotEveryEntries: o.snapshotEveryEntries,
+    ...(o.snapshotPagesMax === undefined ? {} : { snapshotPagesMax: o.snapshotPagesMax }),
     onTs: (ts) => decisionClock.witness(ts),
     onSnapshot: (index, ms, stats) => {
       metrics.snapshotDuration.observe(ms / 1000);
@@ -124,6 +127,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
           turnMsMax,
           captureMs: Math.round(stats.captureMs * 10) / 10,
           commitMs: Math.round(stats.commitMs * 10) / 10,
+          reason: stats.reason,
         },
         'snapshot written',
       );
