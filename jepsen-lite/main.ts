@@ -45,6 +45,10 @@ program
   .option('--gap-ms <n>', 'mean healthy gap between faults')
   .option('--fault-ms <n>', 'mean fault length')
   .option('--bugs <list>', 'pass --test-bugs to every node')
+  .option(
+    '--snapshot-every <n>',
+    "pass --snapshot-every to every node (default 2000; drl's own is 100000)",
+  )
   .option('--out <dir>', 'output directory', 'jepsen-out')
   .option('--cli <path>', 'drl CLI', 'dist/src/cli/main.js')
   .action(async (opts: Record<string, string | undefined>) => {
@@ -72,6 +76,7 @@ program
         ...(opts.bugs ? { testBugs: opts.bugs.split(',') } : {}),
         ...(num('gapMs') !== undefined ? { scheduleGapMs: num('gapMs')! } : {}),
         ...(num('faultMs') !== undefined ? { scheduleFaultMs: num('faultMs')! } : {}),
+        ...(num('snapshotEvery') !== undefined ? { snapshotEvery: num('snapshotEvery')! } : {}),
         workload,
         log: (line) => process.stderr.write(`${line}\n`),
       });
