@@ -11,6 +11,7 @@ import {
   windowRecord,
 } from './limiter-rows.js';
 import { ensureLimiterSchema, STATE_TABLES } from './limiter-schema.js';
+import { WINDOW_ROW_BYTES_DEFAULT } from './limiter-snapshot-pages.js';
 import { LimiterSnapshotReader } from './limiter-snapshot-reader.js';
 import {
   type LimiterStatements,
@@ -55,6 +56,11 @@ export class LimiterSnapshotStore implements SnapshotWriter {
    * statement. Any other operation writes them first, so the order of operations is kept.
    */
   private readonly windowArgs: Array<string | Buffer> = [];
+  /** Window rows put in the open snapshot and their bytes (rule, key and data). */
+  private windowRows = 0;
+  private windowBytes = 0;
+  /** Mean bytes of a window row in the last committed snapshot that wrote any (page estimate). */
+  private windowRowBytesLast = WINDOW_ROW_BYTES_DEFAULT;
 
   /**
    * A node's state file, readable by a second connection while this one writes (see
@@ -112,6 +118,8 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     }
     this.db.exec('BEGIN');
     this.pendingIndex = appliedIndex;
+    this.windowRows = 0;
+    this.windowBytes = 0;
     if (mode === 'full') {
       for (const table of STATE_TABLES) this.db.exec(`DELETE FROM ${table}`);
     }
@@ -123,6 +131,8 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     if (record.kind === 'window') {
       const args = this.windowArgs;
       args.push(record.rule, record.key, asBuffer(record.data));
+      this.windowRows++;
+      this.windowBytes += record.rule.length + record.key.length + record.data.byteLength;
       if (args.length === WINDOW_BATCH_ROWS * 3) {
         sql.putWindows.run(args);
         args.length = 0;
@@ -200,7 +210,16 @@ export class LimiterSnapshotStore implements SnapshotWriter {
       throw err;
     }
     this.pendingIndex = -1;
+    if (this.windowRows > 0) {
+      // Plus SQLite's own per-row bytes (record header, cell pointer, key prefix).
+      this.windowRowBytesLast = this.windowBytes / this.windowRows + ROW_OVERHEAD_BYTES;
+    }
     this.checkpointer?.afterCommit();
+  }
+
+  /** Mean bytes of a window row, as the last snapshot that wrote some measured them. */
+  get windowRowBytes(): number {
+    return this.windowRowBytesLast;
   }
 
   /** True while a snapshot transaction is open (between begin and commit/abort). */
@@ -262,6 +281,9 @@ export class LimiterSnapshotStore implements SnapshotWriter {
     if (this.pendingIndex < 0) throw new DrlError('internal', 'no snapshot is open (call begin)');
   }
 }
+
+/** SQLite's bytes per row beyond its values: cell pointer, record header, varints. */
+const ROW_OVERHEAD_BYTES = 12;
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -13,21 +13,25 @@ import { encodeCommand } from '../../src/limiter/command-codec.js';
 import { createLimiter } from '../../src/limiter/index.js';
 import { EntryType } from '../../src/raft/types.js';
 import {
-  SNAPSHOT_ROWS_PER_PAGE,
   snapshotDue,
   snapshotPages,
+  WINDOW_ROW_BYTES_DEFAULT,
 } from '../../src/storage/limiter-snapshot-pages.js';
 import { LimiterSnapshotStore } from '../../src/storage/limiter-snapshot-store.js';
 
 t.test('pages: every page of a small table, a page per row of a large one', async (t) => {
-  t.equal(snapshotPages(0, 1_000_000), 0);
-  t.equal(snapshotPages(10_000, 10_000), Math.ceil(10_000 / SNAPSHOT_ROWS_PER_PAGE));
-  t.equal(snapshotPages(2_000, 1_000_000), 2_000);
-  t.equal(snapshotPages(50, 10), 2, 'rows not yet counted as stored still fill pages');
-  const b = { entries: 10, changedWindows: 0, storedWindows: 0, changedRequests: 0 };
+  const small = WINDOW_ROW_BYTES_DEFAULT;
+  t.equal(snapshotPages(0, 1_000_000, small), 0);
+  t.equal(snapshotPages(10_000, 10_000, small), 315, '10,000 rows of 88 B: every page, 315');
+  t.equal(snapshotPages(2_000, 1_000_000, small), 2_000, 'a page per changed row');
+  t.equal(snapshotPages(50, 10, small), 2, 'rows not yet counted as stored still fill pages');
+  t.equal(snapshotPages(10_000, 10_000, 700), 2_500, 'fat rows: 10,000 keys fill 2,500 pages');
+  t.equal(snapshotPages(100, 10_000, 5_600), 200, 'a row over a page spans two');
+  const b = { entries: 10, changedWindows: 0, storedWindows: 0, windowRowBytes: small };
   const limits = { entriesMax: 100, pagesMax: 40 };
-  t.equal(snapshotDue({ ...b, storedRequests: 0 }, limits), null);
-  t.equal(snapshotDue({ ...b, entries: 100, storedRequests: 0 }, limits), 'entries');
+  const none = { changedRequests: 0, storedRequests: 0 };
+  t.equal(snapshotDue({ ...b, ...none }, limits), null);
+  t.equal(snapshotDue({ ...b, ...none, entries: 100 }, limits), 'entries');
   const many = { ...b, changedWindows: 30, storedWindows: 1e6, storedRequests: 1e6 };
   t.equal(snapshotDue({ ...many, changedRequests: 9 }, limits), null, '39 pages');
   t.equal(snapshotDue({ ...many, changedRequests: 10 }, limits), 'pages', 'windows + requests');
@@ -36,7 +40,8 @@ t.test('pages: every page of a small table, a page per row of a large one', asyn
 function setup(t: Test, o: { everyEntries: number; pagesMax: number }) {
   const db = new Database(':memory:');
   const snapshots: Array<{ index: number; stats: SnapshotStats }> = [];
-  const sm = new LimiterStateMachine(createLimiter(), new LimiterSnapshotStore(db), {
+  const store = new LimiterSnapshotStore(db);
+  const sm = new LimiterStateMachine(createLimiter(), store, {
     snapshotEveryEntries: o.everyEntries,
     snapshotPagesMax: o.pagesMax,
     firstSnapshotEntries: 1,
@@ -53,7 +58,7 @@ function setup(t: Test, o: { everyEntries: number; pagesMax: number }) {
     });
     while (sm.snapshotInProgress) await nextTurn();
   };
-  return { snapshots, allow };
+  return { snapshots, allow, store };
 }
 
 t.test('a few busy keys: one snapshot per entry bound, each key written once', async (t) => {
@@ -79,13 +84,30 @@ t.test('many distinct keys: a snapshot once its pages reach the budget', async (
   for (let i = 0; i < 3_000; i++) await allow(`user-${i}`);
   t.ok(snapshots.length >= 3, `${snapshots.length} snapshots in 3,000 entries`);
   t.equal(snapshots[0]!.index, 1);
-  for (const s of snapshots.slice(1)) {
-    t.equal(s.stats.reason, 'pages');
-    // Checked every 64 entries: due at 20 changed keys once the table has 640, else sooner
-    // than 64 entries after that.
-    t.ok(s.stats.records <= pagesMax * SNAPSHOT_ROWS_PER_PAGE + 66, `${s.stats.records} records`);
-  }
-  const last = snapshots[snapshots.length - 1]!;
-  t.ok(last.stats.records - 2 >= pagesMax, 'at least pagesMax changed keys');
-  t.ok(last.stats.records - 2 <= 64, 'within one check of the budget once the table is large');
+  for (const s of snapshots.slice(1)) t.equal(s.stats.reason, 'pages');
+  // The first by pages once the table holds pagesMax pages of rows (the first snapshot measured
+  // ~55 B a row: ~51 rows a page), each later one at the first check with pagesMax changed keys.
+  const [second, ...later] = snapshots.slice(1).map((s) => s.stats.records - 2);
+  t.ok(second! > pagesMax * 32 && second! < pagesMax * 70, `the second: ${second} keys`);
+  for (const keys of later) t.ok(keys >= pagesMax && keys <= 64, `${keys} keys`);
+});
+
+t.test('a few keys with long windows: rows a page each, measured, snapshot on pages', async (t) => {
+  const { snapshots, allow, store } = setup(t, { everyEntries: 30_000, pagesMax: 10 });
+  await allow('first');
+  for (let i = 0; i < 30_100; i++) await allow(`user-${i % 20}`);
+  // The second snapshot (entry bound) writes 20 keys of 1,500 grants each and measures them.
+  t.same(
+    snapshots.slice(0, 2).map((s) => [s.index, s.stats.reason]),
+    [
+      [1, 'entries'],
+      [30_001, 'entries'],
+    ],
+  );
+  t.ok(store.windowRowBytes > 1_000, `window rows of ${Math.round(store.windowRowBytes)} B`);
+  // 20 such rows fill 10+ pages: the next is due on pages at the first check, 64 entries on.
+  t.same(
+    snapshots.slice(2, 3).map((s) => [s.index, s.stats.reason]),
+    [[30_065, 'pages']],
+  );
 });

@@ -109,6 +109,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     entries: 0,
     changedWindows: 0,
     storedWindows: 0,
+    windowRowBytes: 0,
     changedRequests: 0,
     storedRequests: 0,
   };
@@ -230,6 +231,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     b.entries = entries;
     b.changedWindows = engine.changedWindowCount;
     b.storedWindows = engine.keyCount;
+    b.windowRowBytes = this.store.windowRowBytes;
     b.changedRequests = engine.changedRequestCount;
     b.storedRequests = engine.requestCount;
     return snapshotDue(b, this.limits);
