@@ -127,14 +127,24 @@ function finishFrame(out: Out): Uint8Array {
   return frame;
 }
 
-export function* encodeSnapshot(records: Iterable<StateRecord>): Iterable<Uint8Array> {
+/**
+ * `frameBytesMax` (at most FRAME_BYTES_MAX): smaller frames for a caller that produces the
+ * stream a frame per event-loop turn; any size decodes the same.
+ */
+export function* encodeSnapshot(
+  records: Iterable<StateRecord>,
+  frameBytesMax = FRAME_BYTES_MAX,
+): Iterable<Uint8Array> {
+  if (!(frameBytesMax >= 1 && frameBytesMax <= FRAME_BYTES_MAX)) {
+    throw new DrlError('internal', `snapshot frame of ${frameBytesMax} bytes`);
+  }
   const out = new Out();
   let count = 0;
   for (const record of records) {
     const before = out.at;
     writeRecord(out, record);
     count++;
-    if (out.at - HEADER_BYTES > FRAME_BYTES_MAX && before > HEADER_BYTES) {
+    if (out.at - HEADER_BYTES > frameBytesMax && before > HEADER_BYTES) {
       // The record overflowed a non-empty frame: ship what was before it, keep it for the next.
       const tail = out.bytes.slice(before, out.at);
       out.at = before;
