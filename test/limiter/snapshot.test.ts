@@ -43,6 +43,18 @@ function json(records: Iterable<StateRecord>): string[] {
     .sort();
 }
 
+t.test('a smaller frame size: more, smaller frames of the same records', async (t) => {
+  const limiter = busy();
+  const big = [...encodeSnapshot(limiter.records())];
+  const small = [...encodeSnapshot(limiter.records(), 8 * 1024)];
+  t.ok(small.length > big.length, `${small.length} frames of 8 KiB, ${big.length} of 64 KiB`);
+  for (const frame of small) t.ok(frame.length <= 8 * 1024 + 12 + 1024, 'bounded frame');
+  t.same(json(decodeSnapshot(small)), json(limiter.records()));
+  for (const size of [0, FRAME_BYTES_MAX + 1]) {
+    t.throws(() => [...encodeSnapshot(limiter.records(), size)], { code: 'internal' });
+  }
+});
+
 t.test('codec round-trips, in bounded frames, under any re-chunking', async (t) => {
   const limiter = busy();
   const frames = [...encodeSnapshot(limiter.records())];
