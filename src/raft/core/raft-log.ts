@@ -55,6 +55,16 @@ export class RaftLog {
     // applied > hardState.commit. Whatever was applied was committed (and durable in this log),
     // so the commit index is raised to it; clamping applied down instead would re-emit entries
     // the state machine already holds (sim seed 269).
+    // The state machine never holds an entry the log did not have durably first (an install
+    // persists the snapshot before the state machine restores it). Ahead of the log, it holds
+    // entries the log lost (a write acknowledged before it was durable): refusing to start is
+    // the only safe answer, the leader would send them again and they would apply twice.
+    if (applied !== undefined && applied > last) {
+      throw new DrlError(
+        'storage_corrupt',
+        `the state machine has applied entry ${applied} but the Raft log ends at ${last}: the log lost entries it had acknowledged; replace this node (drl cluster remove, empty its data directory, start it with --join, drl cluster add)`,
+      );
+    }
     const smApplied = Math.min(applied ?? 0, last);
     log.committed = Math.max(commit, log.offset, smApplied);
     log.applied = Math.min(Math.max(applied ?? log.offset, log.offset), log.committed);
