@@ -39,8 +39,8 @@ t.test('ack-before-fsync under kill -9 of all nodes is caught', async (t) => {
       faultMs: 1500,
       // Only the first snapshot (at 2,000 entries, seconds before the kill). A limiter snapshot
       // taken within the bug's last second of held writes is ahead of every node's log after
-      // the kill, and the nodes then refuse to start (snapshot past applied) instead of
-      // answering with the writes lost: seen with a snapshot every 2,000 entries.
+      // the kill: the nodes then refuse to start (storage_corrupt, a crash in the report)
+      // instead of answering with the writes lost, which is what the witness check must catch.
       snapshotEvery: 1_000_000,
     });
     if (report.result === 'fail') {

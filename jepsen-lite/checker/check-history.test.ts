@@ -60,3 +60,19 @@ t.test(
     t.match(summaryLine(report), / info=4 fail=0 indeterminate=2 /);
   },
 );
+
+t.test('a node that crashed fails an otherwise clean run and is named', async (t) => {
+  const good = goodFixtures[0]!;
+  t.equal(checkHistory(good.lines).result, 'ok');
+  const detail = 'exit 1: error: storage_corrupt: the state machine has applied entry 4000';
+  const crashed = [
+    ...good.lines,
+    { kind: 'node' as const, node: 'n2', role: 'crashed', detail, timeUs: 1 },
+  ];
+  const report = checkHistory(crashed);
+  t.equal(report.result, 'fail');
+  t.equal(report.crashes.length, 1);
+  t.match(summaryLine(report), /crashed=n2 \(exit 1: error: storage_corrupt: /);
+  const down = [...good.lines, { kind: 'node' as const, node: 'n2', role: 'down', timeUs: 1 }];
+  t.equal(checkHistory(down).result, 'ok', 'a node the runner killed is down, not crashed');
+});

@@ -1,5 +1,5 @@
 import { pairCalls } from '../history/pair-calls.js';
-import type { Call, HistoryLine } from '../history/types.js';
+import type { Call, HistoryLine, NodeEvent } from '../history/types.js';
 import { type AvailabilityResult, checkAvailability } from './availability.js';
 import {
   checkLinearizability,
@@ -19,6 +19,8 @@ export interface CheckReport {
   witness: WitnessResult;
   admission: AdmissionResult;
   availability: AvailabilityResult;
+  /** Node processes that exited on their own (any one fails the run: nothing should crash). */
+  crashes: NodeEvent[];
   /**
    * info counts calls; indeterminate counts ops still indeterminate once the attempts of one
    * requestId are merged (an id answered by any attempt is not): what the search must guess.
@@ -42,7 +44,10 @@ export function countIndeterminate(calls: readonly Call[]): number {
   return count;
 }
 
-/** Runs every checker. fail if any fails; unknown if none fails and one is unknown. */
+/**
+ * Runs every checker. fail if any fails or a node crashed; unknown if none fails and one is
+ * unknown.
+ */
 export function checkHistory(
   lines: readonly HistoryLine[],
   options: CheckOptions = {},
@@ -52,7 +57,9 @@ export function checkHistory(
   const witness = checkWitness(calls);
   const admission = checkAdmission(calls, options);
   const availability = checkAvailability(lines, calls);
+  const crashes = lines.filter((l): l is NodeEvent => l.kind === 'node' && l.role === 'crashed');
   const verdicts = [linearizability.result, witness.result, admission.result];
+  if (crashes.length > 0) verdicts.push('fail');
   const result: Verdict = verdicts.includes('fail')
     ? 'fail'
     : verdicts.includes('unknown')
@@ -63,7 +70,7 @@ export function checkHistory(
     counts[c.status]++;
     if (c.result?.allowed) counts.grants++;
   }
-  return { result, calls, linearizability, witness, admission, availability, counts };
+  return { result, calls, linearizability, witness, admission, availability, crashes, counts };
 }
 
 /** One line for CI logs. */
@@ -78,5 +85,6 @@ export function summaryLine(report: CheckReport): string {
     `witness=${report.witness.result} (${report.witness.violations.length} violations)`,
     `admission=${report.admission.result} (${report.admission.violations.length} violations)`,
     `availability=${(report.availability.okFraction * 100).toFixed(1)}%`,
+    ...report.crashes.map((c) => `crashed=${c.node} (${c.detail ?? ''})`),
   ].join(' ');
 }

@@ -52,12 +52,17 @@ export interface NemesisEvent {
   timeUs: number;
 }
 
-/** A node's role as polled from GET /cluster (for the report timeline). */
+/**
+ * A node's role as polled from GET /cluster (for the report timeline), or 'crashed': its
+ * process exited without the runner stopping or killing it (detail: exit code or signal and its
+ * last output line).
+ */
 export interface NodeEvent {
   kind: 'node';
   node: string;
   role: string;
   term?: number;
+  detail?: string;
   timeUs: number;
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
-import { Cluster } from './cluster.js';
+import { Cluster, type NodeCrash } from './cluster.js';
 import { httpJson } from './http.js';
 
 // Regression (campaign seed 42): a node re-added by the membership nemesis was restarted by a
@@ -56,4 +56,34 @@ t.test('a re-joined node moves to --peers only once it has applied entries', asy
   t.ok(args.includes('--peers') && !args.includes('--join'), args.join(' '));
   cluster.restart('n2');
   t.ok(cluster.node('n2').lastArgs.includes('--peers'), 'later restarts keep --peers');
+});
+
+// A node that exits on its own (it crashed, or refused to start) is reported; one the runner
+// killed or stopped is not.
+t.test('a node process that exits without the runner is reported as a crash', async (t) => {
+  const baseDir = mkdtempSync(join(tmpdir(), 'jepsen-cluster-'));
+  const crashes: NodeCrash[] = [];
+  const cluster = await Cluster.start({
+    nodes: 2,
+    baseDir,
+    cliPath: resolve('jepsen-lite/runner/fake-node.ts'),
+    nodeArgs: ['--import', 'tsx'],
+    onCrash: (c) => crashes.push(c),
+  });
+  t.teardown(() => rmSync(baseDir, { recursive: true, force: true }));
+  await cluster.waitForLeader(10_000);
+  await cluster.kill('n1');
+  cluster.restart('n1');
+  await cluster.waitForLeader(10_000);
+  t.same(crashes, [], 'killed and restarted by the runner: no crash');
+  const n2 = cluster.node('n2').child!;
+  const exited = new Promise((resolve) => n2.once('exit', resolve));
+  process.kill(n2.pid!, 'SIGKILL');
+  await exited;
+  t.same(
+    crashes.map((c) => [c.node, c.signal]),
+    [['n2', 'SIGKILL']],
+  );
+  await cluster.stop();
+  t.equal(crashes.length, 1, 'stop is no crash');
 });

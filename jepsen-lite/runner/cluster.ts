@@ -21,6 +21,18 @@ export interface NodeHandle {
   joined: boolean;
   /** The serve arguments of the latest start (what a restart really ran). */
   lastArgs: string[];
+  /** The runner is stopping or killing this process: its exit is no crash. */
+  exitExpected: boolean;
+  /** The process's last output line (what a crash said). */
+  lastLine: string;
+}
+
+/** A node process that exited without the runner stopping or killing it. */
+export interface NodeCrash {
+  node: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lastLine: string;
 }
 
 export interface ClusterOptions {
@@ -38,6 +50,8 @@ export interface ClusterOptions {
    */
   snapshotEvery?: number;
   onLog?: (node: string, line: string) => void;
+  /** A node process exited on its own (a crash, or a refusal to start). */
+  onCrash?: (crash: NodeCrash) => void;
 }
 
 export interface ClusterStatus {
@@ -86,6 +100,8 @@ export class Cluster {
         paused: false,
         joined: false,
         lastArgs: [],
+        exitExpected: false,
+        lastLine: '',
       });
     }
     const mesh = await ProxyMesh.start(new Map(nodes.map((n) => [n.id, n.raftPort])));
@@ -132,20 +148,29 @@ export class Cluster {
     if (child.pid !== undefined) this.spawnedPids.push(child.pid);
     n.lastArgs = args;
     const log = (data: Buffer): void => {
-      for (const line of data.toString().split('\n')) if (line) this.options.onLog?.(n.id, line);
+      for (const line of data.toString().split('\n')) {
+        if (!line) continue;
+        n.lastLine = line;
+        this.options.onLog?.(n.id, line);
+      }
     };
     child.stdout?.on('data', log);
     child.stderr?.on('data', log);
-    child.on('exit', () => {
+    child.on('exit', (code, signal) => {
       if (n.child === child) n.child = null;
+      if (!n.exitExpected)
+        this.options.onCrash?.({ node: n.id, code, signal, lastLine: n.lastLine });
     });
     n.child = child;
     n.paused = false;
+    n.exitExpected = false;
+    n.lastLine = '';
   }
 
   signal(id: string, signal: NodeJS.Signals): void {
     const n = this.node(id);
     if (n.child?.pid === undefined) return;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') n.exitExpected = true;
     process.kill(n.child.pid, signal);
     if (signal === 'SIGSTOP') n.paused = true;
     if (signal === 'SIGCONT') n.paused = false;
@@ -198,6 +223,7 @@ export class Cluster {
     if (child === null) return false;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     if (n.paused) this.signal(id, 'SIGCONT');
+    n.exitExpected = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
@@ -244,6 +270,7 @@ export class Cluster {
         if (child === null) return;
         if (n.paused) this.signal(n.id, 'SIGCONT');
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        n.exitExpected = true;
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;

@@ -125,6 +125,16 @@ export async function runTest(options: RunOptions): Promise<RunResult> {
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
     onLog: (node, line) => log(`[${node}] ${line}`),
+    onCrash: (c) => {
+      const how = c.signal === null ? `exit ${c.code}` : `signal ${c.signal}`;
+      recorder.push({
+        kind: 'node',
+        node: c.node,
+        role: 'crashed',
+        detail: `${how}: ${c.lastLine}`.slice(0, 500),
+        timeUs: recorder.now(),
+      });
+    },
   });
   const schedule = generateSchedule({
     seed: options.seed,
