@@ -71,7 +71,8 @@ const RaftNode: typeof LocalRaftNode = process.env.BENCH_RAFT_MODULE
   : LocalRaftNode;
 /**
  * COMPACT_EVERY=N: the state machine reports every N-th index durable, so the log compacts.
- * Default 2000, as `drl serve --snapshot-every` does: a serving node never keeps its whole log
+ * Default 2000, `drl serve`'s interval until 2026-12-05 (now at most 100,000 entries, sooner
+ * for many keys, --snapshot-pages): a serving node never keeps its whole log
  * in memory, and without compaction the closed loop leaves 300-500k entries in the core whose
  * major GCs (75 ms) were the fixed phase's tail (docs/notes/raft-io.md). 0 = never compact.
  */
