@@ -219,15 +219,8 @@ export class Cluster {
       if (Date.now() > deadline || n.child === null) return false;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const child = n.child;
-    if (child === null) return false;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (n.paused) this.signal(id, 'SIGCONT');
-    n.exitExpected = true;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (n.child === null) return false;
+    await this.terminate(n);
     n.joined = false;
     this.spawnNode(n, false);
     return true;
@@ -264,19 +257,19 @@ export class Cluster {
 
   async stop(): Promise<void> {
     this.mesh.healAll();
-    await Promise.all(
-      this.nodes.map(async (n) => {
-        const child = n.child;
-        if (child === null) return;
-        if (n.paused) this.signal(n.id, 'SIGCONT');
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        n.exitExpected = true;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(this.nodes.map((n) => this.terminate(n)));
     await this.mesh.close();
+  }
+
+  /** A graceful stop (SIGTERM, SIGKILL after 5 s), waited for; no crash is reported. */
+  private async terminate(n: NodeHandle): Promise<void> {
+    const child = n.child;
+    if (child === null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (n.paused) this.signal(n.id, 'SIGCONT');
+    this.signal(n.id, 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   }
 }

@@ -38,9 +38,8 @@ export function snapshotPages(changedRows: number, storedRows: number, rowBytes:
   return Math.min(Math.ceil(changedRows * Math.max(1, pagesPerRow)), tablePages);
 }
 
+/** What changed since the last snapshot, and how big the tables are. */
 export interface SnapshotBacklog {
-  /** Applied entries since the last snapshot. */
-  entries: number;
   changedWindows: number;
   storedWindows: number;
   /** Mean bytes of a window row (the last snapshot's, or WINDOW_ROW_BYTES_DEFAULT). */
@@ -49,21 +48,10 @@ export interface SnapshotBacklog {
   storedRequests: number;
 }
 
-export interface SnapshotLimits {
-  /** A snapshot at most this many entries apart (bounds the log and a restart's replay). */
-  entriesMax: number;
-  /** And sooner once it would rewrite this many pages (bounds its commit and WAL). */
-  pagesMax: number;
-}
-
-/** Why a snapshot is due now, or null. */
-export function snapshotDue(
-  b: SnapshotBacklog,
-  limits: SnapshotLimits,
-): 'entries' | 'pages' | null {
-  if (b.entries >= limits.entriesMax) return 'entries';
-  const pages =
+/** Pages the next snapshot would rewrite: the window and requestId tables together. */
+export function backlogPages(b: SnapshotBacklog): number {
+  return (
     snapshotPages(b.changedWindows, b.storedWindows, b.windowRowBytes) +
-    snapshotPages(b.changedRequests, b.storedRequests, REQUEST_ROW_BYTES);
-  return pages >= limits.pagesMax ? 'pages' : null;
+    snapshotPages(b.changedRequests, b.storedRequests, REQUEST_ROW_BYTES)
+  );
 }

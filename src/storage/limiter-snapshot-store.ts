@@ -56,7 +56,7 @@ export class LimiterSnapshotStore implements SnapshotWriter {
    * statement. Any other operation writes them first, so the order of operations is kept.
    */
   private readonly windowArgs: Array<string | Buffer> = [];
-  /** Window rows put in the open snapshot and their bytes (rule, key and data). */
+  /** Window rows put in the open snapshot and their size (rule and key lengths, data bytes). */
   private windowRows = 0;
   private windowBytes = 0;
   /** Mean bytes of a window row in the last committed snapshot that wrote any (page estimate). */

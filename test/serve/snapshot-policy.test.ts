@@ -13,7 +13,7 @@ import { encodeCommand } from '../../src/limiter/command-codec.js';
 import { createLimiter } from '../../src/limiter/index.js';
 import { EntryType } from '../../src/raft/types.js';
 import {
-  snapshotDue,
+  backlogPages,
   snapshotPages,
   WINDOW_ROW_BYTES_DEFAULT,
 } from '../../src/storage/limiter-snapshot-pages.js';
@@ -27,14 +27,11 @@ t.test('pages: every page of a small table, a page per row of a large one', asyn
   t.equal(snapshotPages(50, 10, small), 2, 'rows not yet counted as stored still fill pages');
   t.equal(snapshotPages(10_000, 10_000, 700), 2_500, 'fat rows: 10,000 keys fill 2,500 pages');
   t.equal(snapshotPages(100, 10_000, 5_600), 200, 'a row over a page spans two');
-  const b = { entries: 10, changedWindows: 0, storedWindows: 0, windowRowBytes: small };
-  const limits = { entriesMax: 100, pagesMax: 40 };
-  const none = { changedRequests: 0, storedRequests: 0 };
-  t.equal(snapshotDue({ ...b, ...none }, limits), null);
-  t.equal(snapshotDue({ ...b, ...none, entries: 100 }, limits), 'entries');
+  const b = { changedWindows: 0, storedWindows: 0, windowRowBytes: small };
+  t.equal(backlogPages({ ...b, changedRequests: 0, storedRequests: 0 }), 0);
   const many = { ...b, changedWindows: 30, storedWindows: 1e6, storedRequests: 1e6 };
-  t.equal(snapshotDue({ ...many, changedRequests: 9 }, limits), null, '39 pages');
-  t.equal(snapshotDue({ ...many, changedRequests: 10 }, limits), 'pages', 'windows + requests');
+  t.equal(backlogPages({ ...many, changedRequests: 9 }), 39);
+  t.equal(backlogPages({ ...many, changedRequests: 10 }), 40, 'windows + requests');
 });
 
 function setup(t: Test, o: { everyEntries: number; pagesMax: number }) {
@@ -110,4 +107,30 @@ t.test('a few keys with long windows: rows a page each, measured, snapshot on pa
     snapshots.slice(2, 3).map((s) => [s.index, s.stats.reason]),
     [[30_065, 'pages']],
   );
+});
+
+t.test('by default the first (full) snapshot comes after 2,000 entries', async (t) => {
+  const db = new Database(':memory:');
+  t.teardown(() => db.close());
+  const indexes: number[] = [];
+  const sm = new LimiterStateMachine(createLimiter(), new LimiterSnapshotStore(db), {
+    snapshotEveryEntries: 100_000,
+    onSnapshot: (index) => indexes.push(index),
+  });
+  for (let index = 1; index <= 2_100; index++) {
+    sm.apply({
+      index,
+      term: 1,
+      type: EntryType.Normal,
+      data: encodeCommand({
+        type: 'allow',
+        ts: 1_000 + index,
+        key: `k${index}`,
+        limit: 9,
+        windowMs: 1e9,
+      }),
+    });
+    while (sm.snapshotInProgress) await nextTurn();
+  }
+  t.same(indexes, [2_000]);
 });

@@ -13,10 +13,9 @@ import type { SnapshotSource, StateMachine } from '../../raft/driver/state-machi
 import { type Entry, EntryType, type SnapshotMeta } from '../../raft/types.js';
 import { SlicedSnapshotWrite } from '../../storage/limiter-sliced-write.js';
 import {
+  backlogPages,
   SNAPSHOT_PAGES_DEFAULT,
   type SnapshotBacklog,
-  type SnapshotLimits,
-  snapshotDue,
 } from '../../storage/limiter-snapshot-pages.js';
 import type { LimiterSnapshotStore } from '../../storage/limiter-snapshot-store.js';
 import { decodeImage, encodeImage, imageSource } from './limiter-snapshot-image.js';
@@ -103,10 +102,8 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   } | null = null;
   /** A sliced write failed midway: its dirty marks are gone, so the next snapshot is full. */
   private nextFull = false;
-  private readonly limits: SnapshotLimits;
   /** Reused by snapshotReason (no object per check). */
   private readonly backlog: SnapshotBacklog = {
-    entries: 0,
     changedWindows: 0,
     storedWindows: 0,
     windowRowBytes: 0,
@@ -121,10 +118,6 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   ) {
     this.snapshotIndex = store.appliedIndex;
     this.applied = this.snapshotIndex;
-    this.limits = {
-      entriesMax: o.snapshotEveryEntries,
-      pagesMax: o.snapshotPagesMax ?? SNAPSHOT_PAGES_DEFAULT,
-    };
   }
 
   appliedIndex(): number {
@@ -228,13 +221,13 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     if (entries % PAGES_CHECK_ENTRIES !== 0) return null;
     const b = this.backlog;
     const engine = this.engine;
-    b.entries = entries;
     b.changedWindows = engine.changedWindowCount;
     b.storedWindows = engine.keyCount;
     b.windowRowBytes = this.store.windowRowBytes;
     b.changedRequests = engine.changedRequestCount;
     b.storedRequests = engine.requestCount;
-    return snapshotDue(b, this.limits);
+    const pagesMax = this.o.snapshotPagesMax ?? SNAPSHOT_PAGES_DEFAULT;
+    return backlogPages(b) >= pagesMax ? 'pages' : null;
   }
 
   /**

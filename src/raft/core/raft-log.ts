@@ -49,12 +49,6 @@ export class RaftLog {
     log.emittedIndex = last;
     const commit = view.hardState.commit;
     if (commit > last) throw new DrlError('storage_corrupt', `commit ${commit} > last ${last}`);
-    // The state machine may be ahead of the commit index in the hard state: a driver that
-    // applies durable committed entries before persisting the Ready that carries their commit
-    // (applyDurableFirst), or one that does not write commit-only changes, restarts with
-    // applied > hardState.commit. Whatever was applied was committed (and durable in this log),
-    // so the commit index is raised to it; clamping applied down instead would re-emit entries
-    // the state machine already holds (sim seed 269).
     // The state machine never holds an entry the log did not have durably first (an install
     // persists the snapshot before the state machine restores it). Ahead of the log, it holds
     // entries the log lost (a write acknowledged before it was durable): refusing to start is
@@ -65,8 +59,13 @@ export class RaftLog {
         `the state machine has applied entry ${applied} but the Raft log ends at ${last}: the log lost entries it had acknowledged; replace this node (drl cluster remove, empty its data directory, start it with --join, drl cluster add)`,
       );
     }
-    const smApplied = Math.min(applied ?? 0, last);
-    log.committed = Math.max(commit, log.offset, smApplied);
+    // The state machine may be ahead of the commit index in the hard state: a driver that
+    // applies durable committed entries before persisting the Ready that carries their commit
+    // (applyDurableFirst), or one that does not write commit-only changes, restarts with
+    // applied > hardState.commit. Whatever was applied was committed (and durable in this log),
+    // so the commit index is raised to it; clamping applied down instead would re-emit entries
+    // the state machine already holds (sim seed 269).
+    log.committed = Math.max(commit, log.offset, applied ?? 0);
     log.applied = Math.min(Math.max(applied ?? log.offset, log.offset), log.committed);
     log.appliedEmitted = log.applied;
     return log;
