@@ -7,8 +7,10 @@ import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import {
   LimiterStateMachine,
+  SNAPSHOT_STAGGER_ENTRIES,
   type SnapshotStats,
 } from '../../src/cli/serve/limiter-state-machine.js';
+import { snapshotPhase } from '../../src/cli/serve/snapshot-phase.js';
 import { encodeCommand } from '../../src/limiter/command-codec.js';
 import { createLimiter } from '../../src/limiter/index.js';
 import { EntryType } from '../../src/raft/types.js';
@@ -34,7 +36,7 @@ t.test('pages: every page of a small table, a page per row of a large one', asyn
   t.equal(backlogPages({ ...many, changedRequests: 10 }), 40, 'windows + requests');
 });
 
-function setup(t: Test, o: { everyEntries: number; pagesMax: number }) {
+function setup(t: Test, o: { everyEntries: number; pagesMax: number; phase?: number }) {
   const db = new Database(':memory:');
   const snapshots: Array<{ index: number; stats: SnapshotStats }> = [];
   const store = new LimiterSnapshotStore(db);
@@ -42,6 +44,7 @@ function setup(t: Test, o: { everyEntries: number; pagesMax: number }) {
     snapshotEveryEntries: o.everyEntries,
     snapshotPagesMax: o.pagesMax,
     firstSnapshotEntries: 1,
+    ...(o.phase === undefined ? {} : { snapshotPhase: o.phase }),
     onSnapshot: (index, _ms, stats) => snapshots.push({ index, stats }),
   });
   t.teardown(() => db.close());
@@ -133,4 +136,51 @@ t.test('by default the first (full) snapshot comes after 2,000 entries', async (
     while (sm.snapshotInProgress) await nextTurn();
   }
   t.same(indexes, [2_000]);
+});
+
+t.test('phases: the members of a group start their snapshots at their own indexes', async (t) => {
+  const phases = [0, 1 / 3, 2 / 3];
+  const slots = phases.map((p) => Math.round(p * SNAPSHOT_STAGGER_ENTRIES));
+  t.same(slots, [0, 341, 683]);
+  // Both bounds: the entry bound with 100 busy keys, the page bound with a new key per entry.
+  const byEntries = phases.map((phase) => setup(t, { everyEntries: 3_000, pagesMax: 1e9, phase }));
+  const byPages = phases.map((phase) => setup(t, { everyEntries: 1e6, pagesMax: 30, phase }));
+  for (const m of [...byEntries, ...byPages]) await m.allow('first');
+  for (let i = 0; i < 12_000; i++) {
+    for (const m of byEntries) await m.allow(`user-${i % 100}`);
+    for (const m of byPages) await m.allow(`user-${i}`);
+  }
+  const indexes = (m: { snapshots: Array<{ index: number }> }) => m.snapshots.map((s) => s.index);
+  // Due at 3,001 (then 3,000 after each start), each waits for its index mod 1,024.
+  t.same(indexes(byEntries[0]!), [1, 3_072, 6_144, 9_216], 'phase 0');
+  t.same(indexes(byEntries[1]!), [1, 3_413, 6_485, 9_557], 'a third');
+  t.same(indexes(byEntries[2]!), [1, 3_755, 6_827, 9_899], 'two thirds');
+  for (const [k, m] of byPages.entries()) {
+    const later = indexes(m).slice(1);
+    t.ok(later.length >= 8, `phase ${k}: ${later.length} snapshots by pages`);
+    t.ok(
+      later.every((i) => i % SNAPSHOT_STAGGER_ENTRIES === slots[k]),
+      `phase ${k}: every one at index ${slots[k]} mod 1,024`,
+    );
+  }
+  // An interval shorter than the period staggers within the interval.
+  const short = setup(t, { everyEntries: 100, pagesMax: 1e9, phase: 2 / 3 });
+  for (let i = 0; i < 400; i++) await short.allow(`user-${i % 10}`);
+  t.same(indexes(short), [1, 167, 267, 367], 'every 100: at index 67 mod 100');
+  t.throws(() => setup(t, { everyEntries: 10, pagesMax: 10, phase: 1 }), /\[0, 1\)/);
+  t.throws(() => setup(t, { everyEntries: 10, pagesMax: 10, phase: Number.NaN }), /\[0, 1\)/);
+});
+
+t.test('snapshotPhase: the rank among the initial members, else a share from the id', async (t) => {
+  const ids = ['n3', 'n1', 'n2'];
+  t.same(
+    ids.map((id) => snapshotPhase(id, ids)),
+    [2 / 3, 0, 1 / 3],
+  );
+  t.equal(snapshotPhase('b', ['a', 'b', 'b']), 1 / 2, 'duplicates counted once');
+  const joined = ['n4', 'n5', 'n6', 'x'].map((id) => snapshotPhase(id, ids));
+  for (const p of joined) t.ok(p >= 0 && p < 1, `a joined node's share ${p}`);
+  const gaps = joined.flatMap((a, i) => joined.slice(i + 1).map((b) => Math.abs(a - b)));
+  t.ok(Math.min(...gaps) > 0.02, `ids a character apart, shares apart: ${joined}`);
+  t.equal(snapshotPhase('n4', ids), snapshotPhase('n4', []), 'the same on every start');
 });

@@ -34,6 +34,14 @@ const NONE: ApplyOutcome = { kind: 'none' };
 /** Longest the periodic snapshot writes to SQLite in one event-loop turn. */
 const SNAPSHOT_SLICE_MS = 2;
 
+/**
+ * A staggered node starts a due periodic snapshot only at an index whose remainder by this
+ * many entries (or by snapshotEveryEntries, if smaller) is its own (snapshotPhase), so two
+ * members' snapshots start at least that many entries / members apart; a due snapshot waits
+ * for its index at most that many entries minus one.
+ */
+export const SNAPSHOT_STAGGER_ENTRIES = 1024;
+
 /** Applied entries between two looks at the page estimate (a sum over the rules). */
 const PAGES_CHECK_ENTRIES = 64;
 
@@ -73,6 +81,14 @@ export interface LimiterStateMachineOptions {
   /** The first (full) snapshot after this many entries (default 2,000, at most snapshotEveryEntries). */
   firstSnapshotEntries?: number;
   /**
+   * This node's share of a stagger period, in [0, 1) (snapshot-phase.ts). Given, a periodic
+   * snapshot, once due, starts at the next index i with i mod P = round(share x P), P =
+   * min(SNAPSHOT_STAGGER_ENTRIES, snapshotEveryEntries): the members of a group apply the same entries
+   * and would otherwise all snapshot at the same index. Absent, it starts when due. The first
+   * (full) snapshot and an explicit flush are not staggered.
+   */
+  snapshotPhase?: number;
+  /**
    * Called after each snapshot with its index and duration from capture to commit (compaction,
    * metrics, logs); the duration spans several event-loop turns, `stats` says what one cost.
    */
@@ -102,6 +118,12 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   } | null = null;
   /** A sliced write failed midway: its dirty marks are gone, so the next snapshot is full. */
   private nextFull = false;
+  /** The stagger period P (snapshotPhase). */
+  private readonly staggerEntries: number;
+  /** This node's remainder of a start index by staggerEntries; -1: not staggered. */
+  private readonly slot: number;
+  /** A periodic snapshot is due and waits for the node's slot. */
+  private due: SnapshotStats['reason'] | null = null;
   /** Reused by snapshotReason (no object per check). */
   private readonly backlog: SnapshotBacklog = {
     changedWindows: 0,
@@ -118,6 +140,13 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   ) {
     this.snapshotIndex = store.appliedIndex;
     this.applied = this.snapshotIndex;
+    const phase = o.snapshotPhase;
+    if (phase !== undefined && !(phase >= 0 && phase < 1)) {
+      throw new Error(`snapshotPhase ${phase}: a share in [0, 1)`);
+    }
+    this.staggerEntries = Math.min(SNAPSHOT_STAGGER_ENTRIES, o.snapshotEveryEntries);
+    this.slot = phase === undefined ? -1 : Math.round(phase * this.staggerEntries);
+    if (this.slot === this.staggerEntries) this.slot = 0;
   }
 
   appliedIndex(): number {
@@ -180,6 +209,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
     );
     this.applied = meta.index;
     this.snapshotIndex = meta.index;
+    this.due = null;
     this.o.directory?.import(header.members);
     this.o.onTs?.(this.engine.lastTs);
   }
@@ -201,13 +231,20 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       else this.applyUnread(entry);
     }
     if (!this.writing) {
-      const reason = this.snapshotReason();
-      if (reason !== null) {
-        this.startWrite(reason);
+      this.due ??= this.snapshotReason();
+      if (this.due !== null && this.inSlot()) {
+        this.startWrite(this.due);
+        this.due = null;
         this.writing!.timer = setImmediate(() => this.writeSlice());
       }
     }
     return outcome;
+  }
+
+  /** Whether a due snapshot may start at the applied index (snapshotPhase). */
+  private inSlot(): boolean {
+    if (this.slot < 0 || this.snapshotIndex === 0) return true;
+    return this.applied % this.staggerEntries === this.slot;
   }
 
   /** Whether a periodic snapshot is due after this entry, and why. */
@@ -237,6 +274,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
   persistSnapshot(): void {
     if (this.writing) this.finishWrite(Number.POSITIVE_INFINITY);
     if (this.applied === this.snapshotIndex) return;
+    this.due = null;
     this.startWrite('flush');
     this.finishWrite(Number.POSITIVE_INFINITY);
   }

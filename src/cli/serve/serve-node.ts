@@ -21,6 +21,7 @@ import { type ApplyOutcome, LimiterStateMachine } from './limiter-state-machine.
 import { MemberDirectory, metaOf } from './member-directory.js';
 import { loadDirectoryFile, saveDirectoryFile } from './member-directory-file.js';
 import { ReplicatedService } from './replicated-service.js';
+import { snapshotPhase } from './snapshot-phase.js';
 import { createNodeClock } from './test-clock.js';
 import { readTlsFiles, type TlsFiles } from './tls-files.js';
 
@@ -113,6 +114,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     directory: members,
     ...snapshotTestHooks(o),
     snapshotEveryEntries: o.snapshotEveryEntries,
+    snapshotPhase: snapshotPhase(o.id, Object.keys(o.peers)),
     ...(o.snapshotPagesMax === undefined ? {} : { snapshotPagesMax: o.snapshotPagesMax }),
     onTs: (ts) => decisionClock.witness(ts),
     onSnapshot: (index, ms, stats) => {
