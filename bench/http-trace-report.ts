@@ -11,6 +11,12 @@
 import { TraceStage as S } from '../src/raft/driver/entry-trace.js';
 import type { PacedTrace } from './http-load-types.js';
 import { type SchedTimeline, schedWithin } from './http-sched-sampler.js';
+import {
+  type DiskStallReport,
+  diskStallReport,
+  type Interval,
+  quorumStalls,
+} from './raft-disk-stalls.js';
 
 /** One node's answer of GET /test/entry-trace (times of indexes lo..hi per stage key). */
 export interface NodeTrace {
@@ -281,7 +287,29 @@ export function episodes(slow: TraceRow[], gapMs: number) {
   return out;
 }
 
+/**
+ * The disk's own floor under the p99 target: windows in which a quorum of the nodes sat inside
+ * one fsync each, at least targetMs long, and the requests due inside one with at least
+ * targetMs of it left. A design that answers only once a quorum made the entry durable cannot
+ * answer those within targetMs (the nodes share one disk here: its stalls hold every node's
+ * fsync at once). Fsync intervals end when the call returned to the thread, so a node waiting
+ * for a CPU right after one counts as inside it.
+ */
+export function diskFloor(input: HttpTraceInput, targetMs: number): DiskStallReport {
+  const byNode = input.nodes.map((n) =>
+    (n.events ?? []).filter((e) => e[0] === 'fsync').map((e): Interval => [e[1], e[2]]),
+  );
+  const quorum = Math.floor(input.nodes.length / 2) + 1;
+  const windows = quorumStalls(byNode, quorum).filter(([s, e]) => e - s >= targetMs);
+  const g = input.generator;
+  const latencyUs = g.due.map((d, i) => (g.answered[i]! > 0 ? (g.answered[i]! - d) * 1000 : -1));
+  return diskStallReport(windows, 0, (i) => g.due[i]!, latencyUs, targetMs);
+}
+
 const f3 = (x: number): string => (Number.isNaN(x) ? '—' : x.toFixed(3));
+
+/** Issue 7's half-rate p99 target. */
+const DISK_FLOOR_TARGET_MS = 5;
 
 export function traceReport(input: HttpTraceInput): string[] {
   const a = analyze(input);
@@ -371,6 +399,11 @@ export function traceReport(input: HttpTraceInput): string[] {
     const t = l.threads.map((x) => `${x.name} ${x.runMs.toFixed(0)}/${x.waitMs.toFixed(0)}`);
     out.push(`  ${l.id} threads, ms on CPU / waiting for one: ${t.join(', ')}`);
   }
+  const floor = diskFloor(input, DISK_FLOOR_TARGET_MS);
+  const n = input.generator.due.length;
+  out.push(
+    `  disk floor: a quorum of nodes sat in fsyncs of >= ${DISK_FLOOR_TARGET_MS} ms in ${floor.windows} window(s), ${floor.totalMs.toFixed(1)} ms in all (longest ${floor.longestMs.toFixed(1)}); ${floor.delayed} of ${n} requests (${((floor.delayed / n) * 100).toFixed(2)} %) were due inside one with >= ${DISK_FLOOR_TARGET_MS} ms of it left${floor.delayed > n / 100 ? ': over 1 %, no design that waits for a quorum to fsync answers p99 <= 5 ms in this run' : ''}; p99 of the others ${floor.p99OthersUs === null ? '—' : (floor.p99OthersUs / 1000).toFixed(2)} ms`,
+  );
   for (const e of eps.slice(0, 3)) {
     out.push(
       `  episode due ${(e.fromMs - t0).toFixed(0)} ms (${e.n} slow, window to last answer ${(e.endMs - e.fromMs).toFixed(1)} ms): ${held(e.fromMs, e.endMs)}`,

@@ -9,6 +9,7 @@ import {
   analyze,
   bands,
   criticalPath,
+  diskFloor,
   dominant,
   episodes,
   type HttpTraceInput,
@@ -257,6 +258,31 @@ t.test('each segment is charged its owner CPU wait and events', async (t) => {
   const held = causes[stalled]!.held;
   t.ok(Math.abs(held.get('fsync')! - 1.49) < 1e-6, `fsync 14.9 ms over 10 (${held.get('fsync')})`);
   t.ok(Math.abs(held.get('gc')! - 0.59) < 1e-6, `gc 5.9 ms over 10 (${held.get('gc')})`);
+});
+
+t.test('disk floor: requests due while a quorum sat in fsyncs with >= 5 ms left', async (t) => {
+  const input = synthetic(40);
+  const [, F2, F3] = input.nodes;
+  // With the leader's 10,905-10,915: a quorum 10,905-10,915 (L+n2) and 10,925-10,930
+  // (n2+n3), both >= 5 ms; 20,000-20,001 (L+n3) is shorter and does not count.
+  F2!.events = [['fsync', 10_900, 10_930]];
+  F3!.events = [
+    ['fsync', 10_925, 10_945],
+    ['fsync', 20_000, 20_003],
+  ];
+  const r = diskFloor(input, 5);
+  t.equal(r.windows, 2);
+  t.equal(r.totalMs, 15);
+  t.equal(r.longestMs, 10);
+  // Due every 10 ms: 10,910 is inside the first with 5 ms left; 10,900, 10,920 and 10,930 not.
+  t.equal(r.delayed, 1);
+  t.equal(r.committed, n);
+  t.match(
+    traceReport(input).join('\n'),
+    /disk floor: .* 2 window\(s\), 15\.0 ms .* 1 of 1000 requests \(0\.10 %\)/,
+  );
+  F2!.events = [];
+  t.equal(diskFloor(input, 5).windows, 0, 'the leader alone is no quorum');
 });
 
 t.test('answerIndex reads "index":N from an answer body', async (t) => {
