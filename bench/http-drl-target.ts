@@ -4,7 +4,7 @@
  * CLI is missing or no leader shows up in time, the target is reported unavailable with a reason
  * instead of failing the whole benchmark.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnTracked, stopTree, type Tracked } from './http-children.js';
 import { freeBasePort } from './http-ports.js';
@@ -93,7 +93,10 @@ export async function startDrl(s: DrlStart): Promise<DrlTarget> {
   }
   if (s.serveArgs && s.serveArgs.length > 0) args.push('--', ...s.serveArgs);
   const tracked = spawnTracked(`drl dev (${s.root})`, process.execPath, args, { cwd: s.root });
-  tracked.child.stdout?.resume();
+  // The nodes' log lines (slow fsyncs, stalled loops, snapshots) for a look after the run.
+  const logFile = createWriteStream(`${s.dataDir}.log`);
+  tracked.child.stdout?.pipe(logFile);
+  tracked.child.stderr?.pipe(logFile);
   const https = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + 1 + i}`);
   const deadline = Date.now() + leaderWaitMsMax;
   while (Date.now() < deadline && tracked.child.exitCode === null) {

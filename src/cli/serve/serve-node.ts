@@ -22,6 +22,7 @@ import { MemberDirectory, metaOf } from './member-directory.js';
 import { loadDirectoryFile, saveDirectoryFile } from './member-directory-file.js';
 import { ReplicatedService } from './replicated-service.js';
 import { snapshotPhase } from './snapshot-phase.js';
+import { StallLog } from './stall-log.js';
 import { createNodeClock } from './test-clock.js';
 import { readTlsFiles, type TlsFiles } from './tls-files.js';
 
@@ -85,6 +86,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
     throw new DrlError('invalid_argument', '--trace-entries needs --test-mode');
   }
   const logger = pino({ level: o.logLevel, base: { node: o.id } });
+  const stalls = new StallLog(logger);
   mkdirSync(o.data, { recursive: true });
   const secret = readSecret(o, logger);
   const tls = o.tls === undefined ? null : readTlsFiles(o.tls);
@@ -163,6 +165,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       onPeerMeta: (id, meta) => members.hear(id, meta),
     },
     onSync: (ms, entries) => {
+      stalls.fsync(ms, entries);
       metrics.fsyncDuration.observe(ms / 1000);
       metrics.batchSize.observe(entries);
       trace?.endedNow('fsync', ms);
@@ -225,6 +228,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
   metrics.onScrape = raftGauges(node, metrics);
   const gauges = setInterval(metrics.onScrape, 1000);
   gauges.unref();
+  stalls.start();
   logger.info({ http: o.http, raft: o.raft, peers: o.peers, tls: tls !== null }, 'node started');
   if (o.advertiseHttp === undefined && /^(0\.0\.0\.0|\[::\]):/.test(o.http)) {
     logger.warn(
@@ -239,6 +243,7 @@ export async function startNode(o: ServeOptions): Promise<RunningNode> {
       if (stopped) return;
       stopped = true;
       clearInterval(gauges);
+      stalls.stop();
       service.close();
       await app.close();
       await node.stop();
