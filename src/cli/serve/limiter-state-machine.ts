@@ -145,8 +145,9 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
       throw new Error(`snapshotPhase ${phase}: a share in [0, 1)`);
     }
     this.staggerEntries = Math.min(SNAPSHOT_STAGGER_ENTRIES, o.snapshotEveryEntries);
-    this.slot = phase === undefined ? -1 : Math.round(phase * this.staggerEntries);
-    if (this.slot === this.staggerEntries) this.slot = 0;
+    // A share just under 1 rounds up to the period, which is slot 0.
+    this.slot =
+      phase === undefined ? -1 : Math.round(phase * this.staggerEntries) % this.staggerEntries;
   }
 
   appliedIndex(): number {

@@ -1,13 +1,15 @@
 /**
- * Where in a snapshot interval a node takes its periodic snapshots, as a share in [0, 1).
+ * A node's share of the snapshot stagger period, in [0, 1): its rank among the initial members
+ * over their count (LimiterStateMachine starts a due periodic snapshot at the next index whose
+ * remainder by the period is this share of it).
  *
  * Why: the members of a group apply the same entries, so with one policy they would all reach a
  * snapshot bound at the same index. A snapshot's capture and its commit hold a node's loop for a
  * few ms each; when a quorum holds at once, no commit can happen meanwhile and the requests
  * queue behind it. A traced half-rate bench (2026-12-05 13:03 UTC) had its whole slowest 1 % in
  * one such episode: all three nodes captured within 9 ms, commits waited 28 ms, and the backlog
- * took 200 ms to drain. Spread apart, at most one member is snapshotting at a time and the
- * other two still make a quorum.
+ * took 200 ms to drain. Staggered, the members' captures start a third of the period apart
+ * (three members), and the two not capturing still make a quorum.
  */
 export function snapshotPhase(id: string, initialMemberIds: readonly string[]): number {
   const ids = [...new Set(initialMemberIds)].sort();
