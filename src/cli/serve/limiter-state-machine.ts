@@ -85,7 +85,7 @@ export interface LimiterStateMachineOptions {
    * snapshot, once due, starts at the next index i with i mod P = round(share x P), P =
    * min(SNAPSHOT_STAGGER_ENTRIES, snapshotEveryEntries): the members of a group apply the same entries
    * and would otherwise all snapshot at the same index. Absent, it starts when due. The first
-   * (full) snapshot and an explicit flush are not staggered.
+   * (full) snapshot is staggered too; an explicit flush is not.
    */
   snapshotPhase?: number;
   /**
@@ -244,8 +244,7 @@ export class LimiterStateMachine implements StateMachine<ApplyOutcome> {
 
   /** Whether a due snapshot may start at the applied index (snapshotPhase). */
   private inSlot(): boolean {
-    if (this.slot < 0 || this.snapshotIndex === 0) return true;
-    return this.applied % this.staggerEntries === this.slot;
+    return this.slot < 0 || this.applied % this.staggerEntries === this.slot;
   }
 
   /** Whether a periodic snapshot is due after this entry, and why. */
