@@ -252,6 +252,12 @@ export interface RaftCore {
   reportSnapshot(to: NodeId, ok: boolean): void;
   /** The latest snapshot the core knows of (from snapshotTaken, an install or the log view). */
   snapshotMeta(): SnapshotMeta | null;
+  /**
+   * Where the core's log now starts: the index it was compacted to (snapshotTaken keeps
+   * snapshotTailEntries behind the snapshot), that entry's term and the configuration in force
+   * there. null before any compaction. The driver compacts its store to the same point.
+   */
+  logStartMeta(): SnapshotMeta | null;
   hasReady(): boolean;
   ready(): Ready;
   /**

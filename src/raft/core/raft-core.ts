@@ -138,6 +138,17 @@ export class Core extends ReadsCore implements RaftCore {
       : null;
   }
 
+  logStartMeta(): SnapshotMeta | null {
+    const index = this.log.offset;
+    if (index === 0) return null;
+    const conf = this.confs.confAt(index);
+    return {
+      index,
+      term: this.log.offsetTerm,
+      conf: { voters: [...conf.voters], learners: [...conf.learners] },
+    };
+  }
+
   reportSnapshot(to: NodeId, ok: boolean): void {
     const pr = this.prs.get(to);
     if (this.state !== 'leader' || !pr || pr.state !== 'snapshot') return;

@@ -1,24 +1,24 @@
 /**
  * Log compaction driven by the state machine's durable snapshots. Each time the state machine
- * makes a new index durable, the core records a snapshot there (snapshotTaken); the log store
- * is compacted to the newest such snapshot that still leaves `tailEntries` entries behind the
- * durable index, so a follower a little behind gets entries, not a whole snapshot. The store
- * is never compacted past what the state machine holds durably (a restart replays from there).
+ * makes a new index durable, the core records a snapshot there (snapshotTaken) and compacts its
+ * own log to `snapshotTailEntries` behind it (never past what is stable), so a follower a little
+ * behind still gets entries, not a whole snapshot; the store is compacted to the same point
+ * (logStartMeta). That point is at or below the state machine's durable index, so a restart
+ * replays from there.
+ *
+ * Until 2026-12-05 the store was compacted to the newest earlier *snapshot* point at least the
+ * tail behind: with snapshots every 100,000 entries it kept 100,000-200,000 entries, and each
+ * segment roll (a compaction past 16 MiB rewrites what is kept) held the loop 100-300 ms.
  */
 import type { RaftLogStorage } from '../../storage/raft-log-storage.js';
-import type { RaftCore, SnapshotMeta } from '../types.js';
-
-/** Bound on remembered snapshot points (older ones are dropped; compaction just lags more). */
-const metasMax = 64;
+import type { RaftCore } from '../types.js';
 
 export class LogCompactor {
   private durable = 0;
-  private readonly metas: SnapshotMeta[] = [];
 
   constructor(
     private readonly core: RaftCore,
     private readonly store: RaftLogStorage,
-    private readonly tailEntries: number,
   ) {}
 
   /** Call after advance(), with the state machine's durable index. */
@@ -26,17 +26,12 @@ export class LogCompactor {
     if (index <= this.durable) return;
     this.durable = index;
     this.core.snapshotTaken(index);
-    const meta = this.core.snapshotMeta();
-    if (meta && meta.index === index) {
-      this.metas.push(meta);
-      if (this.metas.length > metasMax) this.metas.shift();
+    const start = this.core.logStartMeta();
+    if (start === null) return;
+    if (start.index > index) {
+      throw new Error(`raft invariant: log starts at ${start.index}, past durable ${index}`);
     }
-    let target: SnapshotMeta | null = null;
-    while (this.metas.length > 0 && this.metas[0]!.index <= index - this.tailEntries) {
-      target = this.metas.shift()!;
-    }
-    if (target && target.index > (this.store.snapshot?.index ?? 0)) {
-      if (target.index <= this.store.lastIndex()) this.store.compact(target);
-    }
+    if (start.index <= (this.store.snapshot?.index ?? 0)) return;
+    if (start.index <= this.store.lastIndex()) this.store.compact(start);
   }
 }

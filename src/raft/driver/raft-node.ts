@@ -147,7 +147,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const config = raftConfig(options, this.applied);
       this.tickMs = config.tickMs;
       this.core = createRaftCore(config, this.store, this.env);
-      this.compactor = new LogCompactor(this.core, this.store, config.snapshotTailEntries ?? 1024);
+      this.compactor = new LogCompactor(this.core, this.store);
       this.sender = new SnapshotSender({
         id: options.id,
         send: (m) => this.transport.send(m),
