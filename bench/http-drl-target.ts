@@ -95,8 +95,10 @@ export async function startDrl(s: DrlStart): Promise<DrlTarget> {
   const tracked = spawnTracked(`drl dev (${s.root})`, process.execPath, args, { cwd: s.root });
   // The nodes' log lines (slow fsyncs, stalled loops, snapshots) for a look after the run.
   const logFile = createWriteStream(`${s.dataDir}.log`);
-  tracked.child.stdout?.pipe(logFile);
-  tracked.child.stderr?.pipe(logFile);
+  // Two sources: neither may end the file (the first to end would cut the other's last lines).
+  tracked.child.stdout?.pipe(logFile, { end: false });
+  tracked.child.stderr?.pipe(logFile, { end: false });
+  tracked.child.once('close', () => logFile.end());
   const https = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + 1 + i}`);
   const deadline = Date.now() + leaderWaitMsMax;
   while (Date.now() < deadline && tracked.child.exitCode === null) {

@@ -2,7 +2,9 @@
 // snapshot, the same point as the core's own log, whatever the snapshot interval: a real
 // RaftNode (one member), both stores, real fsync, the store read back from disk after a stop.
 // Until 2026-12-05 the store stopped at the previous snapshot point instead (100,000-200,000
-// entries kept with drl serve's default interval, all rewritten by each segment roll).
+// entries kept with drl serve's default interval, all rewritten by each segment roll), and here,
+// where the durable index jumps from 0 to 3,000 in one apply (the first durable index it saw),
+// it was not compacted at all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

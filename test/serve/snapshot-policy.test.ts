@@ -167,6 +167,10 @@ t.test('phases: the members of a group start every snapshot at their own indexes
   const short = setup(t, { everyEntries: 100, pagesMax: 1e9, phase: 2 / 3 });
   for (let i = 0; i < 400; i++) await short.allow(`user-${i % 10}`);
   t.same(indexes(short), [67, 167, 267, 367], 'every 100: at index 67 mod 100');
+  // A share just under 1 rounds up to the period: slot 0.
+  const last = setup(t, { everyEntries: 100, pagesMax: 1e9, phase: 0.999 });
+  for (let i = 0; i < 300; i++) await last.allow(`user-${i % 10}`);
+  t.same(indexes(last), [100, 200, 300], 'a share of 0.999: at index 0 mod 100');
   t.throws(() => setup(t, { everyEntries: 10, pagesMax: 10, phase: 1 }), /\[0, 1\)/);
   t.throws(() => setup(t, { everyEntries: 10, pagesMax: 10, phase: Number.NaN }), /\[0, 1\)/);
 });

@@ -82,10 +82,10 @@ export interface LimiterStateMachineOptions {
   firstSnapshotEntries?: number;
   /**
    * This node's share of a stagger period, in [0, 1) (snapshot-phase.ts). Given, a periodic
-   * snapshot, once due, starts at the next index i with i mod P = round(share x P), P =
-   * min(SNAPSHOT_STAGGER_ENTRIES, snapshotEveryEntries): the members of a group apply the same entries
-   * and would otherwise all snapshot at the same index. Absent, it starts when due. The first
-   * (full) snapshot is staggered too; an explicit flush is not.
+   * snapshot, once due, starts at the next index i with i mod P = round(share x P) mod P,
+   * P = min(SNAPSHOT_STAGGER_ENTRIES, snapshotEveryEntries): the members of a group apply the
+   * same entries and would otherwise all snapshot at the same index. Absent, it starts when
+   * due. The first (full) snapshot is staggered too; an explicit flush is not.
    */
   snapshotPhase?: number;
   /**
